@@ -1,0 +1,348 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from garage import validators
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+QUANTITY = {"max_digits": 12, "decimal_places": 3}
+RATE = {"max_digits": 5, "decimal_places": 4}
+STANDARD_VAT = Decimal("0.15")
+
+
+class BilingualName(models.Model):
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        if get_language() == "ar" and self.name_ar:
+            return self.name_ar
+        return self.name_en or self.name_ar
+
+
+class Sequence(models.Model):
+    """Counters for gap-free numbers (jobs, invoices), incremented under a row lock."""
+
+    name = models.CharField(max_length=30)
+    year = models.PositiveIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "year"], name="sequence_unique_name_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.year}: {self.last_value}"
+
+
+class Branch(BilingualName):
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+
+
+class Customer(BilingualName):
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individual")
+        COMPANY = "company", _("Company")
+
+    kind = models.CharField(_("type"), max_length=12, choices=Kind, default=Kind.INDIVIDUAL)
+    phone = models.CharField(_("mobile"), max_length=13, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    vat_number = models.CharField(_("VAT number"), max_length=15, blank=True, db_index=True)
+    cr_number = models.CharField(
+        _("CR number"), max_length=10, blank=True, validators=[validators.validate_cr_number]
+    )
+    building_number = models.CharField(
+        _("building number"),
+        max_length=4,
+        blank=True,
+        validators=[validators.validate_building_number],
+    )
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    district = models.CharField(_("district"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postal_code = models.CharField(
+        _("postal code"), max_length=5, blank=True, validators=[validators.validate_postal_code]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name_en"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [models.Index(fields=["name_ar"])]
+
+    @property
+    def is_company(self) -> bool:
+        return self.kind == self.Kind.COMPANY
+
+    @property
+    def address_line(self) -> str:
+        parts = [self.building_number, self.street, self.district, self.city, self.postal_code]
+        return ", ".join(p for p in parts if p)
+
+
+class Vehicle(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="vehicles", verbose_name=_("customer")
+    )
+    make = models.CharField(_("make"), max_length=60)
+    model = models.CharField(_("model"), max_length=60)
+    year = models.PositiveSmallIntegerField(
+        _("year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1950), MaxValueValidator(2100)],
+    )
+    colour = models.CharField(_("colour"), max_length=40, blank=True)
+    plate_number = models.CharField(
+        _("plate number"),
+        max_length=9,
+        unique=True,
+        help_text=_("Arabic or Latin letters, e.g. 1234 ABJ or ١٢٣٤ ا ب ح"),
+    )
+    # The plate without its space, so a search for "1234AB" or "ا ب 1234" finds "1234 ABJ".
+    plate_key = models.CharField(max_length=8, db_index=True, editable=False)
+    vin = models.CharField(_("VIN"), max_length=17, blank=True)
+    odometer = models.PositiveIntegerField(_("odometer (km)"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plate_number"]
+        verbose_name = _("vehicle")
+        verbose_name_plural = _("vehicles")
+        constraints = [
+            models.UniqueConstraint(fields=["vin"], condition=~Q(vin=""), name="vehicle_unique_vin")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.plate_number})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.plate_key = self.plate_number.replace(" ", "")
+        super().save(*args, **kwargs)
+
+    @property
+    def name(self) -> str:
+        return " ".join(str(p) for p in (self.make, self.model, self.year) if p)
+
+    @property
+    def plate_arabic(self) -> str:
+        return validators.plate_in_arabic(self.plate_number)
+
+
+class ServiceItem(BilingualName):
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    default_price = models.DecimalField(
+        _("default price"), **MONEY, validators=[MinValueValidator(Decimal("0"))]
+    )
+    vat_rate = models.DecimalField(
+        _("VAT rate"),
+        **RATE,
+        default=STANDARD_VAT,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.99"))],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("service item")
+        verbose_name_plural = _("service items")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_price__gte=0), name="serviceitem_price_not_negative"
+            )
+        ]
+
+
+class SparePart(BilingualName):
+    sku = models.CharField(_("part number / SKU"), max_length=40, unique=True)
+    sale_price = models.DecimalField(
+        _("sale price"), **MONEY, validators=[MinValueValidator(Decimal("0"))]
+    )
+    cost = models.DecimalField(
+        _("cost"), **MONEY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    vat_rate = models.DecimalField(
+        _("VAT rate"),
+        **RATE,
+        default=STANDARD_VAT,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.99"))],
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sku"]
+        verbose_name = _("spare part")
+        verbose_name_plural = _("spare parts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sale_price__gte=0) & Q(cost__gte=0),
+                name="sparepart_prices_not_negative",
+            )
+        ]
+
+
+class PartStock(models.Model):
+    part = models.ForeignKey(SparePart, on_delete=models.CASCADE, related_name="stock")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="stock")
+    quantity = models.DecimalField(_("quantity"), **QUANTITY, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["part", "branch"], name="partstock_unique"),
+            # The last line of defence against selling stock twice.
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="partstock_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.part.sku} @ {self.branch.code}: {self.quantity}"
+
+
+class JobCard(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    number = models.CharField(_("job number"), max_length=25, unique=True, editable=False)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, verbose_name=_("branch"))
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, verbose_name=_("customer"))
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, verbose_name=_("vehicle"))
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_jobs",
+        verbose_name=_("technician"),
+    )
+    complaint = models.TextField(_("complaint"), blank=True)
+    odometer_in = models.PositiveIntegerField(_("odometer in (km)"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status, default=Status.OPEN, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("job card")
+        verbose_name_plural = _("job cards")
+        permissions = [
+            ("complete_jobcard", "Can start, complete and cancel job cards"),
+            ("view_all_jobcards", "Can see every job, not only those assigned to them"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.IN_PROGRESS)
+
+
+class JobLine(models.Model):
+    class Kind(models.TextChoices):
+        SERVICE = "service", _("Service")
+        PART = "part", _("Spare part")
+
+    job = models.ForeignKey(JobCard, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind)
+    service_item = models.ForeignKey(
+        ServiceItem, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("service")
+    )
+    spare_part = models.ForeignKey(
+        SparePart, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("spare part")
+    )
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="jobline_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="jobline_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="service", service_item__isnull=False, spare_part__isnull=True)
+                    | Q(kind="part", spare_part__isnull=False, service_item__isnull=True)
+                ),
+                name="jobline_kind_matches_item",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description or str(self.item)
+
+    @property
+    def item(self) -> ServiceItem | SparePart:
+        return self.service_item if self.kind == self.Kind.SERVICE else self.spare_part
+
+
+class JobStatusChange(models.Model):
+    job = models.ForeignKey(JobCard, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.from_status} -> {self.to_status}"
+
+
+class StockMovement(models.Model):
+    """Every change of stock, so a count can be explained."""
+
+    part = models.ForeignKey(SparePart, on_delete=models.PROTECT, related_name="movements")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY)
+    job = models.ForeignKey(JobCard, on_delete=models.PROTECT, null=True, related_name="+")
+    reason = models.CharField(max_length=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.part_id}@{self.branch_id}: {self.quantity} ({self.reason})"

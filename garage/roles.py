@@ -1,0 +1,78 @@
+"""The five roles of product.md as Django groups, and the permissions each one holds.
+
+Kept as data so a migration and every later `migrate` (post_migrate) bring the groups in line;
+views check permissions, never group names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ADVISOR = "Service Advisor"
+TECHNICIAN = "Technician"
+ACCOUNTANT = "Accountant"
+FINANCE_MANAGER = "Finance Manager"
+ADMIN = "Admin"
+
+_SEE_GARAGE = [
+    "garage.view_customer",
+    "garage.view_vehicle",
+    "garage.view_serviceitem",
+    "garage.view_sparepart",
+    "garage.view_partstock",
+]
+
+_ACCOUNTING = [
+    *_SEE_GARAGE,
+    "garage.view_jobcard",
+    "garage.view_all_jobcards",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    ADVISOR: [
+        *_SEE_GARAGE,
+        "garage.add_customer",
+        "garage.change_customer",
+        "garage.add_vehicle",
+        "garage.change_vehicle",
+        "garage.view_jobcard",
+        "garage.view_all_jobcards",
+        "garage.add_jobcard",
+        "garage.change_jobcard",
+        "garage.complete_jobcard",
+    ],
+    TECHNICIAN: [
+        *_SEE_GARAGE,
+        "garage.view_jobcard",
+        "garage.change_jobcard",
+        "garage.complete_jobcard",
+    ],
+    ACCOUNTANT: [*_ACCOUNTING],
+    FINANCE_MANAGER: [
+        *_ACCOUNTING,
+        "garage.view_branch",
+        "garage.change_branch",
+    ],
+}
+
+
+def roles_sync(apps: Any, *, strict: bool) -> None:
+    """Create the groups and set their permissions exactly; Admin gets every permission.
+
+    `strict` raises on a permission that does not exist (a typo); migrations run non-strict
+    because apps migrated later have not created their permissions yet.
+    """
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    every = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in permission_model.objects.select_related("content_type")
+    }
+    for role, names in ROLE_PERMISSIONS.items():
+        missing = [n for n in names if n not in every]
+        if missing and strict:
+            raise LookupError(f"Role {role} names unknown permissions: {missing}")
+        group, _created = group_model.objects.get_or_create(name=role)
+        group.permissions.set([every[n] for n in names if n in every])
+    admin, _created = group_model.objects.get_or_create(name=ADMIN)
+    admin.permissions.set(list(every.values()))

@@ -1,0 +1,322 @@
+"""Writes for the garage: customers, vehicles, job cards and stock."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from garage import validators
+from garage.models import (
+    Branch,
+    Customer,
+    JobCard,
+    JobLine,
+    JobStatusChange,
+    PartStock,
+    Sequence,
+    ServiceItem,
+    SparePart,
+    StockMovement,
+    Vehicle,
+)
+
+JOB_TRANSITIONS: dict[str, set[str]] = {
+    JobCard.Status.OPEN: {JobCard.Status.IN_PROGRESS, JobCard.Status.COMPLETED,
+                          JobCard.Status.CANCELLED},
+    JobCard.Status.IN_PROGRESS: {JobCard.Status.COMPLETED, JobCard.Status.CANCELLED},
+    JobCard.Status.COMPLETED: set(),
+    JobCard.Status.CANCELLED: set(),
+}  # fmt: skip
+
+
+def sequence_next(*, name: str, year: int) -> int:
+    """Next number of a gap-free yearly sequence; call inside the transaction that uses it."""
+    assert transaction.get_connection().in_atomic_block, "sequence_next needs a transaction"
+    Sequence.objects.get_or_create(name=name, year=year)
+    seq = Sequence.objects.select_for_update().get(name=name, year=year)
+    seq.last_value = F("last_value") + 1
+    seq.save(update_fields=["last_value"])
+    seq.refresh_from_db(fields=["last_value"])
+    return seq.last_value
+
+
+def _clean_customer_fields(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(data)
+    for field, normalise in (
+        ("phone", validators.normalise_phone),
+        ("vat_number", validators.normalise_vat_number),
+    ):
+        value = cleaned.get(field, "")
+        if field == "vat_number" and not value:
+            continue
+        try:
+            cleaned[field] = normalise(value)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    for field in ("building_number", "postal_code", "cr_number"):
+        if cleaned.get(field):
+            cleaned[field] = validators.to_ascii_digits(cleaned[field]).strip()
+    if cleaned.get("kind") == Customer.Kind.COMPANY and not cleaned.get("vat_number"):
+        errors.setdefault("vat_number", []).append(_("A company customer needs a VAT number."))
+    if not (cleaned.get("name_en") or cleaned.get("name_ar")):
+        errors["name_en"] = [_("Enter the customer's name in English or Arabic.")]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def customer_create(**fields: Any) -> Customer:
+    """Create a customer from validated, normalised fields."""
+    customer = Customer(**_clean_customer_fields(fields))
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+def customer_update(*, customer: Customer, **fields: Any) -> Customer:
+    """Change a customer's details; the phone and VAT number are normalised again."""
+    for name, value in _clean_customer_fields(fields).items():
+        setattr(customer, name, value)
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+def _clean_vehicle_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    cleaned = dict(fields)
+    try:
+        cleaned["plate_number"] = validators.normalise_plate(cleaned.get("plate_number", ""))
+    except ValidationError as exc:
+        errors["plate_number"] = exc.messages
+    if cleaned.get("vin"):
+        try:
+            cleaned["vin"] = validators.normalise_vin(cleaned["vin"])
+        except ValidationError as exc:
+            errors["vin"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def vehicle_create(**fields: Any) -> Vehicle:
+    """Register a customer's vehicle; the plate is stored in its Latin form."""
+    vehicle = Vehicle(**_clean_vehicle_fields(fields))
+    vehicle.full_clean(exclude=["plate_key"])
+    vehicle.save()
+    return vehicle
+
+
+def vehicle_update(*, vehicle: Vehicle, **fields: Any) -> Vehicle:
+    """Change a vehicle's details."""
+    for name, value in _clean_vehicle_fields(fields).items():
+        setattr(vehicle, name, value)
+    vehicle.full_clean(exclude=["plate_key"])
+    vehicle.save()
+    return vehicle
+
+
+def _record_job_status(job: JobCard, to_status: str, user: AbstractBaseUser | None) -> None:
+    if to_status not in JOB_TRANSITIONS[job.status]:
+        raise ValidationError(
+            _("A job that is %(from)s cannot become %(to)s.")
+            % {"from": job.get_status_display(), "to": JobCard.Status(to_status).label}
+        )
+    JobStatusChange.objects.create(
+        job=job, from_status=job.status, to_status=to_status, changed_by=user
+    )
+    job.status = to_status
+
+
+@transaction.atomic
+def jobcard_create(
+    *,
+    branch: Branch,
+    customer: Customer,
+    vehicle: Vehicle,
+    created_by: AbstractBaseUser | None,
+    technician: AbstractBaseUser | None = None,
+    complaint: str = "",
+    odometer_in: int | None = None,
+) -> JobCard:
+    """Open a job card with the next job number of the year."""
+    if vehicle.customer_id != customer.pk:
+        raise ValidationError({"vehicle": [_("This vehicle belongs to another customer.")]})
+    if odometer_in is not None and vehicle.odometer and odometer_in < vehicle.odometer:
+        raise ValidationError(
+            {"odometer_in": [_("The odometer is lower than the last reading (%(km)s km).")
+                             % {"km": vehicle.odometer}]}
+        )  # fmt: skip
+    year = timezone.localdate().year
+    number = f"JOB-{year}-{sequence_next(name='job', year=year):06d}"
+    job = JobCard.objects.create(
+        number=number,
+        branch=branch,
+        customer=customer,
+        vehicle=vehicle,
+        technician=technician,
+        complaint=complaint,
+        odometer_in=odometer_in,
+        created_by=created_by,
+    )
+    JobStatusChange.objects.create(job=job, from_status="", to_status=job.status,
+                                   changed_by=created_by)  # fmt: skip
+    if odometer_in is not None and odometer_in != vehicle.odometer:
+        Vehicle.objects.filter(pk=vehicle.pk).update(odometer=odometer_in)
+    return job
+
+
+def _available(part: SparePart, branch: Branch) -> Decimal:
+    stock = PartStock.objects.filter(part=part, branch=branch).values_list("quantity", flat=True)
+    return next(iter(stock), Decimal("0"))
+
+
+@transaction.atomic
+def jobline_add(
+    *,
+    job: JobCard,
+    kind: str,
+    item: ServiceItem | SparePart,
+    quantity: Decimal,
+    unit_price: Decimal | None = None,
+    description: str = "",
+) -> JobLine:
+    """Add a service or part line; a part must have enough stock at the job's branch."""
+    job = JobCard.objects.select_for_update().get(pk=job.pk)
+    if not job.is_editable:
+        raise ValidationError(_("Lines can only be changed while the job is open or in progress."))
+    errors: dict[str, list[str]] = {}
+    if quantity is None or quantity <= 0:
+        errors["quantity"] = [_("The quantity must be more than zero.")]
+    price = item.default_price if kind == JobLine.Kind.SERVICE else item.sale_price
+    if unit_price is not None:
+        price = unit_price
+    if price < 0:
+        errors["unit_price"] = [_("The price cannot be negative.")]
+    if not item.is_active:
+        errors["item"] = [_("%(item)s is no longer active.") % {"item": item}]
+    if kind == JobLine.Kind.PART and not errors:
+        already = sum((line.quantity for line in job.lines.filter(spare_part=item)), Decimal("0"))
+        available = _available(item, job.branch)
+        if already + quantity > available:
+            errors["quantity"] = [
+                _("Only %(available)s of %(part)s in stock at %(branch)s.")
+                % {"available": available.normalize(), "part": item, "branch": job.branch}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return JobLine.objects.create(
+        job=job,
+        kind=kind,
+        service_item=item if kind == JobLine.Kind.SERVICE else None,
+        spare_part=item if kind == JobLine.Kind.PART else None,
+        description=description or item.name_en,
+        quantity=quantity,
+        unit_price=price,
+    )
+
+
+@transaction.atomic
+def jobline_remove(*, line: JobLine) -> None:
+    """Remove a line from a job that is still open or in progress."""
+    job = JobCard.objects.select_for_update().get(pk=line.job_id)
+    if not job.is_editable:
+        raise ValidationError(_("Lines can only be changed while the job is open or in progress."))
+    line.delete()
+
+
+@transaction.atomic
+def jobcard_start(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
+    """Mark work as started."""
+    job = JobCard.objects.select_for_update().get(pk=job.pk)
+    _record_job_status(job, JobCard.Status.IN_PROGRESS, user)
+    job.save(update_fields=["status"])
+    return job
+
+
+@transaction.atomic
+def jobcard_cancel(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
+    """Cancel a job that has not been completed; no stock was consumed yet."""
+    job = JobCard.objects.select_for_update().get(pk=job.pk)
+    _record_job_status(job, JobCard.Status.CANCELLED, user)
+    job.save(update_fields=["status"])
+    return job
+
+
+@transaction.atomic
+def jobcard_complete(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
+    """Complete a job and consume its parts from the branch's stock, all or nothing."""
+    job = JobCard.objects.select_for_update().get(pk=job.pk)
+    _record_job_status(job, JobCard.Status.COMPLETED, user)
+    lines = list(job.lines.select_related("service_item", "spare_part"))
+    if not lines:
+        raise ValidationError(_("Add at least one service or part before completing the job."))
+    needed: dict[int, Decimal] = defaultdict(Decimal)
+    parts: dict[int, SparePart] = {}
+    for line in lines:
+        if line.kind == JobLine.Kind.PART:
+            needed[line.spare_part_id] += line.quantity
+            parts[line.spare_part_id] = line.spare_part
+    # Lock stock rows in a fixed order so two jobs sharing parts cannot deadlock.
+    stock = {
+        s.part_id: s
+        for s in PartStock.objects.select_for_update()
+        .filter(branch=job.branch, part_id__in=needed)
+        .order_by("part_id")
+    }
+    short = []
+    for part_id, quantity in needed.items():
+        available = stock[part_id].quantity if part_id in stock else Decimal("0")
+        if available < quantity:
+            short.append(
+                _("%(part)s: need %(need)s, %(available)s in stock")
+                % {"part": parts[part_id], "need": quantity.normalize(),
+                   "available": available.normalize()}
+            )  # fmt: skip
+    if short:
+        raise ValidationError(
+            _("Not enough stock at %(branch)s to complete this job. %(details)s.")
+            % {"branch": job.branch, "details": "; ".join(short)}
+        )
+    for part_id, quantity in needed.items():
+        PartStock.objects.filter(pk=stock[part_id].pk).update(quantity=F("quantity") - quantity)
+        StockMovement.objects.create(
+            part_id=part_id, branch=job.branch, quantity=-quantity, job=job,
+            reason="job completed", created_by=user,
+        )  # fmt: skip
+    job.completed_at = timezone.now()
+    job.save(update_fields=["status", "completed_at"])
+    return job
+
+
+@transaction.atomic
+def stock_adjust(
+    *,
+    part: SparePart,
+    branch: Branch,
+    quantity: Decimal,
+    reason: str,
+    user: AbstractBaseUser | None,
+) -> PartStock:
+    """Receive (positive) or write off (negative) stock at a branch."""
+    PartStock.objects.get_or_create(part=part, branch=branch)
+    stock = PartStock.objects.select_for_update().get(part=part, branch=branch)
+    if stock.quantity + quantity < 0:
+        raise ValidationError(
+            {"quantity": [_("Only %(available)s in stock.") % {"available": stock.quantity}]}
+        )
+    stock.quantity += quantity
+    stock.save(update_fields=["quantity"])
+    StockMovement.objects.create(
+        part=part, branch=branch, quantity=quantity, reason=reason, created_by=user
+    )
+    return stock
