@@ -1,0 +1,60 @@
+# One command runs the app (`make run`), one runs the tests (`make test`).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SANDBOX_PORT ?= 8765
+
+.PHONY: run test worker beat sandbox lint format messages clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+# Serves the demo on http://$(HOST):$(PORT) with the Qoyod sandbox beside it; Ctrl-C stops both.
+run: $(VENV)/.installed
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py qoyod_sandbox --port $(SANDBOX_PORT) & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+# Background workers for production-like setups (needs REDIS_URL).
+worker: $(VENV)/.installed
+	$(BIN)/celery -A config worker --loglevel=INFO
+
+beat: $(VENV)/.installed
+	$(BIN)/celery -A config beat --loglevel=INFO --schedule var/celerybeat-schedule
+
+sandbox: $(VENV)/.installed
+	$(BIN)/python manage.py qoyod_sandbox --port $(SANDBOX_PORT)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Regenerate the Arabic catalogue after changing strings (needs GNU gettext).
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages -l ar --ignore=.venv --ignore=var --no-obsolete
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var
