@@ -26,6 +26,11 @@ _ACCOUNTING = [
     *_SEE_GARAGE,
     "garage.view_jobcard",
     "garage.view_all_jobcards",
+    "invoicing.view_invoice",
+    "invoicing.add_invoice",
+    "invoicing.change_invoice",
+    "invoicing.void_invoice",
+    "payments.view_payment",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -40,6 +45,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "garage.add_jobcard",
         "garage.change_jobcard",
         "garage.complete_jobcard",
+        "invoicing.view_invoice",
+        "invoicing.add_invoice",
+        "invoicing.change_invoice",
+        "invoicing.send_invoice_to_customer",
+        "payments.view_payment",
+        "payments.add_payment",
     ],
     TECHNICIAN: [
         *_SEE_GARAGE,
@@ -76,3 +87,13 @@ def roles_sync(apps: Any, *, strict: bool) -> None:
         group.permissions.set([every[n] for n in names if n in every])
     admin, _created = group_model.objects.get_or_create(name=ADMIN)
     admin.permissions.set(list(every.values()))
+
+
+def roles_sync_migration(apps: Any, schema_editor: Any) -> None:
+    """RunPython step: permissions of apps not migrated yet are picked up by a later run."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    for config in global_apps.get_app_configs():
+        create_permissions(config, verbosity=0)
+    roles_sync(apps, strict=False)

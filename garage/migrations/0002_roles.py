@@ -1,14 +1,6 @@
-from django.apps import apps as global_apps
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-
-def create_roles(apps, schema_editor):
-    from garage.roles import roles_sync
-
-    for config in global_apps.get_app_configs():
-        create_permissions(config, verbosity=0)
-    roles_sync(apps, strict=False)
+from garage.roles import roles_sync_migration
 
 
 class Migration(migrations.Migration):
@@ -18,4 +10,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(roles_sync_migration, migrations.RunPython.noop)]

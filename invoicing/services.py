@@ -1,0 +1,373 @@
+"""Writes for invoices: generate from a job, edit, void, reissue, email, status history."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
+from garage.services import sequence_next
+from invoicing.calculations import CalculationError, LineInput, calculate_invoice
+from invoicing.models import Invoice, InvoiceLine, InvoiceStatusChange
+
+S = Invoice.Status
+# Moves between business statuses. Read-back from Qoyod may lower a paid invoice when a payment
+# is deleted there; void is reached only from an unpaid invoice (a paid one needs a credit note).
+INVOICE_TRANSITIONS: dict[str, set[str]] = {
+    S.ISSUED: {S.PARTIALLY_PAID, S.PAID, S.VOID},
+    S.PARTIALLY_PAID: {S.ISSUED, S.PAID},
+    S.PAID: {S.PARTIALLY_PAID, S.ISSUED},
+    S.VOID: set(),
+}
+QOYOD_REFERENCE = re.compile(r"[A-Za-z0-9_-]{0,24}[0-9]")
+
+
+class InvoiceAlreadyExists(ValidationError):
+    """The job already has an active invoice; `invoice` is that invoice."""
+
+    def __init__(self, invoice: Invoice) -> None:
+        super().__init__(_("Job %(job)s already has invoice %(number)s.")
+                         % {"job": invoice.job.number, "number": invoice.number})  # fmt: skip
+        self.invoice = invoice
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineData:
+    """One line as the user reviewed it."""
+
+    kind: str
+    item: ServiceItem | SparePart | None
+    description_en: str
+    description_ar: str = ""
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    discount: Decimal = Decimal("0")
+    price_includes_vat: bool = False
+
+
+def invoice_set_status(
+    *, invoice: Invoice, to_status: str, user: AbstractBaseUser | None, note: str = ""
+) -> None:
+    """Move an invoice to another business status and record who did it; raise if not allowed."""
+    from_status = invoice.status
+    if to_status == from_status:
+        return
+    if to_status not in INVOICE_TRANSITIONS[from_status]:
+        raise ValidationError(
+            _("An invoice that is %(from)s cannot become %(to)s.")
+            % {"from": S(from_status).label, "to": S(to_status).label}
+        )
+    invoice.status = to_status
+    InvoiceStatusChange.objects.create(
+        invoice=invoice, from_status=from_status, to_status=to_status, note=note,
+        changed_by=user,
+    )  # fmt: skip
+
+
+def invoice_number_format(*, year: int, sequence: int) -> str:
+    """PREFIX-YEAR-000123, checked to be a valid Qoyod reference (qoyod-api.md §5.1)."""
+    number = f"{settings.INVOICE_NUMBER_PREFIX}-{year}-{sequence:06d}"
+    if not QOYOD_REFERENCE.fullmatch(number):
+        raise ValueError(f"INVOICE_NUMBER_PREFIX gives an invalid Qoyod reference: {number}")
+    return number
+
+
+def invoice_prefill(*, job: JobCard) -> list[LineData]:
+    """The lines a new invoice starts from: the job's lines at their current prices and VAT."""
+    lines = []
+    for line in job.lines.select_related("service_item", "spare_part"):
+        item = line.item
+        lines.append(
+            LineData(
+                kind=line.kind,
+                item=item,
+                description_en=line.description or item.name_en,
+                description_ar=item.name_ar,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                vat_rate=item.vat_rate,
+            )
+        )
+    return lines
+
+
+def _calculate(lines: Sequence[LineData]):
+    if not lines:
+        raise ValidationError(_("An invoice needs at least one line."))
+    errors = []
+    for index, line in enumerate(lines, start=1):
+        if line.item is None:
+            errors.append(_("Line %(n)d is not linked to a service or part.") % {"n": index})
+        if line.quantity is None or line.quantity <= 0:
+            errors.append(_("Line %(n)d: the quantity must be more than zero.") % {"n": index})
+        if line.unit_price is None or line.unit_price < 0:
+            errors.append(_("Line %(n)d: the price cannot be negative.") % {"n": index})
+        elif line.discount < 0 or (
+            line.quantity and line.discount > line.quantity * line.unit_price
+        ):
+            errors.append(
+                _("Line %(n)d: the discount cannot be negative or more than the line amount.")
+                % {"n": index}
+            )
+    if errors:
+        raise ValidationError(errors)
+    try:
+        return calculate_invoice(
+            [
+                LineInput(
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    vat_rate=line.vat_rate,
+                    discount=line.discount,
+                    price_includes_vat=line.price_includes_vat,
+                )  # fmt: skip
+                for line in lines
+            ]
+        )
+    except CalculationError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def invoice_preview(*, lines: Sequence[LineData]):
+    """Totals for lines being edited, from the same calculator that saves them."""
+    return _calculate(lines)
+
+
+def _write_lines(invoice: Invoice, lines: Sequence[LineData], totals) -> None:
+    invoice.lines.all().delete()
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=position,
+            kind=line.kind,
+            service_item=line.item if line.kind == InvoiceLine.Kind.SERVICE else None,
+            spare_part=line.item if line.kind == InvoiceLine.Kind.PART else None,
+            description_en=line.description_en,
+            description_ar=line.description_ar,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            price_includes_vat=line.price_includes_vat,
+            discount=line.discount,
+            vat_rate=line.vat_rate,
+            line_net=result.net,
+            line_vat=result.vat,
+            line_total=result.total,
+            vat_adjustment=result.vat_adjustment,
+        )
+        for position, (line, result) in enumerate(zip(lines, totals.lines, strict=True), 1)
+    )
+
+
+def _snapshot(invoice: Invoice, customer: Customer, vehicle: Vehicle) -> None:
+    if vehicle.customer_id != customer.pk:
+        raise ValidationError({"vehicle": [_("This vehicle belongs to another customer.")]})
+    invoice.customer = customer
+    invoice.vehicle = vehicle
+    invoice.customer_name = customer.name_en or customer.name_ar
+    invoice.customer_name_ar = customer.name_ar
+    invoice.customer_phone = customer.phone
+    invoice.customer_vat_number = customer.vat_number
+    invoice.customer_address = customer.address_line
+    invoice.vehicle_description = vehicle.name
+    invoice.vehicle_plate = vehicle.plate_number
+
+
+def _check_dates(issue_date: datetime.date, due_date: datetime.date) -> None:
+    if due_date < issue_date:
+        raise ValidationError({"due_date": [_("The due date cannot be before the issue date.")]})
+
+
+def _apply_totals(invoice: Invoice, totals) -> None:
+    invoice.net_total = totals.net
+    invoice.vat_total = totals.vat
+    invoice.total = totals.total
+    invoice.balance = totals.total - invoice.amount_paid
+
+
+@transaction.atomic
+def invoice_create(
+    *,
+    job: JobCard,
+    customer: Customer,
+    vehicle: Vehicle,
+    lines: Sequence[LineData],
+    issue_date: datetime.date,
+    due_date: datetime.date,
+    requires_qoyod: bool,
+    user: AbstractBaseUser | None,
+    notes: str = "",
+    replaces: Invoice | None = None,
+) -> Invoice:
+    """Issue the invoice of a completed job with the next gap-free number of the year."""
+    # Locking the job serialises two clicks on Generate: the second sees the first's invoice.
+    job = JobCard.objects.select_for_update().get(pk=job.pk)
+    existing = Invoice.objects.filter(job=job).exclude(status=S.VOID).first()
+    if existing is not None:
+        raise InvoiceAlreadyExists(existing)
+    if job.status != JobCard.Status.COMPLETED:
+        raise ValidationError(_("Only a completed job can be invoiced."))
+    _check_dates(issue_date, due_date)
+    totals = _calculate(lines)
+    invoice = Invoice(
+        job=job, branch=job.branch, issue_date=issue_date, due_date=due_date, notes=notes,
+        requires_qoyod=requires_qoyod, created_by=user, replaces=replaces,
+    )  # fmt: skip
+    _snapshot(invoice, customer, vehicle)
+    _apply_totals(invoice, totals)
+    invoice.number = invoice_number_format(
+        year=issue_date.year, sequence=sequence_next(name="invoice", year=issue_date.year)
+    )
+    invoice.save()
+    InvoiceStatusChange.objects.create(
+        invoice=invoice, from_status="", to_status=S.ISSUED, changed_by=user,
+        note=_("Reissue of %(number)s") % {"number": replaces.number} if replaces else "",
+    )  # fmt: skip
+    _write_lines(invoice, lines, totals)
+    return invoice
+
+
+def _locked(invoice: Invoice) -> Invoice:
+    return Invoice.objects.select_for_update().get(pk=invoice.pk)
+
+
+def _refuse_if_qoyod_managed(invoice: Invoice, action: str) -> None:
+    if invoice.qoyod_managed:
+        raise ValidationError(
+            _("%(number)s is managed in Qoyod: %(action)s there, or void and reissue it here.")
+            % {"number": invoice.number, "action": action}
+        )
+
+
+@transaction.atomic
+def invoice_update(
+    *,
+    invoice: Invoice,
+    customer: Customer,
+    vehicle: Vehicle,
+    lines: Sequence[LineData],
+    issue_date: datetime.date,
+    due_date: datetime.date,
+    requires_qoyod: bool,
+    user: AbstractBaseUser | None,
+    notes: str = "",
+) -> Invoice:
+    """Correct an invoice that is not void, not paid in any part and not managed in Qoyod."""
+    invoice = _locked(invoice)
+    _refuse_if_qoyod_managed(invoice, _("edit it"))
+    if invoice.is_void:
+        raise ValidationError(_("A void invoice cannot be edited."))
+    if invoice.has_payments:
+        raise ValidationError(
+            _("%(number)s already has payments; void is not possible either — issue a credit "
+              "note.") % {"number": invoice.number}
+        )  # fmt: skip
+    _check_dates(issue_date, due_date)
+    totals = _calculate(lines)
+    _snapshot(invoice, customer, vehicle)
+    _apply_totals(invoice, totals)
+    invoice.issue_date, invoice.due_date = issue_date, due_date
+    invoice.requires_qoyod, invoice.notes = requires_qoyod, notes
+    invoice.save()
+    _write_lines(invoice, lines, totals)
+    return invoice
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, reason: str, user: AbstractBaseUser | None) -> Invoice:
+    """Void an unpaid invoice; its job reappears in Needs Invoice."""
+    invoice = _locked(invoice)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the invoice is void.")]})
+    if invoice.is_void:
+        raise ValidationError(_("%(number)s is already void.") % {"number": invoice.number})
+    if invoice.has_payments:
+        raise ValidationError(
+            _("%(number)s has payments of %(paid)s SAR and cannot be voided: issue a credit "
+              "note instead.") % {"number": invoice.number, "paid": invoice.amount_paid}
+        )  # fmt: skip
+    invoice_set_status(invoice=invoice, to_status=S.VOID, user=user, note=reason)
+    invoice.void_reason = reason
+    invoice.save(update_fields=["status", "void_reason", "updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def invoice_reissue(*, invoice: Invoice, user: AbstractBaseUser | None) -> Invoice:
+    """Issue a replacement of a void invoice with the same lines, linked to the original."""
+    invoice = _locked(invoice)
+    if not invoice.is_void:
+        raise ValidationError(
+            _("Only a void invoice can be reissued; void %(number)s first.")
+            % {"number": invoice.number}
+        )
+    if hasattr(invoice, "replaced_by"):
+        raise InvoiceAlreadyExists(invoice.replaced_by)
+    lines = [
+        LineData(
+            kind=line.kind,
+            item=line.item,
+            description_en=line.description_en,
+            description_ar=line.description_ar,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            vat_rate=line.vat_rate,
+            discount=line.discount,
+            price_includes_vat=line.price_includes_vat,
+        )  # fmt: skip
+        for line in invoice.lines.select_related("service_item", "spare_part")
+    ]
+    today = timezone.localdate()
+    return invoice_create(
+        job=invoice.job, customer=invoice.customer, vehicle=invoice.vehicle, lines=lines,
+        issue_date=today,
+        due_date=today + datetime.timedelta(days=settings.INVOICE_PAYMENT_TERM_DAYS),
+        requires_qoyod=invoice.requires_qoyod, user=user, notes=invoice.notes, replaces=invoice,
+    )  # fmt: skip
+
+
+def invoice_void_and_reissue(
+    *, invoice: Invoice, reason: str, user: AbstractBaseUser | None
+) -> Invoice:
+    """Void an invoice and issue its replacement in one step."""
+    with transaction.atomic():
+        invoice_void(invoice=invoice, reason=reason, user=user)
+        return invoice_reissue(invoice=invoice, user=user)
+
+
+def invoice_send_to_customer(*, invoice: Invoice, link: str, user: AbstractBaseUser | None) -> None:
+    """Email the invoice (HTML body and a link to the printable page) to the customer."""
+    invoice.refresh_from_db()
+    _refuse_if_qoyod_managed(invoice, _("send it to the customer"))
+    if invoice.is_void:
+        raise ValidationError(_("A void invoice cannot be sent."))
+    if not invoice.customer.email:
+        raise ValidationError(_("The customer has no email address; add one first."))
+    context = {"invoice": invoice, "link": link, "seller_name": settings.SELLER_NAME}
+    with translation.override(translation.get_language()):
+        subject = _("Invoice %(number)s from %(seller)s") % {
+            "number": invoice.number, "seller": settings.SELLER_NAME,
+        }  # fmt: skip
+        text = render_to_string("invoicing/email.txt", context)
+        html = render_to_string("invoicing/email.html", context)
+    message = EmailMultiAlternatives(subject, text, to=[invoice.customer.email])
+    message.attach_alternative(html, "text/html")
+    # Sent outside any transaction: a slow mail server must not hold row locks.
+    message.send()
+    InvoiceStatusChange.objects.create(
+        invoice=invoice, from_status=invoice.status, to_status=invoice.status,
+        note=_("Sent to %(email)s") % {"email": invoice.customer.email}, changed_by=user,
+    )  # fmt: skip
