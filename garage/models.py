@@ -66,6 +66,8 @@ class Customer(BilingualName):
         INDIVIDUAL = "individual", _("Individual")
         COMPANY = "company", _("Company")
 
+    # Many customers give only an Arabic name; customer_create requires one of the two.
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     kind = models.CharField(_("type"), max_length=12, choices=Kind, default=Kind.INDIVIDUAL)
     phone = models.CharField(_("mobile"), max_length=13, db_index=True)
     email = models.EmailField(_("email"), blank=True)
