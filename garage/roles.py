@@ -33,6 +33,13 @@ _ACCOUNTING = [
     "payments.view_payment",
 ]
 
+# Sending drafts to Qoyod and retrying them; the connection itself is the finance manager's.
+_QOYOD_SEND = [
+    "qoyod_sync.send_invoice",
+    "qoyod_sync.view_qoyodinvoicesync",
+    "qoyod_sync.view_qoyodattempt",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADVISOR: [
         *_SEE_GARAGE,
@@ -58,9 +65,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "garage.change_jobcard",
         "garage.complete_jobcard",
     ],
-    ACCOUNTANT: [*_ACCOUNTING],
+    ACCOUNTANT: [*_ACCOUNTING, *_QOYOD_SEND],
     FINANCE_MANAGER: [
         *_ACCOUNTING,
+        *_QOYOD_SEND,
+        "qoyod_sync.manage_connection",
         "garage.view_branch",
         "garage.change_branch",
     ],

@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from garage.roles import roles_sync_migration
+
+
+class Migration(migrations.Migration):
+    dependencies = [("qoyod_sync", "0001_initial"), ("garage", "0002_roles")]
+
+    operations = [migrations.RunPython(roles_sync_migration, migrations.RunPython.noop)]
