@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _sync_roles(sender, using, apps, **kwargs):
+def _sync_roles(sender, using, **kwargs):
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 
