@@ -1,0 +1,44 @@
+"""`python manage.py qoyod_sandbox --port 8765`: serve the fake Qoyod until interrupted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from qoyod_sync.sandbox import SandboxServer
+
+
+class Command(BaseCommand):
+    help = "Run the Qoyod sandbox: a local fake of Qoyod API 2.0 with an accountant page."
+
+    # The sandbox keeps its state in memory: no database, so no checks or migrations needed.
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument("--port", type=int, default=8765, help="port to listen on")
+        parser.add_argument(
+            "--strict-filters",
+            action="store_true",
+            help="refuse unknown q[...] filters with 400 instead of ignoring them as Qoyod does",
+        )
+        parser.add_argument("--quiet", action="store_true", help="do not log each request")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sandbox = SandboxServer(
+            options["host"],
+            options["port"],
+            quiet=options["quiet"],
+            strict_filters=options["strict_filters"],
+        )
+        self.stdout.write(
+            f"Qoyod sandbox: API at {sandbox.base_url}/, accountant page at "
+            f"{sandbox.root_url}/_sandbox/ (Ctrl-C to stop)"
+        )
+        self.stdout.flush()
+        try:
+            sandbox.serve_forever()
+        except KeyboardInterrupt:
+            self.stdout.write("Qoyod sandbox stopped.")

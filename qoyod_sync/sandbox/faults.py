@@ -1,0 +1,184 @@
+"""Fault injection: latency, canned failures, dropped connections and rate limiting.
+
+Faults apply to the API under /2.0/ only, never to the /_sandbox/ control endpoints.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+
+@dataclass
+class Rule:
+    """One queued fault: answer `status` without processing, or drop the connection."""
+
+    remaining: int
+    status: int | None = None  # None means drop the connection
+    commit: bool = False  # for drops: process (and store) the request first
+    body: Any = None
+    retry_after: str | None = None
+    method: str | None = None
+    path: str | None = None  # matches when the API path starts with it, e.g. "/invoices"
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method.upper() != method:
+            return False
+        return self.path is None or path.startswith(self.path)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "remaining": self.remaining,
+            "action": "drop" if self.status is None else "status",
+            "status": self.status,
+            "commit": self.commit,
+            "method": self.method,
+            "path": self.path,
+        }
+
+
+@dataclass
+class RateLimit:
+    per_minute: int
+    retry_after: int | None
+    seen: dict[str, deque[float]] = field(default_factory=dict)
+
+
+class Faults:
+    """The sandbox's fault switches; safe to change from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latency = 0.0
+        self._rules: list[Rule] = []
+        self._rate_limit: RateLimit | None = None
+
+    def set_latency(self, milliseconds: float) -> None:
+        """Delay every API answer by this much."""
+        with self._lock:
+            self._latency = max(0.0, milliseconds) / 1000
+
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 500,
+        body: Any = None,
+        retry_after: int | str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Answer the next `count` matching requests with `status`, without processing them."""
+        with self._lock:
+            self._rules.append(
+                Rule(
+                    remaining=count,
+                    status=status,
+                    body=default_body(status) if body is None else body,
+                    retry_after=None if retry_after is None else str(retry_after),
+                    method=method,
+                    path=path,
+                )
+            )
+
+    def drop_next(
+        self,
+        count: int = 1,
+        *,
+        commit: bool = True,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Close the connection without answering; with commit, store the write first."""
+        with self._lock:
+            self._rules.append(Rule(remaining=count, commit=commit, method=method, path=path))
+
+    def rate_limit(self, per_minute: int | None, *, retry_after: int | None = 30) -> None:
+        """Answer 429 once a key has sent `per_minute` requests in the last 60 s (None: off)."""
+        with self._lock:
+            self._rate_limit = None if per_minute is None else RateLimit(per_minute, retry_after)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._latency = 0.0
+            self._rules.clear()
+            self._rate_limit = None
+
+    def configure(self, spec: Mapping[str, Any]) -> None:
+        """Apply a control-endpoint body (see qoyod_sync.sandbox.control)."""
+        if spec.get("clear"):
+            self.clear()
+        if "latency_ms" in spec:
+            self.set_latency(float(spec["latency_ms"]))
+        if "fail_next" in spec:
+            options = dict(spec["fail_next"])
+            self.fail_next(int(options.pop("count", 1)), **options)
+        if "drop_next" in spec:
+            options = dict(spec["drop_next"])
+            self.drop_next(int(options.pop("count", 1)), **options)
+        if "rate_limit" in spec:
+            options = spec["rate_limit"]
+            if options is None:
+                self.rate_limit(None)
+            else:
+                self.rate_limit(
+                    int(options["per_minute"]), retry_after=options.get("retry_after", 30)
+                )
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            limit = self._rate_limit
+            return {
+                "latency_ms": self._latency * 1000,
+                "rules": [rule.describe() for rule in self._rules],
+                "rate_limit": None
+                if limit is None
+                else {"per_minute": limit.per_minute, "retry_after": limit.retry_after},
+            }
+
+    # used by the server
+
+    @property
+    def latency(self) -> float:
+        with self._lock:
+            return self._latency
+
+    def take(self, method: str, path: str) -> Rule | None:
+        """The first rule matching this request, counted down; None when none applies."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(method, path):
+                    rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        self._rules.remove(rule)
+                    return rule
+        return None
+
+    def refusing_limit(self, key_id: str) -> RateLimit | None:
+        """The rate limit this request breaks (it is then not counted), or None."""
+        with self._lock:
+            limit = self._rate_limit
+            if limit is None:
+                return None
+            now = time.monotonic()
+            seen = limit.seen.setdefault(key_id, deque())
+            while seen and seen[0] <= now - 60:
+                seen.popleft()
+            if len(seen) >= limit.per_minute:
+                return limit
+            seen.append(now)
+            return None
+
+
+def default_body(status: int) -> Any:
+    if status == 429:
+        return {"error": "Too many requests"}
+    if status >= 500:
+        # Rails' JSON 500 body as a user reported it (qoyod-api.md §10.6).
+        return {"status": status, "error": HTTPStatus(status).phrase}
+    return {"error": HTTPStatus(status).phrase}

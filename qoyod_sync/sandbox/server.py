@@ -1,0 +1,398 @@
+"""The sandbox HTTP server: a standalone fake Qoyod on the standard library.
+
+sandbox = SandboxServer(port=0).start()      # a thread; port 0 picks a free port
+sandbox.base_url                             # "http://127.0.0.1:<port>/2.0"
+sandbox.company("the-api-key")              # that key's company (created on first use)
+sandbox.faults.fail_next(2, status=503)      # see faults.py
+sandbox.requests.find(method="POST")         # what the client sent
+sandbox.stop()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from qoyod_sync.sandbox import api, control
+from qoyod_sync.sandbox.company import Company
+from qoyod_sync.sandbox.faults import Faults
+
+API_PREFIX = "/2.0"
+
+
+class SandboxState:
+    """Every company, keyed by API key; one lock guards all of them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._by_key: dict[str, Company] = {}
+        self._revoked: set[str] = set()
+
+    def company_for_key(self, api_key: str) -> Company:
+        """The key's company, created and seeded on first use."""
+        with self.lock:
+            company = self._by_key.get(api_key)
+            if company is None:
+                company = Company(
+                    number=len(self._by_key) + 1, key_hint=key_hint(api_key), lock=self.lock
+                )
+                self._by_key[api_key] = company
+            return company
+
+    def company_by_number(self, number: int) -> Company | None:
+        with self.lock:
+            return next((c for c in self._by_key.values() if c.number == number), None)
+
+    def companies(self) -> list[Company]:
+        with self.lock:
+            return sorted(self._by_key.values(), key=lambda c: c.number)
+
+    def revoke(self, api_key: str) -> None:
+        """From now on this key gets 401, as a key regenerated in Qoyod would."""
+        with self.lock:
+            self._revoked.add(api_key)
+
+    def is_revoked(self, api_key: str) -> bool:
+        with self.lock:
+            return api_key in self._revoked
+
+    def reset(self) -> None:
+        with self.lock:
+            self._by_key.clear()
+            self._revoked.clear()
+
+
+def key_hint(api_key: str) -> str:
+    """What the sandbox shows of a key: its last four characters."""
+    return "…" + api_key[-4:]
+
+
+def key_id(api_key: str) -> str:
+    """A short, stable, non-reversible label for a key in recorded requests."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:12]
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str  # with the /2.0 prefix, without the query
+    query: list[tuple[str, str]]
+    body: Any
+    has_api_key: bool
+    key_id: str | None  # a digest label, never the key
+    status: int | None = None  # None when the connection was dropped without an answer
+    at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "body": self.body,
+            "has_api_key": self.has_api_key,
+            "key_id": self.key_id,
+            "status": self.status,
+            "at": self.at,
+        }
+
+
+class RequestLog:
+    """Every API request the sandbox received, in order."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[RecordedRequest] = []
+
+    def add(self, item: RecordedRequest) -> None:
+        with self._lock:
+            self._items.append(item)
+
+    def all(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._items)
+
+    def find(self, *, method: str | None = None, path: str | None = None) -> list[RecordedRequest]:
+        """Requests with this method and/or whose path starts with `path` (e.g. "/2.0/invoices")."""
+        return [
+            r
+            for r in self.all()
+            if (method is None or r.method == method) and (path is None or r.path.startswith(path))
+        ]
+
+    def count(self, *, method: str | None = None, path: str | None = None) -> int:
+        return len(self.find(method=method, path=path))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    sandbox: SandboxServer
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = super().get_request()
+        self.sandbox._accepted(conn)
+        return conn, address
+
+    def shutdown_request(self, request: Any) -> None:
+        self.sandbox._finished(request)
+        super().shutdown_request(request)
+
+
+class SandboxServer:
+    """A fake Qoyod company server with fault injection, request recording and a control page."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        quiet: bool = True,
+        strict_filters: bool = False,
+    ) -> None:
+        self.state = SandboxState()
+        self.faults = Faults()
+        self.requests = RequestLog()
+        # Unknown q[...] filters are ignored like real Qoyod; strict refuses them with a 400,
+        # so a test notices a filter the sandbox (and perhaps Qoyod) does not know.
+        self.strict_filters = strict_filters
+        self.quiet = quiet
+        self._lock = threading.Lock()
+        self._accepted_count = 0
+        self._open: set[socket.socket] = set()
+        self._thread: threading.Thread | None = None
+        self._httpd = _HTTPServer((host, port), _Handler)
+        self._httpd.sandbox = self
+
+    @property
+    def host(self) -> str:
+        return str(self._httpd.server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def root_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The Qoyod base URL to configure a client with."""
+        return f"{self.root_url}{API_PREFIX}"
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since start: connection reuse shows here."""
+        with self._lock:
+            return self._accepted_count
+
+    def company(self, api_key: str) -> Company:
+        return self.state.company_for_key(api_key)
+
+    def start(self) -> SandboxServer:
+        """Serve in a background thread."""
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted."""
+        try:
+            self._httpd.serve_forever()
+        finally:
+            self._close_all()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._close_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _close_all(self) -> None:
+        with self._lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            # Wakes handler threads parked on idle keep-alive connections.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self._httpd.server_close()
+
+    def _accepted(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._accepted_count += 1
+            self._open.add(conn)
+
+    def _finished(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(conn)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # HTTP/1.1 with a Content-Length on every answer keeps connections alive for reuse.
+    protocol_version = "HTTP/1.1"
+    server_version = "QoyodSandbox/1.0"
+    # Idle keep-alive connections are closed after this many seconds.
+    timeout = 30
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.server.sandbox.quiet:
+            sys.stderr.write(f"[sandbox] {self.address_string()} {format % args}\n")
+
+    # ---- dispatch -------------------------------------------------------------------------
+
+    def _handle(self) -> None:
+        sandbox = self.server.sandbox
+        url = urlsplit(self.path)
+        raw = self._read_body()
+        if url.path == API_PREFIX or url.path.startswith(API_PREFIX + "/"):
+            self._api(sandbox, url.path, parse_qsl(url.query, keep_blank_values=True), raw)
+        elif url.path.startswith(control.PREFIX):
+            status, body, headers = control.handle(
+                sandbox,
+                self.command,
+                url.path,
+                parse_qsl(url.query, keep_blank_values=True),
+                raw,
+                self.headers.get("Content-Type", ""),
+                self.headers.get("API-KEY", "").strip(),
+            )
+            self._send(status, body, headers)
+        else:
+            self._send(404, {"error": "Not Found"})
+
+    def _api(
+        self, sandbox: SandboxServer, path: str, pairs: list[tuple[str, str]], raw: bytes
+    ) -> None:
+        # Header names are case-insensitive here, as §14 asks.
+        api_key = self.headers.get("API-KEY", "").strip()
+        body, body_error = _decode(raw)
+        record = RecordedRequest(
+            method=self.command,
+            path=path,
+            query=pairs,
+            body=body,
+            has_api_key=bool(api_key),
+            key_id=key_id(api_key) if api_key else None,
+        )
+        sandbox.requests.add(record)
+        latency = sandbox.faults.latency
+        if latency:
+            time.sleep(latency)
+        rule = sandbox.faults.take(self.command, path[len(API_PREFIX) :])
+        if rule is not None and rule.status is not None:
+            headers = {"Retry-After": rule.retry_after} if rule.retry_after else {}
+            record.status = rule.status
+            self._send(rule.status, rule.body, headers)
+            return
+        if rule is not None and not rule.commit:
+            self._drop()
+            return
+        status, answer, headers = self._answer(sandbox, api_key, path, pairs, body, body_error)
+        if rule is not None:
+            # Commit-then-drop: the write above is stored, the client never hears of it.
+            self._drop()
+            return
+        record.status = status
+        self._send(status, answer, headers)
+
+    def _answer(
+        self,
+        sandbox: SandboxServer,
+        api_key: str,
+        path: str,
+        pairs: list[tuple[str, str]],
+        body: Any,
+        body_error: str | None,
+    ) -> tuple[int, Any, dict[str, str]]:
+        if not api_key or sandbox.state.is_revoked(api_key):
+            return 401, {"error": "Unauthorized - Invalid API key"}, {}
+        limit = sandbox.faults.refusing_limit(key_id(api_key))
+        if limit is not None:
+            headers = {} if limit.retry_after is None else {"Retry-After": str(limit.retry_after)}
+            return 429, {"error": "Too many requests"}, headers
+        if body_error is not None:
+            return 400, {"error": body_error}, {}
+        company = sandbox.state.company_for_key(api_key)
+        with sandbox.state.lock:
+            status, answer = api.handle(
+                company,
+                self.command,
+                path[len(API_PREFIX) :],
+                pairs,
+                body,
+                strict=sandbox.strict_filters,
+            )
+        return status, answer, {}
+
+    # ---- I/O ------------------------------------------------------------------------------
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        if isinstance(body, bytes):
+            payload, content_type = body, "text/html; charset=utf-8"
+        else:
+            payload = json.dumps(body, ensure_ascii=False, default=_json_default).encode()
+            content_type = "application/json; charset=utf-8"
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _drop(self) -> None:
+        """Close the connection without writing a byte of an answer."""
+        self.close_connection = True
+
+
+def _decode(raw: bytes) -> tuple[Any, str | None]:
+    if not raw.strip():
+        return None, None
+    try:
+        return json.loads(raw, parse_float=Decimal), None
+    except (ValueError, UnicodeDecodeError):
+        return None, "There was a problem in the JSON you submitted"
+
+
+def _json_default(value: Any) -> Any:
+    # Recorded request bodies hold Decimals (parse_float=Decimal); show them exactly as sent.
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")

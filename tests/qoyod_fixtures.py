@@ -1,0 +1,121 @@
+"""Pytest fixtures for anything that talks to Qoyod: a live sandbox and clients pointed at it.
+
+Registered in tests/conftest.py with `pytest_plugins = ["tests.qoyod_fixtures"]`.
+
+    def test_something(qoyod_sandbox):
+        writer = qoyod_sandbox.writer()                 # key SANDBOX_KEY, fast test options
+        customer = writer.create_customer(name="Ali")
+        qoyod_sandbox.company().customers[customer.id]  # the sandbox's own record
+        qoyod_sandbox.faults.drop_next(method="POST")   # fault injection, see sandbox/faults.py
+        qoyod_sandbox.requests.count(method="POST", path="/2.0/invoices")
+        qoyod_sandbox.act("invoices", invoice_id, "approve")   # the accountant, as control.py
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+
+from qoyod_sync.client import (
+    ClientOptions,
+    QoyodReader,
+    QoyodWriter,
+    RetryPolicy,
+    close_pooled_clients,
+)
+from qoyod_sync.sandbox import SandboxServer
+from qoyod_sync.sandbox.company import Company
+from qoyod_sync.sandbox.control import act
+from qoyod_sync.sandbox.faults import Faults
+from qoyod_sync.sandbox.server import RequestLog, SandboxState
+
+SANDBOX_KEY = "sandbox-test-key-0001"
+
+# Production timeouts, but no real waiting between read retries and no client-side pacing,
+# so a test that sends hundreds of requests stays fast.
+TEST_OPTIONS = ClientOptions(
+    rate_limit_per_minute=1_000_000,
+    burst=1_000,
+    retry=RetryPolicy(base_delay=0.001, max_delay=0.005, max_retry_after=0.05),
+)
+
+
+@dataclass
+class SandboxHandle:
+    server: SandboxServer
+
+    @property
+    def base_url(self) -> str:
+        """Ends in /2.0, as a Qoyod connection stores it."""
+        return self.server.base_url
+
+    @property
+    def root_url(self) -> str:
+        """Where /_sandbox/ (the accountant page and control endpoints) lives."""
+        return self.server.root_url
+
+    @property
+    def state(self) -> SandboxState:
+        return self.server.state
+
+    @property
+    def faults(self) -> Faults:
+        return self.server.faults
+
+    @property
+    def requests(self) -> RequestLog:
+        return self.server.requests
+
+    @property
+    def connections_accepted(self) -> int:
+        return self.server.connections_accepted
+
+    def company(self, api_key: str = SANDBOX_KEY) -> Company:
+        """The sandbox company behind a key (created, seeded, on first use)."""
+        return self.server.company(api_key)
+
+    def act(
+        self,
+        kind: str,
+        record_id: int,
+        action: str,
+        body: dict[str, Any] | None = None,
+        *,
+        api_key: str = SANDBOX_KEY,
+    ) -> Any:
+        """Play the accountant or customer: act("invoices", 1001, "payments", {"amount": "50"})."""
+        return act(self.company(api_key), kind, record_id, action, body or {})
+
+    def reader(self, api_key: str = SANDBOX_KEY, **options: Any) -> QoyodReader:
+        return QoyodReader(
+            base_url=self.base_url, api_key=api_key, options=replace(TEST_OPTIONS, **options)
+        )
+
+    def writer(self, api_key: str = SANDBOX_KEY, **options: Any) -> QoyodWriter:
+        return QoyodWriter(
+            base_url=self.base_url, api_key=api_key, options=replace(TEST_OPTIONS, **options)
+        )
+
+
+@pytest.fixture
+def qoyod_sandbox() -> Iterator[SandboxHandle]:
+    """A fresh sandbox on a free loopback port, stopped after the test."""
+    server = SandboxServer("127.0.0.1", 0).start()
+    try:
+        yield SandboxHandle(server)
+    finally:
+        close_pooled_clients(server.base_url)
+        server.stop()
+
+
+@pytest.fixture
+def qoyod_reader(qoyod_sandbox: SandboxHandle) -> QoyodReader:
+    return qoyod_sandbox.reader()
+
+
+@pytest.fixture
+def qoyod_writer(qoyod_sandbox: SandboxHandle) -> QoyodWriter:
+    return qoyod_sandbox.writer()
