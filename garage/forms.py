@@ -1,0 +1,278 @@
+"""HTML forms for the garage pages: they parse and check input; garage.services writes it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.forms.boundfield import BoundField
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from garage import roles, validators
+from garage.models import (
+    QUANTITY,
+    Branch,
+    Customer,
+    JobLine,
+    ServiceItem,
+    SparePart,
+    Vehicle,
+)
+
+
+class BootstrapBoundField(BoundField):
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            # Extra attrs replace the widget's own class, so the Bootstrap class is kept here;
+            # doing it server-side also covers fragments that htmx swaps in after page load.
+            widget = widget or self.field.widget
+            attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+        return attrs
+
+
+class BootstrapFormMixin:
+    """Gives every widget its Bootstrap class and marks fields with errors as invalid."""
+
+    bound_field_class = BootstrapBoundField
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = css
+
+
+class FilterForm(BootstrapFormMixin, forms.Form):
+    """Base form for django-filter FilterSets, so filter controls look like the other forms."""
+
+
+class CustomerForm(BootstrapFormMixin, forms.ModelForm):
+    # Wider than the stored columns: people type spaces, +966 and Arabic digits.
+    phone = forms.CharField(label=capfirst(_("mobile")), max_length=20)
+    vat_number = forms.CharField(label=_("VAT number"), max_length=30, required=False)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "kind",
+            "name_en",
+            "name_ar",
+            "phone",
+            "email",
+            "vat_number",
+            "cr_number",
+            "building_number",
+            "street",
+            "district",
+            "city",
+            "postal_code",
+        ]
+        widgets = {"name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"})}
+
+    def clean_phone(self) -> str:
+        return validators.normalise_phone(self.cleaned_data["phone"])
+
+    def clean_vat_number(self) -> str:
+        value = self.cleaned_data["vat_number"]
+        return validators.normalise_vat_number(value) if value else ""
+
+
+class CustomerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Customer) -> str:
+        return f"{obj.name} · {obj.phone}"
+
+
+class VehicleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Vehicle) -> str:
+        return f"{obj.plate_number} · {obj.name}"
+
+
+class TechnicianChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class VehicleForm(BootstrapFormMixin, forms.ModelForm):
+    customer = CustomerChoiceField(label=capfirst(_("customer")), queryset=Customer.objects.all())
+    # Arabic plates are typed with spaces between letters, longer than the stored form.
+    plate_number = forms.CharField(
+        label=capfirst(_("plate number")),
+        max_length=20,
+        help_text=_("Arabic or Latin letters, e.g. 1234 ABJ or ١٢٣٤ ا ب ح"),
+    )
+    vin = forms.CharField(label=_("VIN"), max_length=30, required=False)
+
+    class Meta:
+        model = Vehicle
+        fields = ["customer", "plate_number", "make", "model", "year", "colour", "vin", "odometer"]
+
+    def clean_plate_number(self) -> str:
+        # Normalised here so the unique check compares stored forms ("1234 ABJ").
+        return validators.normalise_plate(self.cleaned_data["plate_number"])
+
+    def clean_vin(self) -> str:
+        value = self.cleaned_data["vin"]
+        return validators.normalise_vin(value) if value else ""
+
+
+class JobCardCreateForm(BootstrapFormMixin, forms.Form):
+    branch = forms.ModelChoiceField(label=capfirst(_("branch")), queryset=Branch.objects.none())
+    customer = CustomerChoiceField(label=capfirst(_("customer")), queryset=Customer.objects.none())
+    vehicle = VehicleChoiceField(label=capfirst(_("vehicle")), queryset=Vehicle.objects.none())
+    technician = TechnicianChoiceField(
+        label=capfirst(_("technician")), queryset=get_user_model().objects.none(), required=False
+    )
+    complaint = forms.CharField(
+        label=capfirst(_("complaint")), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    odometer_in = forms.IntegerField(
+        label=capfirst(_("odometer in (km)")), min_value=0, required=False
+    )
+
+    def __init__(self, *args: Any, customer: Customer | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Branch.objects.filter(is_active=True)
+        self.fields["customer"].queryset = Customer.objects.filter(is_active=True)
+        vehicles = Vehicle.objects.select_related("customer")
+        # Offer only the chosen customer's vehicles, but accept any vehicle on submit so a
+        # mismatch gets the specific message from clean() rather than "not a valid choice".
+        if customer is not None and not self.is_bound:
+            vehicles = vehicles.filter(customer=customer)
+        self.fields["vehicle"].queryset = vehicles
+        self.fields["technician"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, groups__name=roles.TECHNICIAN)
+            .order_by("first_name", "username")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        customer, vehicle = cleaned.get("customer"), cleaned.get("vehicle")
+        if customer and vehicle and vehicle.customer_id != customer.pk:
+            self.add_error("vehicle", _("This vehicle belongs to another customer."))
+        return cleaned
+
+
+class JobLineForm(BootstrapFormMixin, forms.Form):
+    """One select lists services and parts; the chosen option says which kind the line is."""
+
+    item = forms.ChoiceField(label=_("Service or part"))
+    quantity = forms.DecimalField(
+        label=capfirst(_("quantity")),
+        max_digits=QUANTITY["max_digits"],
+        decimal_places=QUANTITY["decimal_places"],
+        initial=Decimal("1"),
+    )
+    unit_price = forms.DecimalField(
+        label=capfirst(_("unit price")),
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        help_text=_("Leave empty for the catalogue price."),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        services: QuerySet[ServiceItem],
+        parts: QuerySet[SparePart],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._services = {str(s.pk): s for s in services}
+        self._parts = {str(p.pk): p for p in parts}
+        self.fields["item"].choices = [
+            ("", "---------"),
+            (
+                _("Services"),
+                [(f"{JobLine.Kind.SERVICE}:{pk}", _service_label(s))
+                 for pk, s in self._services.items()],
+            ),
+            (
+                _("Spare parts"),
+                [(f"{JobLine.Kind.PART}:{pk}", _part_label(p)) for pk, p in self._parts.items()],
+            ),
+        ]  # fmt: skip
+        self.fields["quantity"].widget.attrs.update(step="any", inputmode="decimal")
+        self.fields["unit_price"].widget.attrs.update(step="0.01", inputmode="decimal")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("item"):
+            # ChoiceField has already checked the value is one of the options built above.
+            kind, _sep, pk = cleaned["item"].partition(":")
+            catalogue = self._services if kind == JobLine.Kind.SERVICE else self._parts
+            cleaned["kind"] = kind
+            cleaned["item"] = catalogue[pk]
+        return cleaned
+
+
+def _service_label(service: ServiceItem) -> str:
+    return f"{service.code} · {service.name}"
+
+
+def _part_label(part: SparePart) -> str:
+    # The part queryset is annotated with the stock at the job's branch (selectors).
+    available = getattr(part, "available", None)
+    if available is None:
+        return f"{part.sku} · {part.name}"
+    return gettext("%(sku)s · %(name)s (%(available)s in stock)") % {
+        "sku": part.sku,
+        "name": part.name,
+        "available": available.normalize(),
+    }
+
+
+class SparePartForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = SparePart
+        fields = ["sku", "name_en", "name_ar", "sale_price", "cost", "vat_rate", "is_active"]
+        widgets = {"name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"})}
+
+
+class ServiceItemForm(BootstrapFormMixin, forms.ModelForm):
+    class Meta:
+        model = ServiceItem
+        fields = ["code", "name_en", "name_ar", "default_price", "vat_rate", "is_active"]
+        widgets = {"name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"})}
+
+
+class StockReceiveForm(BootstrapFormMixin, forms.Form):
+    branch = forms.ModelChoiceField(label=capfirst(_("branch")), queryset=Branch.objects.none())
+    quantity = forms.DecimalField(
+        label=_("Quantity received"),
+        max_digits=QUANTITY["max_digits"],
+        decimal_places=QUANTITY["decimal_places"],
+    )
+    # Stored as "received: <note>" in StockMovement.reason (100 characters).
+    reason = forms.CharField(
+        label=_("Note"),
+        max_length=90,
+        required=False,
+        help_text=_("e.g. supplier invoice"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].queryset = Branch.objects.filter(is_active=True)
+
+    def clean_quantity(self) -> Decimal:
+        quantity = self.cleaned_data["quantity"]
+        # Write-offs are a different action; receiving is always an increase.
+        if quantity <= 0:
+            raise ValidationError(_("The quantity must be more than zero."))
+        return quantity
