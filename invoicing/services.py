@@ -116,7 +116,10 @@ def _calculate(lines: Sequence[LineData]):
         if line.unit_price is None or line.unit_price < 0:
             errors.append(_("Line %(n)d: the price cannot be negative.") % {"n": index})
         elif line.discount < 0 or (
-            line.quantity and line.discount > line.quantity * line.unit_price
+            # A non-positive quantity already has its own error; every discount exceeds it.
+            line.quantity is not None
+            and line.quantity > 0
+            and line.discount > line.quantity * line.unit_price
         ):
             errors.append(
                 _("Line %(n)d: the discount cannot be negative or more than the line amount.")
