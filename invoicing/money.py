@@ -1,0 +1,37 @@
+"""The one place where money is parsed and rounded to the halala (design §6)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+HALALA = Decimal("0.01")
+
+DecimalLike = Decimal | int | str
+
+
+def to_decimal(value: DecimalLike) -> Decimal:
+    """Convert a Decimal, int or numeric string to a finite Decimal without rounding it."""
+    # bool is an int subclass and float is inexact: neither can be an amount or a quantity.
+    if isinstance(value, bool | float):
+        raise TypeError(f"expected Decimal, int or str, got {type(value).__name__}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"not a number: {value!r}") from None
+    else:
+        raise TypeError(f"expected Decimal, int or str, got {type(value).__name__}")
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
+
+
+def to_money(value: DecimalLike) -> Decimal:
+    """Round a value half up to the halala, returning a Decimal with exactly two places."""
+    result = to_decimal(value).quantize(HALALA, rounding=ROUND_HALF_UP)
+    # A tiny negative rounds to -0.00, which would print with a minus sign.
+    return result.copy_abs() if result.is_zero() else result
