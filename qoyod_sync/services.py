@@ -1,0 +1,300 @@
+"""Writes for the Qoyod connection: save, test (a read), mappings; deleting a voided draft."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from garage.models import Branch
+from invoicing.models import Invoice
+from qoyod_sync import crypto
+from qoyod_sync.client import ClientOptions, QoyodReader, QoyodWriter
+from qoyod_sync.errors import QoyodError, QoyodNotFound, QoyodUnauthorised
+from qoyod_sync.models import (
+    BranchWarehouse,
+    QoyodAttempt,
+    QoyodConnection,
+    QoyodInvoiceSync,
+    SyncState,
+)
+
+STANDARD_VAT_PERCENT = 15
+
+
+class ConnectionUnusable(ValidationError):
+    """The stored connection cannot be used (no key that decrypts)."""
+
+
+def connection_get() -> QoyodConnection | None:
+    """The one Qoyod connection, or None before it is set up."""
+    return QoyodConnection.objects.first()
+
+
+def _api_key(connection: QoyodConnection) -> str:
+    try:
+        return crypto.decrypt(connection.api_key_encrypted)
+    except crypto.FieldKeyError:
+        # Never fall back to the stored text: it is ciphertext, not a key Qoyod should see.
+        raise ConnectionUnusable(
+            _(
+                "The saved Qoyod API key cannot be read with this server's encryption keys. "
+                "Ask the finance manager to enter the key again in the Qoyod settings."
+            )
+        ) from None
+
+
+def connection_writer(
+    connection: QoyodConnection, *, options: ClientOptions | None = None
+) -> QoyodWriter:
+    """The writer (with its reader) for the stored connection; raises ConnectionUnusable."""
+    return QoyodWriter(base_url=connection.base_url, api_key=_api_key(connection), options=options)
+
+
+def connection_reader(
+    connection: QoyodConnection, *, options: ClientOptions | None = None
+) -> QoyodReader:
+    """A read-only client for the stored connection; raises ConnectionUnusable."""
+    return QoyodReader(base_url=connection.base_url, api_key=_api_key(connection), options=options)
+
+
+def connection_save(
+    *, base_url: str, api_key: str, user: AbstractBaseUser | None
+) -> QoyodConnection:
+    """Create or update the connection; a blank key keeps the one already saved."""
+    base_url = base_url.strip().rstrip("/")
+    api_key = api_key.strip()
+    with transaction.atomic():
+        connection = QoyodConnection.objects.select_for_update().first()
+        if connection is None:
+            if not api_key:
+                raise ValidationError({"api_key": [_("Paste the API key from Qoyod.")]})
+            connection = QoyodConnection()
+        if connection.base_url and connection.base_url != base_url:
+            # Another address may be another company: what the last test read is not its.
+            connection.catalogue = {}
+            connection.last_test_ok = None
+        if api_key:
+            connection.api_key_encrypted = crypto.encrypt(api_key)
+            connection.api_key_last4 = api_key[-4:]
+            connection.last_test_ok = None
+        connection.base_url = base_url
+        connection.updated_by = user
+        connection.save()
+    return connection
+
+
+def _catalogue(reader: QoyodReader) -> dict[str, Any]:
+    warehouses = reader.list_warehouses()
+    taxes = reader.list_taxes()
+    units = reader.list_units()
+    categories = reader.list_categories()
+    accounts = reader.list_accounts()
+    return {
+        "warehouses": [
+            {"id": w.id, "name": w.name, "ar_name": w.ar_name, "is_default": w.is_default}
+            for w in warehouses
+        ],
+        "taxes": [
+            {"id": t.id, "name": t.name_en or t.name_ar, "percentage": str(t.percentage)}
+            for t in taxes
+        ],
+        "units": [{"id": u.id, "name": u.unit_name} for u in units],
+        "categories": [{"id": c.id, "name": c.name} for c in categories],
+        # Only what can take a product's sales or its cost of goods sold.
+        "accounts": [
+            {"id": a.id, "code": a.code, "name": a.name_en or a.name_ar, "type": a.type}
+            for a in accounts
+            if a.type in ("Revenue", "Expense")
+        ],
+    }
+
+
+def _apply_defaults(connection: QoyodConnection, catalogue: Mapping[str, Any]) -> list[str]:
+    """Fill choices nobody made yet where Qoyod leaves only one sensible answer."""
+    filled = []
+    if connection.tax_id is None:
+        standard = [t for t in catalogue["taxes"] if float(t["percentage"]) == STANDARD_VAT_PERCENT]
+        if standard:
+            connection.tax_id = standard[0]["id"]
+            filled.append(_("tax"))
+    if connection.unit_id is None and catalogue["units"]:
+        connection.unit_id = catalogue["units"][0]["id"]
+        filled.append(_("unit"))
+    if connection.category_id is None and catalogue["categories"]:
+        connection.category_id = catalogue["categories"][0]["id"]
+        filled.append(_("category"))
+    return filled
+
+
+def _map_unmapped_branches(connection: QoyodConnection, catalogue: Mapping[str, Any]) -> int:
+    """Map branches nobody mapped yet where the choice is obvious; returns how many.
+
+    With one Qoyod warehouse there is nothing to choose. A sandbox (test) company gets its
+    default warehouse so a trial works after one Test connection; a real company with several
+    warehouses is left for the finance manager, because stock per branch matters there.
+    """
+    warehouses = catalogue["warehouses"]
+    if len(warehouses) == 1:
+        chosen = warehouses[0]
+    elif connection.is_sandbox:
+        chosen = next((w for w in warehouses if w["is_default"]), None)
+    else:
+        chosen = None
+    if chosen is None:
+        return 0
+    unmapped = list(Branch.objects.filter(is_active=True, qoyod_warehouse__isnull=True))
+    BranchWarehouse.objects.bulk_create(
+        BranchWarehouse(branch=branch, qoyod_inventory_id=chosen["id"], name=chosen["name"])
+        for branch in unmapped
+    )
+    return len(unmapped)
+
+
+def connection_test(
+    *, user: AbstractBaseUser | None, options: ClientOptions | None = None
+) -> QoyodConnection:
+    """Read warehouses, taxes, units, categories and accounts from Qoyod (never writes there)."""
+    connection = connection_get()
+    if connection is None:
+        raise ValidationError(_("Save the Qoyod API key first."))
+    # Reads first, outside any transaction; the result is recorded after.
+    ok, catalogue = False, None
+    try:
+        catalogue = _catalogue(connection_reader(connection, options=options))
+    except ConnectionUnusable as exc:
+        message = exc.messages[0]
+    except QoyodUnauthorised:
+        message = _(
+            "Qoyod refused the API key. Check that it was copied whole from Qoyod (Settings → "
+            "General settings → API key) and saved there."
+        )
+    except QoyodError as exc:
+        message = _("Could not read from Qoyod: %(error)s") % {"error": exc.message}
+    else:
+        ok = True
+        message = _("Connected: %(count)d warehouses read from Qoyod.") % {
+            "count": len(catalogue["warehouses"])
+        }
+    with transaction.atomic():
+        connection = QoyodConnection.objects.select_for_update().get(pk=connection.pk)
+        if catalogue is not None:
+            connection.catalogue = catalogue
+            filled = _apply_defaults(connection, catalogue)
+            mapped = _map_unmapped_branches(connection, catalogue)
+            if filled:
+                message += " " + _("Chosen for new products: %(what)s.") % {
+                    "what": ", ".join(filled)
+                }
+            if mapped:
+                message += " " + _("%(count)d branches use the only warehouse.") % {"count": mapped}
+        connection.last_tested_at = timezone.now()
+        connection.last_test_ok = ok
+        connection.last_test_message = message[:500]
+        connection.save()
+    return connection
+
+
+def connection_ensure_catalogue(
+    *, connection: QoyodConnection, options: ClientOptions | None = None
+) -> QoyodConnection:
+    """On the first send after setup, read what Test connection reads (lazily, reads only)."""
+    if connection.last_tested_at is not None:
+        return connection
+    return connection_test(user=None, options=options)
+
+
+def connection_mappings_save(
+    *,
+    warehouses: Mapping[int, int | None],
+    tax_id: int | None,
+    unit_id: int | None,
+    category_id: int | None,
+    sales_account_id: int | None,
+    cogs_account_id: int | None,
+    user: AbstractBaseUser | None,
+) -> QoyodConnection:
+    """Save each branch's Qoyod warehouse and the defaults used to create products."""
+    connection = connection_get()
+    if connection is None:
+        raise ValidationError(_("Save the Qoyod API key first."))
+    names = {w["id"]: w["name"] for w in connection.catalogue.get("warehouses", [])}
+    with transaction.atomic():
+        for branch_id, inventory_id in warehouses.items():
+            if inventory_id is None:
+                BranchWarehouse.objects.filter(branch_id=branch_id).delete()
+            else:
+                BranchWarehouse.objects.update_or_create(
+                    branch_id=branch_id,
+                    defaults={
+                        "qoyod_inventory_id": inventory_id,
+                        "name": names.get(inventory_id, ""),
+                    },
+                )
+        connection.tax_id, connection.unit_id = tax_id, unit_id
+        connection.category_id = category_id
+        connection.sales_account_id, connection.cogs_account_id = sales_account_id, cogs_account_id
+        connection.updated_by = user
+        connection.save()
+    return connection
+
+
+def invoice_qoyod_draft_delete(
+    *, invoice: Invoice, user: AbstractBaseUser | None, options: ClientOptions | None = None
+) -> None:
+    """Delete the Qoyod draft of an invoice voided here, if Qoyod still holds it as a draft."""
+    sync = QoyodInvoiceSync.objects.filter(invoice=invoice).first()
+    if not invoice.is_void:
+        raise ValidationError(_("Void the invoice here first; then its Qoyod draft can go."))
+    if sync is None or sync.state != SyncState.DRAFT_CREATED:
+        raise ValidationError(_("%(number)s has no draft in Qoyod.") % {"number": invoice.number})
+    if sync.draft_deleted_at is not None:
+        raise ValidationError(_("The Qoyod draft was already deleted."))
+    connection = connection_get()
+    if connection is None:
+        raise ValidationError(_("Qoyod is not connected."))
+    writer = connection_writer(connection, options=options)
+    qoyod_id = sync.qoyod_invoice_id
+    try:
+        remote = writer.reader.get_invoice(qoyod_id)
+    except QoyodNotFound:
+        remote = None
+    except QoyodError as exc:
+        raise ValidationError(
+            _("Could not check the draft in Qoyod: %(error)s") % {"error": exc.message}
+        ) from exc
+    if remote is not None and not remote.is_draft:
+        raise ValidationError(
+            _(
+                "Qoyod invoice %(id)s is %(status)s, not a draft: it cannot be deleted; handle it "
+                "in Qoyod (for example with a credit note)."
+            )
+            % {"id": qoyod_id, "status": remote.status}
+        )
+    if remote is not None:
+        try:
+            writer.delete_draft_invoice(qoyod_id)
+        except QoyodNotFound:
+            pass  # Someone deleted it in Qoyod between our read and the delete.
+        except QoyodError as exc:
+            QoyodAttempt.objects.create(
+                invoice=invoice, step=QoyodAttempt.Step.DELETE, target=str(qoyod_id),
+                outcome=QoyodAttempt.Outcome.FAILED, http_status=exc.status_code,
+                message=exc.message, qoyod_id=qoyod_id, user=user,
+            )  # fmt: skip
+            raise ValidationError(
+                _("Qoyod did not delete the draft: %(error)s") % {"error": exc.message}
+            ) from exc
+    QoyodAttempt.objects.create(
+        invoice=invoice, step=QoyodAttempt.Step.DELETE, target=str(qoyod_id),
+        outcome=QoyodAttempt.Outcome.OK, qoyod_id=qoyod_id, user=user,
+        message="" if remote is not None else _("It was already gone from Qoyod."),
+    )  # fmt: skip
+    QoyodInvoiceSync.objects.filter(pk=sync.pk, draft_deleted_at__isnull=True).update(
+        draft_deleted_at=timezone.now()
+    )
