@@ -1,0 +1,295 @@
+"""HTML forms for invoices: they parse and check input; invoicing.services computes and writes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from garage.forms import BootstrapFormMixin, CustomerChoiceField, VehicleChoiceField
+from garage.models import MONEY, QUANTITY, Customer, ServiceItem, SparePart, Vehicle
+from invoicing.models import InvoiceLine
+from invoicing.services import LineData
+
+HUNDRED = Decimal("100")
+Kind = InvoiceLine.Kind
+
+
+class LineLike(Protocol):
+    """What LineData (a prefilled line) and InvoiceLine (a saved one) have in common."""
+
+    kind: str
+    description_en: str
+    description_ar: str
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    discount: Decimal
+    price_includes_vat: bool
+
+    @property
+    def item(self) -> ServiceItem | SparePart | None: ...
+
+
+def add_service_error(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's refusal next to the field it names, or above the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def item_key(kind: str, item: ServiceItem | SparePart | None) -> str:
+    """The value of a line's item select: which kind, which catalogue row."""
+    return f"{kind}:{item.pk}" if item is not None else ""
+
+
+def line_initial(line: LineLike) -> dict[str, Any]:
+    """Initial data of a line form from a prefilled or saved line."""
+    return {
+        "item": item_key(line.kind, line.item),
+        "description_en": line.description_en,
+        "description_ar": line.description_ar,
+        "quantity": _plain(line.quantity),
+        "unit_price": line.unit_price,
+        "price_includes_vat": line.price_includes_vat,
+        "discount": line.discount,
+        "vat_percent": _plain(line.vat_rate * HUNDRED),
+    }
+
+
+def catalogue_line_initial(kind: str, item: ServiceItem | SparePart) -> dict[str, Any]:
+    """Initial data of a new line for a catalogue item at its list price and VAT rate."""
+    price = item.default_price if kind == Kind.SERVICE else item.sale_price
+    return {
+        "item": item_key(kind, item),
+        "description_en": item.name_en,
+        "description_ar": item.name_ar,
+        "quantity": Decimal("1"),
+        "unit_price": price,
+        "price_includes_vat": False,
+        "discount": Decimal("0.00"),
+        "vat_percent": _plain(item.vat_rate * HUNDRED),
+    }
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Without trailing zeros (2.000 -> 2, 0.1500 x 100 -> 15), never in exponent form."""
+    # VAT is shown in percent because that is how staff think of it; normalize() alone would
+    # turn 100 into 1E+2.
+    return value.quantize(Decimal("1")) if value == value.to_integral() else value.normalize()
+
+
+class Catalogue:
+    """Services and parts a line may link to, loaded once and shared by every line form."""
+
+    def __init__(self, services: dict[int, ServiceItem], parts: dict[int, SparePart]) -> None:
+        self.services = services
+        self.parts = parts
+        service_choices = [
+            (item_key(Kind.SERVICE, s), _label(s.code, s)) for s in services.values()
+        ]
+        part_choices = [(item_key(Kind.PART, p), _label(p.sku, p)) for p in parts.values()]
+        self.choices: list[Any] = [
+            ("", "---------"),
+            (_("Services"), service_choices),
+            (_("Spare parts"), part_choices),
+        ]
+
+    def lookup(self, key: str) -> tuple[str, ServiceItem | SparePart] | None:
+        kind, _sep, pk = key.partition(":")
+        table: dict[int, Any] = self.services if kind == Kind.SERVICE else self.parts
+        try:
+            item = table.get(int(pk))
+        except ValueError:
+            return None
+        return (kind, item) if item is not None else None
+
+
+def _label(code: str, item: ServiceItem | SparePart) -> str:
+    return f"{code} · {item.name}"
+
+
+class InvoiceLineForm(BootstrapFormMixin, forms.Form):
+    # One select for services and parts: the chosen option decides the line's kind.
+    item = forms.ChoiceField(label=_("service or part"))
+    description_en = forms.CharField(label=_("description"), max_length=300)
+    description_ar = forms.CharField(
+        label=_("description (Arabic)"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
+    )
+    quantity = forms.DecimalField(
+        label=_("quantity"),
+        max_digits=QUANTITY["max_digits"],
+        decimal_places=QUANTITY["decimal_places"],
+    )
+    unit_price = forms.DecimalField(
+        label=_("unit price"),
+        max_digits=MONEY["max_digits"],
+        decimal_places=MONEY["decimal_places"],
+        min_value=Decimal("0"),
+    )
+    price_includes_vat = forms.BooleanField(label=_("price includes VAT"), required=False)
+    discount = forms.DecimalField(
+        label=_("discount (SAR)"),
+        max_digits=MONEY["max_digits"],
+        decimal_places=MONEY["decimal_places"],
+        min_value=Decimal("0"),
+        required=False,
+    )
+    vat_percent = forms.DecimalField(
+        label=_("VAT %"), max_digits=6, decimal_places=2, min_value=Decimal("0")
+    )
+
+    def __init__(self, *args: Any, catalogue: Catalogue, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.catalogue = catalogue
+        self.fields["item"].choices = catalogue.choices
+        for name in ("quantity", "unit_price", "discount", "vat_percent"):
+            self.fields[name].widget.attrs.update(step="any", inputmode="decimal")
+
+    @property
+    def kind_label(self) -> str:
+        """Service or Spare part, from the item currently chosen (bound or initial)."""
+        key = self["item"].value() or ""
+        kind = key.partition(":")[0]
+        return Kind(kind).label if kind in Kind.values else ""
+
+    def clean_item(self) -> str:
+        key = self.cleaned_data["item"]
+        if self.catalogue.lookup(key) is None:
+            raise ValidationError(_("Choose a service or a spare part."))
+        return key
+
+    def clean_quantity(self) -> Decimal:
+        quantity = self.cleaned_data["quantity"]
+        if quantity <= 0:
+            raise ValidationError(_("The quantity must be more than zero."))
+        return quantity
+
+    def clean_discount(self) -> Decimal:
+        return self.cleaned_data["discount"] or Decimal("0")
+
+    def clean_vat_percent(self) -> Decimal:
+        percent = self.cleaned_data["vat_percent"]
+        if percent >= HUNDRED:
+            raise ValidationError(_("Enter VAT in percent, e.g. 15."))
+        return percent
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        quantity, price = cleaned.get("quantity"), cleaned.get("unit_price")
+        discount = cleaned.get("discount")
+        if quantity and price is not None and discount and discount > quantity * price:
+            self.add_error("discount", _("The discount cannot be more than the line amount."))
+        return cleaned
+
+    def line_data(self) -> LineData:
+        data = self.cleaned_data
+        found = self.catalogue.lookup(data["item"])
+        assert found is not None, "clean_item() accepted an unknown item"
+        kind, item = found
+        return LineData(
+            kind=kind,
+            item=item,
+            description_en=data["description_en"],
+            description_ar=data["description_ar"],
+            quantity=data["quantity"],
+            unit_price=data["unit_price"],
+            vat_rate=data["vat_percent"] / HUNDRED,
+            discount=data["discount"],
+            price_includes_vat=data["price_includes_vat"],
+        )
+
+
+class BaseInvoiceLineFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if not any(self.errors) and not self.kept_forms():
+            raise ValidationError(_("An invoice needs at least one line."))
+
+    def kept_forms(self) -> list[InvoiceLineForm]:
+        """The line forms not ticked for deletion, in page order."""
+        return [f for f in self.forms if not (self.can_delete and self._should_delete_form(f))]
+
+    def line_data(self) -> list[LineData]:
+        return [form.line_data() for form in self.kept_forms()]
+
+
+MAX_LINES = 200
+InvoiceLineFormSet = forms.formset_factory(
+    InvoiceLineForm,
+    formset=BaseInvoiceLineFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=MAX_LINES,
+    validate_max=True,
+)
+LINES_PREFIX = "lines"
+
+
+def line_formset(
+    *, catalogue: Catalogue, data: Any = None, initial: list[dict[str, Any]] | None = None
+) -> BaseInvoiceLineFormSet:
+    return InvoiceLineFormSet(
+        data=data, initial=initial, prefix=LINES_PREFIX, form_kwargs={"catalogue": catalogue}
+    )
+
+
+class InvoiceForm(BootstrapFormMixin, forms.Form):
+    customer = CustomerChoiceField(label=_("customer"), queryset=Customer.objects.none())
+    vehicle = VehicleChoiceField(label=_("vehicle"), queryset=Vehicle.objects.none())
+    issue_date = forms.DateField(
+        label=_("issue date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    due_date = forms.DateField(
+        label=_("due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    requires_qoyod = forms.BooleanField(
+        label=_("Requires Qoyod invoice"),
+        required=False,
+        help_text=_("Send this invoice to Qoyod as a draft; payments are then recorded there."),
+    )
+    notes = forms.CharField(
+        label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        customers: Any,
+        vehicles: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+        # On submit any vehicle is accepted so that a vehicle of another customer gets the
+        # specific message from clean() instead of "not one of the available choices".
+        self.fields["vehicle"].queryset = (
+            Vehicle.objects.select_related("customer") if self.is_bound else vehicles
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        customer, vehicle = cleaned.get("customer"), cleaned.get("vehicle")
+        if customer and vehicle and vehicle.customer_id != customer.pk:
+            self.add_error("vehicle", _("This vehicle belongs to another customer."))
+        issue, due = cleaned.get("issue_date"), cleaned.get("due_date")
+        if issue and due and due < issue:
+            self.add_error("due_date", _("The due date cannot be before the issue date."))
+        return cleaned
+
+
+class VoidForm(BootstrapFormMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown in the invoice's history, e.g. wrong customer or wrong price."),
+    )

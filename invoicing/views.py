@@ -1,0 +1,577 @@
+"""Invoice pages: list, Needs Invoice, generate and edit, the invoice, void and reissue, print."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import (
+    login_not_required,
+    permission_required,
+    user_passes_test,
+)
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from garage.models import JobCard
+from garage.validators import plate_in_arabic
+from invoicing import selectors, services
+from invoicing.filters import InvoiceFilter
+from invoicing.forms import (
+    LINES_PREFIX,
+    MAX_LINES,
+    BaseInvoiceLineFormSet,
+    Catalogue,
+    InvoiceForm,
+    InvoiceLineForm,
+    VoidForm,
+    add_service_error,
+    catalogue_line_initial,
+    line_formset,
+    line_initial,
+)
+from invoicing.models import Invoice, InvoiceLine
+from invoicing.services import InvoiceAlreadyExists, LineData
+
+PAGE_SIZE = 25
+# Salt of the signed link a customer receives by email; it opens only the printable page.
+SHARE_SALT = "invoicing.shared-print"
+
+
+def _perm_any(*perms: str) -> Callable:
+    """Let through users holding any of `perms`: the form helpers serve generate and edit."""
+
+    def check(user: Any) -> bool:
+        if any(user.has_perm(perm) for perm in perms):
+            return True
+        raise PermissionDenied
+
+    return user_passes_test(check)
+
+
+def _to_invoice(invoice: Invoice) -> HttpResponse:
+    return redirect("invoicing:invoice_detail", pk=invoice.pk)
+
+
+# -- list pages ------------------------------------------------------------------------------
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    """The current search and filters, for the pagination links to carry along."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@permission_required("invoicing.view_invoice", raise_exception=True)
+@require_GET
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "")
+    invoice_filter = InvoiceFilter(request.GET, queryset=selectors.invoice_list(search=search))
+    page = Paginator(invoice_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "invoicing/invoice_list.html",
+        {
+            "tab": "invoices",
+            "filter": invoice_filter,
+            "search": search,
+            "page": page,
+            "query": _query_without_page(request),
+            "needs_count": selectors.jobs_needing_invoice_count(),
+        },
+    )
+
+
+@permission_required("invoicing.view_invoice", raise_exception=True)
+@require_GET
+def needs_invoice(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "")
+    jobs = selectors.jobs_needing_invoice(search=search)
+    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "invoicing/needs_invoice.html",
+        {
+            "tab": "needs",
+            "search": search,
+            "page": page,
+            "query": _query_without_page(request),
+            "needs_count": selectors.jobs_needing_invoice_count(),
+        },
+    )
+
+
+# -- generate and edit -----------------------------------------------------------------------
+
+
+def _catalogue_for(lines: Sequence[Any]) -> Catalogue:
+    """Active services and parts, plus any item the lines already link to."""
+    services_ids = {line.item.pk for line in lines if line.kind == "service" and line.item}
+    part_ids = {line.item.pk for line in lines if line.kind == "part" and line.item}
+    return Catalogue(
+        *selectors.invoice_catalogue(include_services=services_ids, include_parts=part_ids)
+    )
+
+
+def _catalogue_from_post(data: Any) -> Catalogue:
+    """The catalogue for a submitted form: also the (possibly inactive) items it links to."""
+    service_ids, part_ids = set(), set()
+    for key, value in data.items():
+        if key.startswith(f"{LINES_PREFIX}-") and key.endswith("-item") or key == "new_item":
+            kind, _sep, pk = value.partition(":")
+            if pk.isdigit():
+                (service_ids if kind == "service" else part_ids).add(int(pk))
+    return Catalogue(
+        *selectors.invoice_catalogue(include_services=service_ids, include_parts=part_ids)
+    )
+
+
+def _invoice_form(
+    data: Any = None, *, initial: dict[str, Any] | None = None, customer_id: int | None = None
+) -> InvoiceForm:
+    return InvoiceForm(
+        data,
+        initial=initial,
+        customers=selectors.customers_for_invoice(),
+        vehicles=selectors.vehicles_of_customer(customer_id=customer_id),
+    )
+
+
+def _calculated(forms: Sequence[InvoiceLineForm], lines: Sequence[LineData]) -> dict[str, Any]:
+    """Run the calculator on `lines` and hang each line's result on the form it came from."""
+    for form in forms:
+        form.result = None
+    try:
+        totals = services.invoice_preview(lines=lines)
+    except ValidationError as exc:
+        return {"totals": None, "rates": [], "preview_errors": exc.messages}
+    for form, result in zip(forms, totals.lines, strict=True):
+        form.result = result
+    rates = [selectors.RateRow(rate=r.rate, net=r.net, vat=r.vat) for r in totals.rates]
+    adjusted = any(result.vat_adjustment for result in totals.lines)
+    return {"totals": totals, "rates": rates, "adjusted": adjusted, "preview_errors": []}
+
+
+def _preview(formset: BaseInvoiceLineFormSet) -> dict[str, Any]:
+    """Totals of the submitted lines, or what keeps them from being calculated."""
+    for form in formset.forms:
+        form.result = None
+    if formset.is_valid():
+        return _calculated(formset.kept_forms(), formset.line_data())
+    errors = list(formset.non_form_errors())
+    for number, form in enumerate(formset.kept_forms(), start=1):
+        for field, field_errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            errors.extend(
+                _("Line %(n)d, %(field)s: %(error)s") % {"n": number, "field": label, "error": e}
+                for e in field_errors
+            )
+    return {"totals": None, "rates": [], "preview_errors": errors}
+
+
+def _render_form(
+    request: HttpRequest,
+    *,
+    form: InvoiceForm,
+    formset: BaseInvoiceLineFormSet,
+    catalogue: Catalogue,
+    preview: dict[str, Any],
+    job: JobCard,
+    invoice: Invoice | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "invoicing/invoice_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "catalogue": catalogue,
+            "job": job,
+            "invoice": invoice,
+            **preview,
+        },
+    )
+
+
+@permission_required("invoicing.add_invoice", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def invoice_generate(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(JobCard.objects.select_related("customer", "vehicle"), pk=job_id)
+    existing = selectors.invoice_active_for_job(job=job)
+    if existing is not None:
+        messages.info(request, InvoiceAlreadyExists(existing).messages[0])
+        return _to_invoice(existing)
+    if job.status != JobCard.Status.COMPLETED:
+        messages.error(request, _("Only a completed job can be invoiced."))
+        return redirect("invoicing:needs_invoice")
+
+    if request.method == "POST":
+        catalogue = _catalogue_from_post(request.POST)
+        form = _invoice_form(request.POST)
+        formset = line_formset(catalogue=catalogue, data=request.POST)
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            try:
+                invoice = services.invoice_create(
+                    job=job,
+                    customer=data["customer"],
+                    vehicle=data["vehicle"],
+                    lines=formset.line_data(),
+                    issue_date=data["issue_date"],
+                    due_date=data["due_date"],
+                    requires_qoyod=data["requires_qoyod"],
+                    notes=data["notes"],
+                    user=request.user,
+                )
+            except InvoiceAlreadyExists as exc:
+                # Two tabs or a double click: the first save won, show its invoice.
+                messages.info(request, exc.messages[0])
+                return _to_invoice(exc.invoice)
+            except ValidationError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice})
+                return _to_invoice(invoice)
+        return _render_form(
+            request,
+            form=form,
+            formset=formset,
+            catalogue=catalogue,
+            preview=_preview(formset),
+            job=job,
+        )
+
+    lines = services.invoice_prefill(job=job)
+    catalogue = _catalogue_for(lines)
+    issue_date, due_date = selectors.invoice_default_dates()
+    form = _invoice_form(
+        initial={
+            "customer": job.customer,
+            "vehicle": job.vehicle,
+            "issue_date": issue_date,
+            "due_date": due_date,
+            "requires_qoyod": selectors.qoyod_connected_default(),
+        },
+        customer_id=job.customer_id,
+    )
+    formset = line_formset(catalogue=catalogue, initial=[line_initial(li) for li in lines])
+    return _render_form(
+        request,
+        form=form,
+        formset=formset,
+        catalogue=catalogue,
+        preview=_calculated(formset.forms, lines),
+        job=job,
+    )
+
+
+def _edit_refusal(invoice: Invoice) -> str | None:
+    """Why the invoice cannot be edited, in the words invoice_update uses; None if it can."""
+    if invoice.qoyod_managed:
+        return _(
+            "%(number)s is managed in Qoyod: %(action)s there, or void and reissue it here."
+        ) % {"number": invoice.number, "action": _("edit it")}
+    if invoice.is_void:
+        return _("A void invoice cannot be edited.")
+    if invoice.has_payments:
+        return _(
+            "%(number)s already has payments; void is not possible either — issue a credit note."
+        ) % {"number": invoice.number}
+    return None
+
+
+@permission_required("invoicing.change_invoice", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice.objects.select_related("job"), pk=pk)
+    if request.method == "GET" and (refusal := _edit_refusal(invoice)):
+        messages.error(request, refusal)
+        return _to_invoice(invoice)
+
+    if request.method == "POST":
+        catalogue = _catalogue_from_post(request.POST)
+        form = _invoice_form(request.POST)
+        formset = line_formset(catalogue=catalogue, data=request.POST)
+        if form.is_valid() and formset.is_valid():
+            data = form.cleaned_data
+            try:
+                services.invoice_update(
+                    invoice=invoice,
+                    customer=data["customer"],
+                    vehicle=data["vehicle"],
+                    lines=formset.line_data(),
+                    issue_date=data["issue_date"],
+                    due_date=data["due_date"],
+                    requires_qoyod=data["requires_qoyod"],
+                    notes=data["notes"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice})
+                return _to_invoice(invoice)
+        return _render_form(
+            request,
+            form=form,
+            formset=formset,
+            catalogue=catalogue,
+            preview=_preview(formset),
+            job=invoice.job,
+            invoice=invoice,
+        )
+
+    saved: list[InvoiceLine] = list(invoice.lines.select_related("service_item", "spare_part"))
+    catalogue = _catalogue_for(saved)
+    form = _invoice_form(
+        initial={
+            "customer": invoice.customer_id,
+            "vehicle": invoice.vehicle_id,
+            "issue_date": invoice.issue_date,
+            "due_date": invoice.due_date,
+            "requires_qoyod": invoice.requires_qoyod,
+            "notes": invoice.notes,
+        },
+        customer_id=invoice.customer_id,
+    )
+    formset = line_formset(catalogue=catalogue, initial=[line_initial(li) for li in saved])
+    lines = [
+        LineData(
+            kind=li.kind,
+            item=li.item,
+            description_en=li.description_en,
+            description_ar=li.description_ar,
+            quantity=li.quantity,
+            unit_price=li.unit_price,
+            vat_rate=li.vat_rate,
+            discount=li.discount,
+            price_includes_vat=li.price_includes_vat,
+        )
+        for li in saved
+    ]
+    return _render_form(
+        request,
+        form=form,
+        formset=formset,
+        catalogue=catalogue,
+        preview=_calculated(formset.forms, lines),
+        job=invoice.job,
+        invoice=invoice,
+    )
+
+
+@_perm_any("invoicing.add_invoice", "invoicing.change_invoice")
+@require_POST
+def invoice_preview(request: HttpRequest) -> HttpResponse:
+    """Totals and line amounts of the form being edited (htmx); it saves nothing."""
+    formset = line_formset(catalogue=_catalogue_from_post(request.POST), data=request.POST)
+    return render(
+        request,
+        "partials/invoice_totals.html",
+        {"formset": formset, "oob": True, **_preview(formset)},
+    )
+
+
+@_perm_any("invoicing.add_invoice", "invoicing.change_invoice")
+@require_POST
+def invoice_line_row(request: HttpRequest) -> HttpResponse:
+    """A line form for a catalogue item (htmx): a new last line, or one whose item changed."""
+    append = request.POST.get("mode") == "append"
+    field = "new_item" if append else f"{LINES_PREFIX}-{request.POST.get('index')}-item"
+    key = request.POST.get(field, "")
+    if not key:
+        return HttpResponse(status=204)
+    catalogue = _catalogue_from_post(request.POST)
+    found = catalogue.lookup(key)
+    index_field = f"{LINES_PREFIX}-TOTAL_FORMS" if append else "index"
+    try:
+        index = int(request.POST.get(index_field, ""))
+    except ValueError:
+        raise Http404 from None
+    if found is None or not 0 <= index < MAX_LINES:
+        raise Http404
+    formset = line_formset(catalogue=catalogue)
+    form = formset.form(
+        prefix=formset.add_prefix(index),
+        initial=catalogue_line_initial(*found),
+        catalogue=catalogue,
+        use_required_attribute=False,
+    )
+    response = render(
+        request,
+        "partials/invoice_line_row.html",
+        # A new line must be counted by the management form; a replaced one already is.
+        {"line": form, "index": index, "total_forms": index + 1 if append else None},
+    )
+    response["HX-Trigger-After-Settle"] = "lines-changed"
+    return response
+
+
+@_perm_any("invoicing.add_invoice", "invoicing.change_invoice")
+@require_GET
+def invoice_vehicle_options(request: HttpRequest) -> HttpResponse:
+    """The chosen customer's vehicles as <option>s for the invoice form (htmx)."""
+    customer = request.GET.get("customer", "")
+    vehicles = selectors.vehicles_of_customer(
+        customer_id=int(customer) if customer.isdigit() else None
+    )
+    return render(request, "partials/invoice_vehicle_options.html", {"vehicles": vehicles})
+
+
+# -- one invoice ------------------------------------------------------------------------------
+
+
+def _load(pk: int) -> Invoice:
+    try:
+        return selectors.invoice_detail(pk=pk)
+    except Invoice.DoesNotExist:
+        raise Http404 from None
+
+
+def _render_detail(
+    request: HttpRequest, invoice: Invoice, *, void_form: VoidForm | None = None
+) -> HttpResponse:
+    versions = selectors.invoice_versions(invoice=invoice)
+    return render(
+        request,
+        "invoicing/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "rates": selectors.invoice_rate_summary(invoice=invoice),
+            "versions": versions,
+            # A void invoice is reissued at most once: its replacement is the next version.
+            "can_reissue": invoice.is_void and versions[-1].pk == invoice.pk,
+            "void_form": void_form or VoidForm(),
+            "void_form_open": void_form is not None,
+        },
+    )
+
+
+@permission_required("invoicing.view_invoice", raise_exception=True)
+@require_GET
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _load(pk))
+
+
+def _void(request: HttpRequest, pk: int, *, reissue: bool) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if reissue:
+                replacement = services.invoice_void_and_reissue(
+                    invoice=invoice, reason=reason, user=request.user
+                )
+            else:
+                services.invoice_void(invoice=invoice, reason=reason, user=request.user)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            if reissue:
+                messages.success(
+                    request,
+                    _("%(old)s is void and replaced by %(new)s.")
+                    % {"old": invoice.number, "new": replacement.number},
+                )
+                return _to_invoice(replacement)
+            messages.success(request, _("%(number)s is void.") % {"number": invoice.number})
+            return _to_invoice(invoice)
+    return _render_detail(request, _load(pk), void_form=form)
+
+
+@permission_required("invoicing.void_invoice", raise_exception=True)
+@require_POST
+def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
+    return _void(request, pk, reissue=False)
+
+
+@permission_required("invoicing.void_invoice", raise_exception=True)
+@require_POST
+def invoice_void_and_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    return _void(request, pk, reissue=True)
+
+
+@permission_required("invoicing.void_invoice", raise_exception=True)
+@require_POST
+def invoice_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    try:
+        replacement = services.invoice_reissue(invoice=invoice, user=request.user)
+    except InvoiceAlreadyExists as exc:
+        messages.info(request, exc.messages[0])
+        return _to_invoice(exc.invoice)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _to_invoice(invoice)
+    messages.success(
+        request,
+        _("%(new)s reissued from %(old)s.") % {"new": replacement.number, "old": invoice.number},
+    )
+    return _to_invoice(replacement)
+
+
+def shared_link(request: HttpRequest, invoice: Invoice) -> str:
+    """Absolute, signed link to the printable invoice that the customer can open unsigned-in."""
+    token = signing.dumps(invoice.pk, salt=SHARE_SALT)
+    return request.build_absolute_uri(reverse("invoicing:invoice_shared", args=[token]))
+
+
+@permission_required("invoicing.send_invoice_to_customer", raise_exception=True)
+@require_POST
+def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice.objects.select_related("customer", "job"), pk=pk)
+    try:
+        services.invoice_send_to_customer(
+            invoice=invoice, link=shared_link(request, invoice), user=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(number)s was emailed to %(email)s.")
+            % {"number": invoice.number, "email": invoice.customer.email},
+        )
+    return _to_invoice(invoice)
+
+
+def _render_print(request: HttpRequest, invoice: Invoice) -> HttpResponse:
+    return render(
+        request,
+        "invoicing/print.html",
+        {
+            "invoice": invoice,
+            "rates": selectors.invoice_rate_summary(invoice=invoice),
+            "qr_svg": selectors.invoice_zatca_qr(invoice=invoice),
+            "plate_ar": plate_in_arabic(invoice.vehicle_plate),
+            "seller_name": settings.SELLER_NAME,
+            "seller_vat_number": settings.SELLER_VAT_NUMBER,
+        },
+    )
+
+
+@permission_required("invoicing.view_invoice", raise_exception=True)
+@require_GET
+def invoice_print(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_print(request, _load(pk))
+
+
+@login_not_required
+@require_GET
+def invoice_shared(request: HttpRequest, token: str) -> HttpResponse:
+    """The printable invoice for the customer, from the signed link in their email."""
+    try:
+        pk = signing.loads(token, salt=SHARE_SALT)
+    except signing.BadSignature:
+        raise Http404 from None
+    return _render_print(request, _load(pk))
