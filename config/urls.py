@@ -13,6 +13,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("settings/", views.settings_home, name="settings_home"),
     path("admin/", admin.site.urls),
+    path("invoices/", include("invoicing.urls")),
+    path("payments/", include("payments.urls")),
     path("", include("garage.urls")),
 ]
 

@@ -1,0 +1,36 @@
+"""The counter payment form; payments.services checks the balance and records it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from garage.forms import BootstrapFormMixin
+from garage.models import MONEY
+from payments.models import Payment
+
+
+class PaymentForm(BootstrapFormMixin, forms.Form):
+    method = forms.ChoiceField(label=_("method"), choices=Payment.Method.choices)
+    amount = forms.DecimalField(
+        label=_("amount (SAR)"),
+        max_digits=MONEY["max_digits"],
+        decimal_places=MONEY["decimal_places"],
+    )
+    paid_on = forms.DateField(
+        label=_("date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    reference = forms.CharField(
+        label=_("reference"),
+        max_length=100,
+        required=False,
+        help_text=_("Card slip or bank transfer reference."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["paid_on"].initial = timezone.localdate
+        self.fields["amount"].widget.attrs.update(step="0.01", inputmode="decimal")
