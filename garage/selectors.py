@@ -104,7 +104,12 @@ def jobcard_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[JobCa
 
 def jobcard_list(*, user: AbstractBaseUser | AnonymousUser, search: str = "") -> QuerySet[JobCard]:
     """Visible jobs matching a job number, plate, phone, customer name or VAT number."""
-    jobs = jobcard_visible(user=user).annotate(line_count=Count("lines"))
+    # Explicit order: Meta.ordering is dropped from queries with GROUP BY (the line count).
+    jobs = (
+        jobcard_visible(user=user)
+        .annotate(line_count=Count("lines"))
+        .order_by("-created_at", "-id")
+    )
     search = search.strip()
     if search:
         jobs = jobs.filter(
@@ -178,7 +183,9 @@ def catalogue_parts(*, branch: Branch) -> QuerySet[SparePart]:
 
 def customer_list(*, search: str = "") -> QuerySet[Customer]:
     """Customers matching a name, phone, VAT number or the plate of one of their vehicles."""
-    customers = Customer.objects.annotate(vehicle_count=Count("vehicles"))
+    customers = Customer.objects.annotate(vehicle_count=Count("vehicles")).order_by(
+        "name_en", "name_ar", "pk"
+    )
     search = search.strip()
     if search:
         q = _search_q(search, fields=["name_en", "name_ar"], phone="phone", vat="vat_number")
@@ -211,9 +218,13 @@ def vehicle_list(*, search: str = "") -> QuerySet[Vehicle]:
 
 def sparepart_list(*, search: str = "") -> QuerySet[SparePart]:
     """Parts matching a SKU or name, with their stock rows prefetched as `stock_levels`."""
-    parts = SparePart.objects.prefetch_related(
-        Prefetch("stock", queryset=PartStock.objects.all(), to_attr="stock_levels")
-    ).annotate(total_stock=Coalesce(Sum("stock__quantity"), Value(Decimal("0"))))
+    parts = (
+        SparePart.objects.prefetch_related(
+            Prefetch("stock", queryset=PartStock.objects.all(), to_attr="stock_levels")
+        )
+        .annotate(total_stock=Coalesce(Sum("stock__quantity"), Value(Decimal("0"))))
+        .order_by("sku")
+    )
     search = search.strip()
     if search:
         parts = parts.filter(_search_q(search, fields=["sku", "name_en", "name_ar"]))

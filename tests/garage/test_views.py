@@ -135,6 +135,14 @@ def test_job_search_by_job_number(advisor_client):
     assert _job_numbers(response) == [jobs[1].number]
 
 
+def test_job_list_shows_the_newest_job_first(advisor_client):
+    jobs = [JobCardFactory() for _ in range(3)]
+
+    response = advisor_client.get(reverse("garage:job_list"))
+
+    assert _job_numbers(response) == [job.number for job in reversed(jobs)]
+
+
 def test_job_list_filters_by_status_and_branch(advisor_client):
     branch = BranchFactory()
     wanted = JobCardFactory(branch=branch, status=JobCard.Status.IN_PROGRESS)
