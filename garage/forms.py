@@ -91,9 +91,14 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
         return validators.normalise_vat_number(value) if value else ""
 
 
+# Unicode isolates: an option is plain text, and an Arabic name beside "+966…" would otherwise
+# reorder the phone number's "+" under the bidi algorithm.
+_ISOLATE, _LTR_ISOLATE, _END_ISOLATE = "\u2068", "\u2066", "\u2069"
+
+
 class CustomerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Customer) -> str:
-        return f"{obj.name} · {obj.phone}"
+        return f"{_ISOLATE}{obj.name}{_END_ISOLATE} · {_LTR_ISOLATE}{obj.phone}{_END_ISOLATE}"
 
 
 class VehicleChoiceField(forms.ModelChoiceField):

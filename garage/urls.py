@@ -31,7 +31,7 @@ urlpatterns = [
     path("parts/<int:pk>/", views.part_detail, name="part_detail"),
     path("parts/<int:pk>/edit/", views.part_edit, name="part_edit"),
     path("parts/<int:pk>/receive/", views.part_receive, name="part_receive"),
-    path("services/", views.service_list, name="service_list"),
-    path("services/new/", views.service_create, name="service_create"),
-    path("services/<int:pk>/edit/", views.service_edit, name="service_edit"),
+    path("parts/services/", views.service_list, name="service_list"),
+    path("parts/services/new/", views.service_create, name="service_create"),
+    path("parts/services/<int:pk>/edit/", views.service_edit, name="service_edit"),
 ]

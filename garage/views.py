@@ -92,8 +92,7 @@ def job_create(request: HttpRequest) -> HttpResponse:
         vehicle = _preset(Vehicle, request.GET.get("vehicle"))
         customer = vehicle.customer if vehicle else _preset(Customer, request.GET.get("customer"))
         form = JobCardCreateForm(
-            initial={"customer": customer, "vehicle": vehicle, "odometer_in": None},
-            customer=customer,
+            initial={"customer": customer, "vehicle": vehicle}, customer=customer
         )
     return render(request, "garage/job_form.html", {"form": form})
 
