@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from playwright.sync_api import Page, expect
+
+from garage import roles, services
+from garage.models import JobCard
+from invoicing.models import Invoice
+from tests.factories import (
+    BranchFactory,
+    CustomerFactory,
+    PartStockFactory,
+    ServiceItemFactory,
+    SparePartFactory,
+    UserFactory,
+    VehicleFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def completed_job() -> JobCard:
+    """A job for an oil change and two filters, completed through the garage services."""
+    # Migrations create the groups; a transactional test may start after another one's flush.
+    roles.roles_sync(apps, strict=True)
+    advisor = UserFactory(username="advisor", first_name="Sara", role=roles.ADVISOR)
+    branch = BranchFactory(code="RUH", name_en="Riyadh Olaya", name_ar="الرياض العليا")
+    oil = ServiceItemFactory(
+        code="SRV-OIL", name_en="Oil change", name_ar="تغيير الزيت", default_price=Decimal("120")
+    )
+    ServiceItemFactory(
+        code="SRV-ALN",
+        name_en="Wheel alignment",
+        name_ar="ضبط زوايا",
+        default_price=Decimal("100"),
+    )
+    filter_ = SparePartFactory(
+        sku="FLT-100", name_en="Oil filter", name_ar="فلتر زيت", sale_price=Decimal("35.50")
+    )
+    PartStockFactory(part=filter_, branch=branch, quantity=Decimal("5"))
+    customer = CustomerFactory(name_en="Mohammed Al-Shehri", name_ar="محمد الشهري")
+    vehicle = VehicleFactory(customer=customer, plate_number="1234 ABJ")
+    job = services.jobcard_create(
+        branch=branch, customer=customer, vehicle=vehicle, created_by=advisor
+    )
+    services.jobline_add(job=job, kind="service", item=oil, quantity=Decimal("1"))
+    services.jobline_add(job=job, kind="part", item=filter_, quantity=Decimal("2"))
+    return services.jobcard_complete(job=job, user=advisor)
+
+
+def _log_in(page: Page) -> None:
+    page.goto("/login/")
+    page.fill("#id_username", "advisor")
+    page.fill("#id_password", "demo12345")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/jobs/$"))
+
+
+def test_advisor_generates_edits_saves_and_prints_an_invoice_with_the_qr(
+    page: Page, completed_job: JobCard, screenshot
+):
+    _log_in(page)
+
+    page.get_by_role("link", name="Invoices", exact=True).click()
+    page.get_by_test_id("tab-needs-invoice").click()
+    row = page.locator(f"#job-row-{completed_job.pk}")
+    expect(row).to_contain_text("1234 ABJ")
+    screenshot(page, "0-needs-invoice")
+    row.get_by_role("link", name="Generate").click()
+
+    # Prefilled from the job: 120.00 + 2 × 35.50 = 191.00 net, 28.65 VAT at 15%.
+    totals = page.locator("#invoice-totals")
+    expect(totals.get_by_test_id("grand-total")).to_have_text("219.65")
+    expect(page.locator("#id_lines-1-quantity")).to_have_value("2")
+    screenshot(page, "1-generated-form")
+
+    page.fill("#id_lines-1-quantity", "3")
+    expect(totals.get_by_test_id("net-total")).to_have_text("226.50")
+    expect(totals.get_by_test_id("vat-total")).to_have_text("33.98")
+    expect(totals.get_by_test_id("grand-total")).to_have_text("260.48")
+    expect(page.locator("#lines-1-amounts [data-amount=total]")).to_have_text("122.48")
+
+    page.select_option("#new-item", label="SRV-ALN · Wheel alignment")
+    page.get_by_test_id("add-line").click()
+    expect(page.locator("#id_lines-2-description_en")).to_have_value("Wheel alignment")
+    expect(totals.get_by_test_id("grand-total")).to_have_text("375.48")
+    screenshot(page, "2-edited-form")
+
+    page.get_by_test_id("save-invoice").click()
+    invoice_heading = page.get_by_role("heading", level=1)
+    expect(invoice_heading).to_have_text(re.compile(r"Invoice INV-\d{4}-000001"))
+    expect(page.get_by_test_id("invoice-total")).to_have_text("375.48")
+    screenshot(page, "3-invoice")
+
+    invoice = Invoice.objects.get()
+    assert (invoice.net_total, invoice.vat_total, invoice.total) == (
+        Decimal("326.50"),
+        Decimal("48.98"),
+        Decimal("375.48"),
+    )
+    assert invoice.lines.count() == 3
+
+    page.goto(page.get_by_test_id("print-link").get_attribute("href"))
+    expect(page.get_by_test_id("zatca-qr").locator("svg")).to_be_visible()
+    expect(page.get_by_test_id("print-total")).to_have_text("375.48")
+    expect(page.locator("nav")).to_have_count(0)
+    screenshot(page, "4-print")
+    page.emulate_media(media="print")
+    screenshot(page, "5-print-media")
+
+    page.goto("/invoices/needs-invoice/")
+    expect(page.locator(f"#job-row-{completed_job.pk}")).to_have_count(0)
