@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("invoices/", include("invoicing.urls")),
     path("payments/", include("payments.urls")),
+    path("qoyod/", include("qoyod_sync.urls")),
     path("", include("garage.urls")),
 ]
 

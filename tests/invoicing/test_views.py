@@ -17,6 +17,7 @@ from invoicing.models import Invoice, InvoiceLine
 from invoicing.services import invoice_void
 from invoicing.zatca import zatca_qr_base64, zatca_qr_svg
 from payments.models import Payment
+from qoyod_sync.models import QoyodConnection
 from tests.factories import (
     CustomerFactory,
     ServiceItemFactory,
@@ -169,7 +170,7 @@ def test_invoice_list_shows_the_row_with_its_figures(advisor):
     [
         (False, False, "Not required"),
         (True, False, "Ready to send"),
-        (True, True, "Managed in Qoyod"),
+        (True, True, "Qoyod draft created"),
     ],
 )
 def test_the_qoyod_column_says_where_the_invoice_stands(advisor, requires_qoyod, managed, label):
@@ -248,8 +249,8 @@ def test_generate_opens_the_form_prefilled_from_the_job(advisor, settings):
     assert response.context["form"]["requires_qoyod"].value() is False
 
 
-def test_requires_qoyod_is_ticked_by_default_when_qoyod_is_connected(advisor, settings):
-    settings.QOYOD_INVOICE_DEFAULT = True
+def test_requires_qoyod_is_ticked_by_default_when_qoyod_is_connected(advisor):
+    QoyodConnection.objects.create(base_url="https://api.qoyod.com/2.0", api_key_last4="0001")
     job = CompletedJobFactory()
 
     response = advisor.get(reverse("invoicing:invoice_generate", args=[job.pk]))
@@ -393,7 +394,7 @@ def test_preview_lists_what_keeps_the_totals_from_being_calculated(advisor):
     )
 
     assert 'data-testid="preview-errors"' in response.text
-    assert "Line 2, quantity: The quantity must be more than zero." in response.text
+    assert "Line 2, Quantity: The quantity must be more than zero." in response.text
     assert 'data-testid="grand-total"' not in response.text
 
 
@@ -621,7 +622,11 @@ def test_print_page_carries_the_zatca_qr_of_the_invoice(advisor, settings):
     response = advisor.get(reverse("invoicing:invoice_print", args=[invoice.pk]))
 
     assert response.status_code == 200
-    assert f'data-testid="zatca-qr">{zatca_qr_svg(payload)}</div>' in response.text
+    svg = zatca_qr_svg(payload)
+    size = re.match(r'<svg width="(\d+)"', svg)[1]
+    # The same code, given a viewBox so that the print stylesheet can size it in millimetres.
+    assert f'data-testid="zatca-qr"><svg viewBox="0 0 {size} {size}"' in response.text
+    assert svg[svg.index(">") :] in response.text
     assert "<nav" not in response.text
     assert '<span lang="ar">فاتورة ضريبية مبسطة</span>' in response.text
     assert _testid(response, "print-total") == "276.00"

@@ -1,0 +1,152 @@
+"""Forms of the Qoyod settings page: the connection (address and API key) and the mappings."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from garage.models import Branch
+from qoyod_sync.models import QoyodConnection
+
+_MIN_KEY_LENGTH = 8
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ConnectionForm(forms.Form):
+    base_url = forms.URLField(
+        label=_("Qoyod API address"),
+        max_length=200,
+        assume_scheme="https",
+        help_text=_("https://api.qoyod.com/2.0 for your real books."),
+        widget=forms.URLInput(attrs={"class": "form-control", "dir": "ltr"}),
+    )
+    api_key = forms.CharField(
+        label=_("API key"),
+        required=False,
+        strip=True,
+        # Never rendered back into the page: after saving only the last four characters show.
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"class": "form-control", "autocomplete": "off", "dir": "ltr"}
+        ),
+    )
+
+    def __init__(self, *args: Any, connection: QoyodConnection | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.connection = connection
+        if connection is not None:
+            self.fields["api_key"].help_text = _(
+                "The saved key ends in %(last4)s. Leave this empty to keep it, or paste a new key "
+                "to replace it."
+            ) % {"last4": connection.api_key_last4}
+        else:
+            self.fields["api_key"].help_text = _(
+                "In Qoyod: Settings → General settings → API key, then Save there."
+            )
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"].rstrip("/")
+        parts = urlsplit(url)
+        # The API key travels in a header: plain http only to this machine (the sandbox).
+        if parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
+            raise ValidationError(
+                _("Use an https:// address: the API key must not travel in clear text.")
+            )
+        return url
+
+    def clean_api_key(self) -> str:
+        key = self.cleaned_data["api_key"]
+        if not key:
+            if self.connection is None:
+                raise ValidationError(_("Paste the API key from Qoyod."))
+            return ""
+        if any(ch.isspace() or not ch.isprintable() or not ch.isascii() for ch in key):
+            raise ValidationError(_("The key has spaces or unusual characters; copy it again."))
+        if len(key) < _MIN_KEY_LENGTH:
+            raise ValidationError(_("That is too short to be a Qoyod API key."))
+        return key
+
+
+def _choices(rows: list[Mapping[str, Any]], label: str = "name") -> list[tuple[str, str]]:
+    return [(str(row["id"]), f"{row[label]}") for row in rows]
+
+
+class MappingsForm(forms.Form):
+    """Per-branch warehouse and product defaults, offered from what Test connection read."""
+
+    tax_id = forms.TypedChoiceField(label=_("Tax for new products"), coerce=int)
+    unit_id = forms.TypedChoiceField(label=_("Unit for new products"), coerce=int)
+    category_id = forms.TypedChoiceField(label=_("Category for new products"), coerce=int)
+    sales_account_id = forms.TypedChoiceField(
+        label=_("Sales account"), coerce=int, required=False, empty_value=None
+    )
+    cogs_account_id = forms.TypedChoiceField(
+        label=_("Cost of goods sold account"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args: Any, connection: QoyodConnection, **kwargs: Any):
+        initial = {
+            "tax_id": connection.tax_id,
+            "unit_id": connection.unit_id,
+            "category_id": connection.category_id,
+            "sales_account_id": connection.sales_account_id,
+            "cogs_account_id": connection.cogs_account_id,
+        }
+        self.branches = list(Branch.objects.filter(is_active=True))
+        mapped = dict(
+            Branch.objects.filter(qoyod_warehouse__isnull=False).values_list(
+                "pk", "qoyod_warehouse__qoyod_inventory_id"
+            )
+        )
+        for branch in self.branches:
+            initial[f"warehouse_{branch.pk}"] = mapped.get(branch.pk)
+        super().__init__(*args, initial=initial, **kwargs)
+        catalogue = connection.catalogue
+        taxes = [
+            {**t, "label": f"{t['name']} ({t['percentage']}%)"} for t in catalogue.get("taxes", [])
+        ]
+        accounts = [
+            {**a, "label": f"{a['code']} {a['name']}"} for a in catalogue.get("accounts", [])
+        ]
+        none = [("", _("— not set —"))]
+        self.fields["tax_id"].choices = _choices(taxes, "label")
+        self.fields["unit_id"].choices = _choices(catalogue.get("units", []))
+        self.fields["category_id"].choices = _choices(catalogue.get("categories", []))
+        self.fields["sales_account_id"].choices = none + _choices(accounts, "label")
+        self.fields["cogs_account_id"].choices = none + _choices(accounts, "label")
+        warehouses = _choices(catalogue.get("warehouses", []))
+        for branch in self.branches:
+            self.fields[f"warehouse_{branch.pk}"] = forms.TypedChoiceField(
+                label=_("Warehouse of %(branch)s") % {"branch": branch.name},
+                choices=[("", _("— not mapped —")), *warehouses],
+                coerce=int,
+                required=False,
+                empty_value=None,
+            )
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select"
+
+    @property
+    def warehouse_fields(self) -> list[forms.BoundField]:
+        return [self[f"warehouse_{branch.pk}"] for branch in self.branches]
+
+    @property
+    def default_fields(self) -> list[forms.BoundField]:
+        names = ("tax_id", "unit_id", "category_id", "sales_account_id", "cogs_account_id")
+        return [self[name] for name in names]
+
+    def warehouses(self) -> dict[int, int | None]:
+        return {b.pk: self.cleaned_data[f"warehouse_{b.pk}"] for b in self.branches}

@@ -1,0 +1,89 @@
+"""Reads for the Qoyod pages: the retry queue, an invoice's sync and attempt log, fix links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from garage.models import Branch
+from invoicing.models import Invoice
+from qoyod_sync.models import (
+    BranchWarehouse,
+    FailureKind,
+    QoyodAttempt,
+    QoyodInvoiceSync,
+    QoyodSyncStateChange,
+    SyncState,
+)
+
+
+def retry_queue() -> QuerySet[QoyodInvoiceSync]:
+    """Every invoice whose send failed or may have reached Qoyod, oldest attempt first."""
+    lapsed = Q(state=SyncState.SENDING, lease_until__lte=timezone.now())
+    # An unknown send stays listed even if the invoice was voided since: it may exist in Qoyod.
+    failed = Q(state=SyncState.FAILED, invoice__requires_qoyod=True) & ~Q(
+        invoice__status=Invoice.Status.VOID
+    )
+    return (
+        QoyodInvoiceSync.objects.filter(failed | Q(state=SyncState.UNKNOWN) | lapsed)
+        .select_related("invoice", "invoice__customer", "last_attempt_by")
+        .order_by("last_attempt_at", "pk")
+    )
+
+
+def syncs_by_invoice(invoice_ids: Iterable[int]) -> dict[int, QoyodInvoiceSync]:
+    """The sync rows of these invoices in one query (invoices never sent have none)."""
+    rows = QoyodInvoiceSync.objects.filter(invoice_id__in=list(invoice_ids))
+    return {row.invoice_id: row for row in rows}
+
+
+def invoice_attempts(*, invoice: Invoice) -> QuerySet[QoyodAttempt]:
+    """The attempt log of one invoice, oldest first."""
+    return QoyodAttempt.objects.filter(invoice=invoice).select_related("user")
+
+
+def invoice_sync_history(*, sync: QoyodInvoiceSync) -> QuerySet[QoyodSyncStateChange]:
+    return sync.history.select_related("changed_by")
+
+
+def branch_warehouses() -> list[tuple[Branch, BranchWarehouse | None]]:
+    """Every active branch with its Qoyod warehouse, if mapped."""
+    mapped = {w.branch_id: w for w in BranchWarehouse.objects.all()}
+    return [(b, mapped.get(b.pk)) for b in Branch.objects.filter(is_active=True)]
+
+
+@dataclass(frozen=True)
+class FixLink:
+    url: str
+    label: str
+
+
+def fix_link(sync: QoyodInvoiceSync) -> FixLink | None:
+    """Where to go to remove the cause of a failure; None when the fix is just to retry."""
+    kind = sync.failure_kind
+    if kind in (FailureKind.CUSTOMER_INCOMPLETE, FailureKind.CUSTOMER_INACTIVE):
+        return FixLink(
+            reverse("garage:customer_edit", args=[sync.invoice.customer_id]), _("Edit customer")
+        )
+    if kind in (
+        FailureKind.NOT_CONNECTED,
+        FailureKind.MAPPING_MISSING,
+        FailureKind.KEY_REJECTED,
+        FailureKind.REJECTED_ACCOUNTING,
+    ):
+        return FixLink(reverse("qoyod_sync:settings"), _("Qoyod settings"))
+    if kind in (
+        FailureKind.LINE_UNLINKED,
+        FailureKind.TOTALS,
+        FailureKind.REJECTED_VAT,
+        FailureKind.REJECTED,
+    ):
+        return FixLink(reverse("invoicing:invoice_edit", args=[sync.invoice_id]), _("Edit invoice"))
+    if kind == FailureKind.SKU_TAKEN:
+        return FixLink(reverse("garage:part_list"), _("Parts and services"))
+    return None
