@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from garage import roles, services
 from garage.models import Branch, Customer, JobCard, JobLine, PartStock, ServiceItem, SparePart
+from qoyod_sync.models import QoyodConnection
+from qoyod_sync.services import connection_save
 
 DEMO_PASSWORD = "demo12345"
+# Any key opens a company in the built-in sandbox; this one is for the demo only.
+DEMO_QOYOD_KEY = "demo0000000000000000qoyod"
 USERS = [
     ("advisor", "Sara", "Al-Qahtani", roles.ADVISOR),
     ("technician", "Khalid", "Al-Harbi", roles.TECHNICIAN),
@@ -88,7 +93,15 @@ class Command(BaseCommand):
         customers = self._customers()
         if not JobCard.objects.exists():
             self._jobs(branches, customers, service_items, parts, users)
+        self._qoyod_sandbox(users["finance"])
         self._print_logins()
+
+    def _qoyod_sandbox(self, user: User) -> None:
+        # Qoyod: the built-in sandbox (labelled Sandbox in the UI). Nothing is called here, the
+        # sandbox may not be running yet: warehouses and defaults are read on the first Test
+        # connection or the first send.
+        if not QoyodConnection.objects.exists():
+            connection_save(base_url=settings.QOYOD_SANDBOX_URL, api_key=DEMO_QOYOD_KEY, user=user)
 
     def _users(self) -> dict[str, User]:
         users = {}

@@ -1,0 +1,131 @@
+"""Operations console for Qoyod sync: the retry queue, attempt log, links and the connection.
+
+Machine fields are read-only; the one action calls the same service as the Retry button.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from qoyod_sync import models, push
+
+
+class InRetryQueueFilter(admin.SimpleListFilter):
+    title = _("retry queue")
+    parameter_name = "queue"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [("yes", _("In the retry queue"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            lapsed = Q(state=models.SyncState.SENDING, lease_until__lte=timezone.now())
+            states = [models.SyncState.FAILED, models.SyncState.UNKNOWN]
+            return queryset.filter(Q(state__in=states) | lapsed)
+        return queryset
+
+
+class StateChangeInline(admin.TabularInline):
+    model = models.QoyodSyncStateChange
+    extra = 0
+    can_delete = False
+    fields = ["changed_at", "from_state", "to_state", "changed_by", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(models.QoyodInvoiceSync)
+class QoyodInvoiceSyncAdmin(admin.ModelAdmin):
+    list_display = [
+        "invoice",
+        "state",
+        "failure_kind",
+        "attempts",
+        "last_attempt_at",
+        "last_attempt_by",
+        "qoyod_invoice_id",
+        "total_difference",
+    ]
+    list_filter = [InRetryQueueFilter, "state", "failure_kind"]
+    search_fields = ["invoice__number", "invoice__customer_name", "qoyod_invoice_id"]
+    list_select_related = ["invoice", "last_attempt_by"]
+    readonly_fields = [f.name for f in models.QoyodInvoiceSync._meta.fields]
+    inlines = [StateChangeInline]
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Retry Qoyod sync"), permissions=["send"])
+    def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for sync in queryset.select_related("invoice"):
+            try:
+                result = push.invoice_send_draft(
+                    invoice=sync.invoice, user=request.user, retry=True
+                )
+            except push.SendRefused as exc:
+                self.message_user(request, exc.messages[0], messages.WARNING)
+            else:
+                level = messages.SUCCESS if result.ok else messages.ERROR
+                self.message_user(request, result.message, level)
+
+    def has_send_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("qoyod_sync.send_invoice")
+
+
+@admin.register(models.QoyodAttempt)
+class QoyodAttemptAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "invoice", "step", "target", "outcome", "http_status", "user"]
+    list_filter = ["step", "outcome"]
+    search_fields = ["invoice__number", "target", "message"]
+    list_select_related = ["invoice", "user"]
+    readonly_fields = [f.name for f in models.QoyodAttempt._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(models.QoyodConnection)
+class QoyodConnectionAdmin(admin.ModelAdmin):
+    # The key is never shown or edited here: only its last four characters, on the settings page.
+    list_display = ["base_url", "api_key_hint", "last_tested_at", "last_test_ok"]
+    fields = ["base_url", "api_key_hint", "tax_id", "unit_id", "category_id",
+              "sales_account_id", "cogs_account_id", "last_tested_at", "last_test_ok",
+              "last_test_message", "updated_by", "updated_at"]  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(models.BranchWarehouse)
+class BranchWarehouseAdmin(admin.ModelAdmin):
+    list_display = ["branch", "qoyod_inventory_id", "name", "updated_at"]
+    list_select_related = ["branch"]
+
+
+@admin.register(models.QoyodCustomerLink)
+class QoyodCustomerLinkAdmin(admin.ModelAdmin):
+    list_display = ["customer", "qoyod_id", "matched_by", "linked_at"]
+    list_filter = ["matched_by"]
+    search_fields = ["customer__name_en", "customer__name_ar", "customer__phone", "qoyod_id"]
+    list_select_related = ["customer"]
+    readonly_fields = ["linked_at"]
+
+
+@admin.register(models.QoyodProductLink)
+class QoyodProductLinkAdmin(admin.ModelAdmin):
+    list_display = ["sku", "qoyod_id", "service_item", "spare_part", "matched_by", "linked_at"]
+    list_filter = ["matched_by"]
+    search_fields = ["sku", "qoyod_id"]
+    list_select_related = ["service_item", "spare_part"]
+    readonly_fields = ["linked_at"]
