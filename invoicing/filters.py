@@ -18,19 +18,19 @@ def _active_branches(request: object) -> QuerySet[Branch]:
 
 class InvoiceFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
-        label=_("status"), choices=Invoice.Status.choices, empty_label=_("All statuses")
+        label=_("Status"), choices=Invoice.Status.choices, empty_label=_("All statuses")
     )
     branch = django_filters.ModelChoiceFilter(
-        label=_("branch"), queryset=_active_branches, empty_label=_("All branches")
+        label=_("Branch"), queryset=_active_branches, empty_label=_("All branches")
     )
     issued_from = django_filters.DateFilter(
-        label=_("issued from"),
+        label=_("Issued from"),
         field_name="issue_date",
         lookup_expr="gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     issued_to = django_filters.DateFilter(
-        label=_("issued to"),
+        label=_("Issued to"),
         field_name="issue_date",
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -116,28 +116,28 @@ def _label(code: str, item: ServiceItem | SparePart) -> str:
 
 class InvoiceLineForm(BootstrapFormMixin, forms.Form):
     # One select for services and parts: the chosen option decides the line's kind.
-    item = forms.ChoiceField(label=_("service or part"))
-    description_en = forms.CharField(label=_("description"), max_length=300)
+    item = forms.ChoiceField(label=_("Service or part"))
+    description_en = forms.CharField(label=_("Description"), max_length=300)
     description_ar = forms.CharField(
-        label=_("description (Arabic)"),
+        label=_("Description (Arabic)"),
         max_length=300,
         required=False,
         widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
     )
     quantity = forms.DecimalField(
-        label=_("quantity"),
+        label=_("Quantity"),
         max_digits=QUANTITY["max_digits"],
         decimal_places=QUANTITY["decimal_places"],
     )
     unit_price = forms.DecimalField(
-        label=_("unit price"),
+        label=_("Unit price"),
         max_digits=MONEY["max_digits"],
         decimal_places=MONEY["decimal_places"],
         min_value=Decimal("0"),
     )
-    price_includes_vat = forms.BooleanField(label=_("price includes VAT"), required=False)
+    price_includes_vat = forms.BooleanField(label=_("Price includes VAT"), required=False)
     discount = forms.DecimalField(
-        label=_("discount (SAR)"),
+        label=_("Discount (SAR)"),
         max_digits=MONEY["max_digits"],
         decimal_places=MONEY["decimal_places"],
         min_value=Decimal("0"),
@@ -243,13 +243,13 @@ def line_formset(
 
 
 class InvoiceForm(BootstrapFormMixin, forms.Form):
-    customer = CustomerChoiceField(label=_("customer"), queryset=Customer.objects.none())
-    vehicle = VehicleChoiceField(label=_("vehicle"), queryset=Vehicle.objects.none())
+    customer = CustomerChoiceField(label=_("Customer"), queryset=Customer.objects.none())
+    vehicle = VehicleChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none())
     issue_date = forms.DateField(
-        label=_("issue date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Issue date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     due_date = forms.DateField(
-        label=_("due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     requires_qoyod = forms.BooleanField(
         label=_("Requires Qoyod invoice"),
@@ -257,7 +257,7 @@ class InvoiceForm(BootstrapFormMixin, forms.Form):
         help_text=_("Send this invoice to Qoyod as a draft; payments are then recorded there."),
     )
     notes = forms.CharField(
-        label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(
@@ -288,7 +288,7 @@ class InvoiceForm(BootstrapFormMixin, forms.Form):
 
 class VoidForm(BootstrapFormMixin, forms.Form):
     reason = forms.CharField(
-        label=_("reason"),
+        label=_("Reason"),
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Shown in the invoice's history, e.g. wrong customer or wrong price."),

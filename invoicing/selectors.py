@@ -17,6 +17,7 @@ from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatusChange
 from invoicing.zatca import zatca_qr_base64, zatca_qr_svg
 
+_SVG_SIZE = re.compile(r'^<svg width="(\d+)" height="(\d+)"(?![^>]*viewBox)')
 # Shorter digit strings match too many phone numbers to be a useful search.
 _MIN_PHONE_DIGITS = 3
 # The columns the list renders; the wide text columns (notes, address) stay on disk.
@@ -249,4 +250,6 @@ def invoice_zatca_qr(*, invoice: Invoice) -> str | None:
         total=invoice.total,
         vat_total=invoice.vat_total,
     )
-    return zatca_qr_svg(payload)
+    # The SVG comes with a pixel size and no viewBox, so CSS could only crop it; a viewBox lets
+    # the print stylesheet size it in millimetres. A no-op once the SVG carries its own.
+    return _SVG_SIZE.sub(r'<svg viewBox="0 0 \1 \2" width="\1" height="\2"', zatca_qr_svg(payload))

@@ -14,17 +14,17 @@ from payments.models import Payment
 
 
 class PaymentForm(BootstrapFormMixin, forms.Form):
-    method = forms.ChoiceField(label=_("method"), choices=Payment.Method.choices)
+    method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
     amount = forms.DecimalField(
-        label=_("amount (SAR)"),
+        label=_("Amount (SAR)"),
         max_digits=MONEY["max_digits"],
         decimal_places=MONEY["decimal_places"],
     )
     paid_on = forms.DateField(
-        label=_("date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     reference = forms.CharField(
-        label=_("reference"),
+        label=_("Reference"),
         max_length=100,
         required=False,
         help_text=_("Card slip or bank transfer reference."),

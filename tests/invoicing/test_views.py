@@ -394,7 +394,7 @@ def test_preview_lists_what_keeps_the_totals_from_being_calculated(advisor):
     )
 
     assert 'data-testid="preview-errors"' in response.text
-    assert "Line 2, quantity: The quantity must be more than zero." in response.text
+    assert "Line 2, Quantity: The quantity must be more than zero." in response.text
     assert 'data-testid="grand-total"' not in response.text
 
 
@@ -622,7 +622,11 @@ def test_print_page_carries_the_zatca_qr_of_the_invoice(advisor, settings):
     response = advisor.get(reverse("invoicing:invoice_print", args=[invoice.pk]))
 
     assert response.status_code == 200
-    assert f'data-testid="zatca-qr">{zatca_qr_svg(payload)}</div>' in response.text
+    svg = zatca_qr_svg(payload)
+    size = re.match(r'<svg width="(\d+)"', svg)[1]
+    # The same code, given a viewBox so that the print stylesheet can size it in millimetres.
+    assert f'data-testid="zatca-qr"><svg viewBox="0 0 {size} {size}"' in response.text
+    assert svg[svg.index(">") :] in response.text
     assert "<nav" not in response.text
     assert '<span lang="ar">فاتورة ضريبية مبسطة</span>' in response.text
     assert _testid(response, "print-total") == "276.00"
