@@ -88,6 +88,7 @@ def test_advisor_generates_edits_saves_and_prints_an_invoice_with_the_qr(
     page.select_option("#new-item", label="SRV-ALN · Wheel alignment")
     page.get_by_test_id("add-line").click()
     expect(page.locator("#id_lines-2-description_en")).to_have_value("Wheel alignment")
+    expect(page.locator("#new-item")).to_have_value("")
     expect(totals.get_by_test_id("grand-total")).to_have_text("375.48")
     screenshot(page, "2-edited-form")
 
@@ -112,6 +113,20 @@ def test_advisor_generates_edits_saves_and_prints_an_invoice_with_the_qr(
     screenshot(page, "4-print")
     page.emulate_media(media="print")
     screenshot(page, "5-print-media")
+    page.emulate_media(media="screen")
 
     page.goto("/invoices/needs-invoice/")
     expect(page.locator(f"#job-row-{completed_job.pk}")).to_have_count(0)
+    page.get_by_role("link", name="Invoices", exact=True).last.click()
+    row = page.locator(f"#invoice-row-{invoice.pk}")
+    expect(row).to_contain_text("375.48")
+    expect(row).to_contain_text("Not required")
+    page.fill("#invoice-search", "ا ب ح ١٢٣٤")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#invoice-table tbody tr")).to_have_count(1)
+    screenshot(page, "6-invoice-list")
+
+    page.get_by_test_id("lang-ar").click()
+    page.goto(f"/invoices/{invoice.pk}/")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    screenshot(page, "7-invoice-arabic")
