@@ -680,3 +680,32 @@ def test_a_qoyod_invoice_cannot_be_paid_here(advisor):
     assert posted.context["form"].non_field_errors() == [message]
     assert Payment.objects.count() == 0
     assert InvoiceLine.objects.filter(invoice=invoice).count() == 2
+
+
+# The admin console
+
+
+def test_admin_console_lists_searches_and_shows_an_invoice_read_only():
+    client = Client()
+    client.force_login(UserFactory(role=roles.ADMIN, is_staff=True))
+    wanted = InvoiceFactory(job__vehicle__plate_number="1234 ABJ")
+    other = InvoiceFactory(job__vehicle__plate_number="5678 DRS")
+    PaymentFactory(invoice=wanted, amount=D("10.00"))
+    changelist = reverse("admin:invoicing_invoice_changelist")
+
+    found = client.get(changelist, {"q": "ا ب ح ١٢٣٤"})
+    by_status = client.get(changelist, {"status__exact": "partially_paid"})
+    change = client.get(reverse("admin:invoicing_invoice_change", args=[wanted.pk]))
+    payments = client.get(reverse("admin:payments_payment_changelist"), {"q": wanted.number})
+
+    assert found.status_code == 200
+    assert wanted.number in found.text
+    assert other.number not in found.text
+    assert wanted.number in by_status.text
+    assert other.number not in by_status.text
+    assert change.status_code == 200
+    assert f'<div class="readonly">{wanted.number}</div>' in change.text
+    assert 'name="total"' not in change.text
+    assert payments.status_code == 200
+    assert wanted.number in payments.text
+    assert client.get(reverse("admin:invoicing_invoice_add")).status_code == 403
