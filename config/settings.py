@@ -158,8 +158,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Without Redis the broker is a folder under var/: `make run` starts a real worker on it, so
+# background reads behave as in production and pages never wait for Qoyod.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_FOLDER = VAR_DIR / "celery-broker"
 CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
@@ -168,6 +172,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # With acks_late a task that outlives the visibility timeout is redelivered to a second worker;
 # keep the timeout well above the hard time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
+if not REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        data_folder_in=str(CELERY_BROKER_FOLDER),
+        data_folder_out=str(CELERY_BROKER_FOLDER),
+        store_processed=False,
+    )
+    CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
 CELERY_TIMEZONE = TIME_ZONE
 
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")

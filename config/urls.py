@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from config import views
 
@@ -10,7 +12,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The switcher is on the login page too, so choosing a language must not need a login.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("settings/", views.settings_home, name="settings_home"),
     path("admin/", admin.site.urls),
     path("invoices/", include("invoicing.urls")),
