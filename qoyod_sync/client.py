@@ -744,6 +744,8 @@ class QoyodWriter:
         contact: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
         if billing_address is not None:
             contact["billing_address"] = billing_address.to_json()
+        if not contact:
+            raise ValueError("update_customer needs at least one field to change")
         path = f"/customers/{int(customer_id)}"
         return self._save("PUT", path, {"contact": contact}, "contact", Customer.from_json)
 

@@ -23,7 +23,6 @@ class Query:
     sort: tuple[str, bool] | None = None
     page: int | None = None
     per_page: int | None = None
-    unknown: list[str] = field(default_factory=list)
 
 
 def parse_query(pairs: Sequence[tuple[str, str]]) -> Query:
