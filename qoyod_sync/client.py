@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import os
 import random
 import socket
 import threading
@@ -60,7 +61,8 @@ Params = Sequence[tuple[str, str | int]]
 EventHooks = Mapping[str, Sequence[Callable[..., Any]]]
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=5.0)
-# Qoyod refuses ids lists longer than a page, and a page is at most 100 rows for us (§9.1).
+# Rows per page asked for, and ids or SKUs per batched lookup: 100 is the default page size
+# of every paged Qoyod list and the documented maximum of some (qoyod-api.md §9.1, §15.14).
 PAGE_SIZE = 100
 # Seconds: how long a reply may keep the caller waiting, retries and rate limiting included.
 DEFAULT_DEADLINE = 45.0
@@ -105,6 +107,17 @@ class ClientOptions:
 
 _pool: dict[tuple[Any, ...], httpx.Client] = {}
 _pool_lock = threading.Lock()
+
+
+def _forget_pool_after_fork() -> None:
+    # A forked worker (Celery prefork, gunicorn) must open its own connections, not write on
+    # sockets it shares with its parent; the lock may have been held when the fork happened.
+    global _pool_lock
+    _pool.clear()
+    _pool_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _client_for(base_url: str, api_key: str, options: ClientOptions) -> httpx.Client:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from tests.qoyod_fixtures import SandboxHandle
 
 
@@ -30,4 +32,22 @@ def test_another_key_gets_its_own_pool(qoyod_sandbox: SandboxHandle) -> None:
     qoyod_sandbox.reader("second-key-0002").list_taxes()
     qoyod_sandbox.reader("first-key-0001").list_taxes()
 
+    assert qoyod_sandbox.connections_accepted == 2
+
+
+def test_a_forked_worker_opens_its_own_connection(qoyod_sandbox: SandboxHandle) -> None:
+    qoyod_sandbox.reader().list_taxes()
+
+    pid = os.fork()
+    if pid == 0:
+        # The child (think Celery prefork) builds its reader after the fork, as tasks do.
+        try:
+            qoyod_sandbox.reader().list_taxes()
+            code = 0
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
     assert qoyod_sandbox.connections_accepted == 2
