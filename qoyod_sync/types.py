@@ -47,7 +47,11 @@ def _optional_date(value: Any) -> date | None:
 
 
 def _timestamp(value: Any) -> datetime | None:
-    return None if value in (None, "") else datetime.fromisoformat(str(value))
+    # Bookkeeping metadata only: an unexpected format must not make the record unreadable.
+    try:
+        return None if value in (None, "") else datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def _text(value: Any) -> str:

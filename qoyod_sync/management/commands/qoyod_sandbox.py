@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from qoyod_sync.sandbox import SandboxServer
@@ -17,8 +19,14 @@ class Command(BaseCommand):
     requires_migrations_checks = False
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-        parser.add_argument("--port", type=int, default=8765, help="port to listen on")
+        # Defaults follow settings.QOYOD_SANDBOX_URL, where the demo connection points.
+        where = urlsplit(settings.QOYOD_SANDBOX_URL)
+        parser.add_argument(
+            "--host", default=where.hostname or "127.0.0.1", help="address to listen on"
+        )
+        parser.add_argument(
+            "--port", type=int, default=where.port or 8765, help="port to listen on"
+        )
         parser.add_argument(
             "--strict-filters",
             action="store_true",
