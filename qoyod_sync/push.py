@@ -213,6 +213,9 @@ def _claim(
     sync, _created = QoyodInvoiceSync.objects.get_or_create(
         invoice=invoice, defaults={"state": S.READY if invoice.requires_qoyod else S.NOT_REQUIRED}
     )
+    if invoice.qoyod_managed and sync.state != S.DRAFT_CREATED:
+        # Managed in Qoyod by some other path (no send recorded here): never a second draft.
+        raise SendRefused(_("%(number)s is already managed in Qoyod.") % _n(invoice))
     if not invoice.requires_qoyod:
         if sync.state in (S.READY, S.FAILED):
             _try(sync_transition, sync=sync, to_state=S.NOT_REQUIRED, user=user,
@@ -477,26 +480,29 @@ def _ensure_customer(send: _Send) -> int:
     if matches:
         # Qoyod allows duplicates (qoyod-api.md §3.3): prefer an active one, then the oldest.
         chosen = sorted(matches, key=lambda c: (not c.is_active, c.id))[0]
-        QoyodCustomerLink.objects.create(
-            customer=customer, qoyod_id=chosen.id, matched_by=matched_by
-        )
+        chosen_id = _link_customer(customer, chosen.id, matched_by)
         if not chosen.is_active:
             raise _Stop(
                 S.FAILED, FailureKind.CUSTOMER_INACTIVE,
                 _("Customer %(name)s is inactive in Qoyod (Qoyod id %(id)s): make them active "
                   "in Qoyod, then retry.") % {"name": customer.name, "id": chosen.id},
             )  # fmt: skip
-        return chosen.id
+        return chosen_id
     created = _write(
         send, QoyodAttempt.Step.CUSTOMER, customer.name,
         lambda: send.writer.create_customer(**mappers.customer_fields(customer)),
         lambda exc: _stop_before_invoice(send, exc, _("creating the customer")),
     )  # fmt: skip
     # Stored before anything else can fail, so a retry never creates the customer again.
-    QoyodCustomerLink.objects.create(
-        customer=customer, qoyod_id=created.id, matched_by=QoyodCustomerLink.MatchedBy.CREATED
+    return _link_customer(customer, created.id, QoyodCustomerLink.MatchedBy.CREATED)
+
+
+def _link_customer(customer: Customer, qoyod_id: int, matched_by: str) -> int:
+    """Store the customer's Qoyod id; if a send of another invoice linked it first, use theirs."""
+    link, _created = QoyodCustomerLink.objects.get_or_create(
+        customer=customer, defaults={"qoyod_id": qoyod_id, "matched_by": matched_by}
     )
-    return created.id
+    return link.qoyod_id
 
 
 def _ensure_products(send: _Send) -> tuple[dict[mappers.ProductKey, int], dict[int, Product]]:
@@ -524,9 +530,9 @@ def _ensure_products(send: _Send) -> tuple[dict[mappers.ProductKey, int], dict[i
             ids[key] = links[key]
         elif remote is not None:
             _refuse_wrong_kind(item, remote)
-            _link_product(item, remote.id, sku, QoyodProductLink.MatchedBy.SKU)
-            ids[key] = remote.id
+            ids[key] = _link_product(item, remote.id, sku, QoyodProductLink.MatchedBy.SKU)
         else:
+            # Qoyod SKUs are unique, so nobody else can have linked another id for this item.
             remote = _create_product(send, item)
             ids[key] = remote.id
         if isinstance(item, SparePart):
@@ -568,14 +574,15 @@ def _refuse_wrong_kind(item: ServiceItem | SparePart, remote: Product) -> None:
         )  # fmt: skip
 
 
-def _link_product(item: ServiceItem | SparePart, qoyod_id: int, sku: str, matched_by: str) -> None:
-    QoyodProductLink.objects.create(
-        service_item=item if isinstance(item, ServiceItem) else None,
-        spare_part=item if isinstance(item, SparePart) else None,
-        qoyod_id=qoyod_id,
-        sku=sku,
-        matched_by=matched_by,
+def _link_product(item: ServiceItem | SparePart, qoyod_id: int, sku: str, matched_by: str) -> int:
+    """Store the item's Qoyod id; if a send of another invoice linked it first, use theirs."""
+    is_part = isinstance(item, SparePart)
+    link, _created = QoyodProductLink.objects.get_or_create(
+        service_item=None if is_part else item,
+        spare_part=item if is_part else None,
+        defaults={"qoyod_id": qoyod_id, "sku": sku, "matched_by": matched_by},
     )
+    return link.qoyod_id
 
 
 def _create_product(send: _Send, item: ServiceItem | SparePart) -> Product:
@@ -600,6 +607,7 @@ def _create_product(send: _Send, item: ServiceItem | SparePart) -> Product:
         return _stop_before_invoice(send, exc, _("creating product %(sku)s") % {"sku": sku})
 
     created = _write(send, QoyodAttempt.Step.PRODUCT, sku, lambda: create(**fields), on_error)
+    # Stored before anything else can fail, so a retry never creates the product again.
     _link_product(item, created.id, sku, QoyodProductLink.MatchedBy.CREATED)
     return created
 

@@ -662,3 +662,12 @@ def test_invoice_not_requiring_qoyod_or_void_is_refused(qoyod, options, accounta
     with pytest.raises(SendRefused, match="is void"):
         send(invoice, accountant, options)
     assert calls(qoyod) == []
+
+
+def test_invoice_already_managed_in_qoyod_is_never_sent_again(qoyod, options, accountant):
+    invoice = make_invoice(services=[factories.ServiceItemFactory()])
+    Invoice.objects.filter(pk=invoice.pk).update(qoyod_managed=True)
+
+    with pytest.raises(SendRefused, match="already managed in Qoyod"):
+        send(invoice, accountant, options)
+    assert calls(qoyod) == []
