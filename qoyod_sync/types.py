@@ -9,32 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from invoicing.money import to_decimal
 
 Json = Mapping[str, Any]
 
 
-def to_decimal(value: Any) -> Decimal:
-    """Qoyod sends amounts as strings ("80.5") or numbers; both become Decimal, never float."""
-    if isinstance(value, bool):
-        raise TypeError(f"expected an amount, got {value!r}")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int | str):
-        try:
-            result = Decimal(str(value).strip())
-        except InvalidOperation as exc:
-            raise ValueError(f"expected an amount, got {value!r}") from exc
-    else:
-        # json.loads is always called with parse_float=Decimal, so a float here is a bug.
-        raise TypeError(f"expected an amount, got {value!r}")
-    if not result.is_finite():
-        raise ValueError(f"expected an amount, got {value!r}")
-    return result
-
-
-def to_optional_decimal(value: Any) -> Decimal | None:
+def _optional_amount(value: Any) -> Decimal | None:
+    # Amounts arrive as strings ("80.5") or numbers (qoyod-api.md §15.3); the client decodes
+    # with parse_float=Decimal, so no float ever reaches to_decimal, which would refuse it.
     return None if value is None or value == "" else to_decimal(value)
 
 
@@ -186,8 +171,8 @@ class Product:
             unit_type_id=_optional_int(data.get("unit_type")),
             unit=_text(data.get("unit")),
             category_id=_optional_int(data.get("category_id")),
-            selling_price=to_optional_decimal(data.get("selling_price")),
-            buying_price=to_optional_decimal(data.get("buying_price")),
+            selling_price=_optional_amount(data.get("selling_price")),
+            buying_price=_optional_amount(data.get("buying_price")),
             sales_account_id=_optional_int(data.get("sales_account_id")),
             expense_account_id=_optional_int(data.get("expense_account_id")),
             stock=tuple(WarehouseStock.from_json(row) for row in data.get("inventories") or ()),
@@ -257,7 +242,7 @@ class Account:
             group_type=_text(data.get("group_type")),
             status=_text(data.get("status")),
             type_of_account=_text(data.get("type_of_account")),
-            balance=to_optional_decimal(data.get("balance")),
+            balance=_optional_amount(data.get("balance")),
         )
 
 
@@ -336,9 +321,9 @@ class InvoiceLine:
             description=_text(data.get("description")),
             quantity=to_decimal(data["quantity"]),
             unit_price=to_decimal(data["unit_price"]),
-            discount_percent=to_optional_decimal(data.get("discount_percent")) or Decimal("0"),
-            discount_amount=to_optional_decimal(data.get("discount_amount")) or Decimal("0"),
-            tax_percent=to_optional_decimal(data.get("tax_percent")) or Decimal("0"),
+            discount_percent=_optional_amount(data.get("discount_percent")) or Decimal("0"),
+            discount_amount=_optional_amount(data.get("discount_amount")) or Decimal("0"),
+            tax_percent=_optional_amount(data.get("tax_percent")) or Decimal("0"),
             line_total=to_decimal(data["line_total"]),
             inventory_id=_optional_int(data.get("inventory_id")),
             is_inclusive=bool(data.get("is_inclusive")),
