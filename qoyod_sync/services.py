@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from garage.models import Branch
 from invoicing.models import Invoice
@@ -192,7 +193,11 @@ def connection_test(
                     "what": ", ".join(filled)
                 }
             if mapped:
-                message += " " + _("%(count)d branches use the only warehouse.") % {"count": mapped}
+                message += " " + ngettext(
+                    "%(count)d branch was given Qoyod's default warehouse.",
+                    "%(count)d branches were given Qoyod's default warehouse.",
+                    mapped,
+                ) % {"count": mapped}
         connection.last_tested_at = timezone.now()
         connection.last_test_ok = ok
         connection.last_test_message = message[:500]

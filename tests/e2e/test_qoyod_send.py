@@ -132,3 +132,34 @@ def test_send_draft_then_fault_then_retry_from_the_invoice_list(
     page.goto(f"/invoices/{second.pk}/")
     expect(page.get_by_test_id("qoyod-attempts")).to_contain_text("Create draft invoice")
     screenshot(page, "5-attempt-log")
+
+
+def test_finance_manager_connects_qoyod_and_tests_the_connection(
+    page: Page, qoyod_sandbox, screenshot
+):
+    roles.roles_sync(apps, strict=True)
+    UserFactory(username="finance", first_name="Faisal", role=roles.FINANCE_MANAGER)
+    BranchFactory(code="RUH", name_en="Riyadh Olaya")
+    BranchFactory(code="JED", name_en="Jeddah Rawdah")
+    page.goto("/login/")
+    page.fill("#id_username", "finance")
+    page.fill("#id_password", "demo12345")
+    page.get_by_role("button", name="Log in").click()
+
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name=re.compile("Qoyod")).click()
+    page.fill("#id_base_url", qoyod_sandbox.base_url)
+    page.fill("#id_api_key", SANDBOX_KEY)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_test_id("key-hint")).to_have_text("••••0001")
+    expect(page.locator("#id_api_key")).to_have_value("")
+    page.get_by_test_id("test-connection").click()
+
+    expect(page.get_by_role("alert").first).to_contain_text("Connected: 2 warehouses")
+    expect(page.get_by_test_id("sandbox-badge")).to_be_visible()
+    expect(page.locator("select[name^=warehouse_] option:checked").first).to_have_text(
+        "Main Workshop"
+    )
+    screenshot(page, "0-connected")
+    assert SANDBOX_KEY not in page.content()
+    assert {r.method for r in qoyod_sandbox.requests.all()} == {"GET"}
