@@ -18,6 +18,7 @@ from invoicing.models import Invoice, InvoiceLine, InvoiceStatusChange
 from invoicing.zatca import zatca_qr_base64, zatca_qr_svg
 
 _SVG_SIZE = re.compile(r'^<svg width="(\d+)" height="(\d+)"(?![^>]*viewBox)')
+_PHONE_CHARACTERS = re.compile(r"[\d\s+()\-.]+")
 # Shorter digit strings match too many phone numbers to be a useful search.
 _MIN_PHONE_DIGITS = 3
 # The columns the list renders; the wide text columns (notes, address) stay on disk.
@@ -64,8 +65,12 @@ def _plate_fragment(text: str) -> str:
 
 
 def _phone_fragment(text: str) -> str:
-    """The national part of a (partial) mobile number, as stored after +966."""
-    digits = re.sub(r"\D", "", validators.to_ascii_digits(text))
+    """The national part of a (partial) mobile number, as stored after +966; '' for text with
+    letters, so that the digits of a plate ("ا ب ح ٥٩٦") do not also match every mobile."""
+    text = validators.to_ascii_digits(text)
+    if not _PHONE_CHARACTERS.fullmatch(text):
+        return ""
+    digits = re.sub(r"\D", "", text)
     for prefix in ("00966", "966", "0"):
         if digits.startswith(prefix):
             return digits[len(prefix) :]
@@ -83,7 +88,7 @@ def invoice_search_q(text: str) -> Q:
     if len(phone := _phone_fragment(text)) >= _MIN_PHONE_DIGITS:
         q |= Q(customer_phone__contains=phone)
     if plate := _plate_fragment(text):
-        q |= Q(vehicle_plate__icontains=plate)
+        q |= Q(vehicle_plate__contains=plate)
     return q
 
 
@@ -127,11 +132,14 @@ def jobs_needing_invoice(*, search: str = "") -> QuerySet[JobCard]:
     return jobs
 
 
-def jobs_needing_invoice_count() -> int:
-    """How many jobs wait on Needs Invoice, for the tab badge."""
+def jobs_needing_invoice_count(*, limit: int) -> int:
+    """How many jobs wait on Needs Invoice, counted up to `limit` (the tab badge says 100+)."""
+    # The anti-join visits every completed job; the limit lets PostgreSQL stop early when many
+    # are waiting instead of counting them all on every page view.
     return (
         JobCard.objects.filter(status=JobCard.Status.COMPLETED)
         .filter(~_active_invoice_exists())
+        .values("pk")[:limit]
         .count()
     )
 

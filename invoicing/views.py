@@ -42,6 +42,7 @@ from invoicing.models import Invoice, InvoiceLine
 from invoicing.services import InvoiceAlreadyExists, LineData
 
 PAGE_SIZE = 25
+BADGE_LIMIT = 100
 # Salt of the signed link a customer receives by email; it opens only the printable page.
 SHARE_SALT = "invoicing.shared-print"
 
@@ -86,7 +87,6 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             "search": search,
             "page": page,
             "query": _query_without_page(request),
-            "needs_count": selectors.jobs_needing_invoice_count(),
         },
     )
 
@@ -94,6 +94,14 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 @permission_required("invoicing.view_invoice", raise_exception=True)
 @require_GET
 def needs_invoice(request: HttpRequest) -> HttpResponse:
+    if "badge" in request.GET:
+        # The tab's badge, requested by htmx after a page has loaded so no page waits for it.
+        count = selectors.jobs_needing_invoice_count(limit=BADGE_LIMIT)
+        return render(
+            request,
+            "partials/invoice_needs_badge.html",
+            {"needs_count": count, "needs_capped": count >= BADGE_LIMIT},
+        )
     search = request.GET.get("q", "")
     jobs = selectors.jobs_needing_invoice(search=search)
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -105,7 +113,8 @@ def needs_invoice(request: HttpRequest) -> HttpResponse:
             "search": search,
             "page": page,
             "query": _query_without_page(request),
-            "needs_count": selectors.jobs_needing_invoice_count(),
+            # Unsearched, the page's own count is the badge; searched, the badge loads itself.
+            "needs_count": None if search else page.paginator.count,
         },
     )
 

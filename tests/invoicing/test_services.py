@@ -257,11 +257,19 @@ def test_a_job_whose_invoice_is_void_reappears_in_needs_invoice_until_reissued()
     needing = list(selectors.jobs_needing_invoice())
     assert needing == [job]
     assert needing[0].last_void_number == invoice.number
-    assert selectors.jobs_needing_invoice_count() == 1
+    assert selectors.jobs_needing_invoice_count(limit=100) == 1
 
     invoice_reissue(invoice=invoice, user=None)
     assert list(selectors.jobs_needing_invoice()) == []
-    assert selectors.jobs_needing_invoice_count() == 0
+    assert selectors.jobs_needing_invoice_count(limit=100) == 0
+
+
+def test_the_needs_invoice_count_stops_at_its_limit():
+    for _ in range(3):
+        CompletedJobFactory()
+
+    assert selectors.jobs_needing_invoice_count(limit=2) == 2
+    assert selectors.jobs_needing_invoice_count(limit=100) == 3
 
 
 def test_editing_recalculates_and_keeps_the_number():

@@ -142,6 +142,19 @@ def test_needs_invoice_uses_as_many_queries_for_one_job_as_for_fifty(advisor):
     assert response.text.count('href="/invoices/generate/') == 25
 
 
+def test_the_needs_invoice_badge_loads_after_the_list(advisor):
+    CompletedJobFactory()
+    CompletedJobFactory()
+
+    listed = advisor.get(reverse("invoicing:invoice_list"))
+    badge = advisor.get(reverse("invoicing:needs_invoice"), {"badge": "1"}, headers=HTMX)
+
+    assert 'hx-get="/invoices/needs-invoice/?badge=1"' in listed.text
+    assert badge.text.strip() == (
+        '<span class="badge rounded-pill text-bg-warning ms-1" data-testid="needs-count">2</span>'
+    )
+
+
 def test_invoice_list_shows_the_row_with_its_figures(advisor):
     invoice = InvoiceFactory()
     PaymentFactory(invoice=invoice, amount=D("100.00"))
@@ -186,6 +199,8 @@ def test_search_by_arabic_plate_letters_finds_the_invoice(advisor):
     wanted = InvoiceFactory(job__vehicle__plate_number="1234 ABJ")
     InvoiceFactory(job__vehicle__plate_number="5678 DRS")
     InvoiceFactory(job__vehicle__plate_number="1234 DRS")
+    # The plate's digits in a mobile number do not make a match.
+    InvoiceFactory(job__vehicle__plate_number="55 KLN", job__customer__phone="+966551234999")
     url = reverse("invoicing:invoice_list")
 
     for query in ["ا ب ح ١٢٣٤", "١٢٣٤ ا ب ح", "1234abj", "1234 AB", "ب ح"]:
