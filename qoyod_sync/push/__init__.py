@@ -1,0 +1,282 @@
+"""Send an invoice to Qoyod as a Draft, and retry a failed or unknown send (design.md §4).
+
+Only ever called from a web request a user started; never from a task, never automatically.
+
+    claim (compare-and-set, with a lease)
+      → [claimed from unknown: look the reference up; found → linked]
+      → pre-flight (no HTTP) → customer → products → stock → POST /invoices
+      → record the outcome (second short transaction)
+
+No Qoyod call happens inside a database transaction: the claim and the outcome are separate
+short transactions, and remote ids are stored the moment Qoyod returns them, so a later
+failure never makes us create a customer or product twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from invoicing.models import Invoice
+from qoyod_sync import mappers
+from qoyod_sync.client import ClientOptions
+from qoyod_sync.models import FailureKind, QoyodConnection, QoyodInvoiceSync
+from qoyod_sync.models import SyncState as S
+from qoyod_sync.push.preflight import Problem, customer_missing_details, invoice_preflight
+from qoyod_sync.push.state import (
+    LEASE,
+    TRANSITIONS,
+    IllegalTransition,
+    SendRefused,
+    StateConflict,
+    sync_transition,
+)
+from qoyod_sync.push.steps import (
+    Send,
+    Stop,
+    check_stock,
+    create_invoice,
+    ensure_customer,
+    ensure_products,
+    lookup_reference,
+    number_of,
+)
+from qoyod_sync.services import (
+    ConnectionUnusable,
+    connection_ensure_catalogue,
+    connection_get,
+    connection_writer,
+)
+from qoyod_sync.types import Invoice as RemoteInvoice
+
+__all__ = [
+    "IllegalTransition",
+    "LEASE",
+    "Problem",
+    "SendRefused",
+    "SendResult",
+    "StateConflict",
+    "TRANSITIONS",
+    "customer_missing_details",
+    "invoice_preflight",
+    "invoice_send_draft",
+    "sync_transition",
+]
+
+
+@dataclass
+class SendResult:
+    """What happened, for the page: the refreshed row and a sentence for the user."""
+
+    sync: QoyodInvoiceSync
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.sync.state == S.DRAFT_CREATED
+
+
+# ---- entry point ----------------------------------------------------------------------------
+
+
+def invoice_send_draft(
+    *,
+    invoice: Invoice,
+    user: AbstractBaseUser | None,
+    retry: bool = False,
+    options: ClientOptions | None = None,
+) -> SendResult:
+    """Send a saved invoice to Qoyod as a Draft (or retry a failed or unknown send)."""
+    sync, claimed_from, token = _claim(invoice=invoice, user=user, retry=retry)
+    send = Send(
+        invoice=invoice, sync=sync, user=user, claimed_from=claimed_from, token=token,
+        options=options,
+    )  # fmt: skip
+    try:
+        remote = _run(send)
+    except Stop as stop:
+        return _finish(send, stop)
+    except Exception as exc:
+        # A bug or a database error mid-send: leave an honest state rather than a row that
+        # stays "being sent" until its lease runs out, then let the error surface.
+        state = S.UNKNOWN if send.invoice_posted else S.FAILED
+        _finish(send, Stop(state, FailureKind.TEMPORARY, _("Unexpected error: %s") % exc))
+        raise
+    return _finish(send, Stop(S.DRAFT_CREATED, "", "", remote=remote))
+
+
+def _claim(
+    *, invoice: Invoice, user: AbstractBaseUser | None, retry: bool
+) -> tuple[QoyodInvoiceSync, str, str]:
+    invoice.refresh_from_db()
+    if invoice.is_void:
+        raise SendRefused(_("%(number)s is void; it is not sent to Qoyod.") % number_of(invoice))
+    sync, _created = QoyodInvoiceSync.objects.get_or_create(
+        invoice=invoice, defaults={"state": S.READY if invoice.requires_qoyod else S.NOT_REQUIRED}
+    )
+    if invoice.qoyod_managed and sync.state != S.DRAFT_CREATED:
+        # Managed in Qoyod by some other path (no send recorded here): never a second draft.
+        raise SendRefused(_("%(number)s is already managed in Qoyod.") % number_of(invoice))
+    if not invoice.requires_qoyod:
+        if sync.state in (S.READY, S.FAILED):
+            _try(sync_transition, sync=sync, to_state=S.NOT_REQUIRED, user=user,
+                 note=_("Requires Qoyod invoice was unticked."))  # fmt: skip
+        if sync.state in (S.NOT_REQUIRED,):
+            raise SendRefused(
+                _("%(number)s is not marked “Requires Qoyod invoice”.") % number_of(invoice)
+            )
+    elif sync.state == S.NOT_REQUIRED:
+        _try(sync_transition, sync=sync, to_state=S.READY, user=user,
+             note=_("Requires Qoyod invoice was ticked."))  # fmt: skip
+    if sync.lease_expired:
+        # The request that claimed it died: whatever it sent may have reached Qoyod.
+        try:
+            sync_transition(
+                sync=sync, to_state=S.UNKNOWN, user=user,
+                condition=Q(lease_until__lte=timezone.now()),
+                note=_("The send that started at %(when)s never finished.")
+                % {"when": timezone.localtime(sync.last_attempt_at).strftime("%Y-%m-%d %H:%M")},
+                failure_kind=FailureKind.OUTCOME_UNKNOWN, lease_until=None, claim_token="",
+            )  # fmt: skip
+        except StateConflict:
+            raise SendRefused(_refusal(invoice, S.SENDING)) from None
+    allowed = (S.FAILED, S.UNKNOWN) if retry else (S.READY,)
+    if sync.state not in allowed:
+        raise SendRefused(_refusal(invoice, sync.state))
+    claimed_from = sync.state
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    try:
+        sync_transition(
+            sync=sync, to_state=S.SENDING, user=user,
+            note=_("Retry") if retry else _("Send draft to Qoyod"),
+            lease_until=now + LEASE, claim_token=token, attempts=F("attempts") + 1,
+            last_attempt_at=now, last_attempt_by=user,
+        )  # fmt: skip
+    except StateConflict:
+        # Another click, tab or user won the compare-and-set.
+        sync.refresh_from_db()
+        raise SendRefused(_refusal(invoice, sync.state)) from None
+    return sync, claimed_from, token
+
+
+def _try(function: Callable[..., None], **kwargs: Any) -> None:
+    """A housekeeping move that another request may have made already: ignore the conflict."""
+    try:
+        function(**kwargs)
+    except StateConflict:
+        kwargs["sync"].refresh_from_db()
+
+
+def _refusal(invoice: Invoice, state: str) -> str:
+    if state == S.SENDING:
+        return _("%(number)s is already being sent to Qoyod.") % number_of(invoice)
+    if state == S.DRAFT_CREATED:
+        return _("%(number)s already has a draft in Qoyod.") % number_of(invoice)
+    if state in (S.FAILED, S.UNKNOWN):
+        return _(
+            "%(number)s needs a retry, not a new send: see the reason, then Retry."
+        ) % number_of(invoice)
+    if state == S.READY:
+        return _("%(number)s has not been sent yet: use Send draft to Qoyod.") % number_of(invoice)
+    return _("%(number)s is not marked “Requires Qoyod invoice”.") % number_of(invoice)
+
+
+# ---- the work (no transaction is open here) -------------------------------------------------
+
+
+def _run(send: Send) -> RemoteInvoice:
+    send.connection = connection_get()
+    if send.connection is not None:
+        try:
+            send.writer = connection_writer(send.connection, options=send.options)
+        except ConnectionUnusable as exc:
+            stop_state = S.UNKNOWN if send.claimed_from == S.UNKNOWN else S.FAILED
+            raise Stop(stop_state, FailureKind.NOT_CONNECTED, exc.messages[0]) from None
+    if send.claimed_from == S.UNKNOWN:
+        found = lookup_reference(send)
+        if found is not None:
+            return found
+    send.lines = list(
+        send.invoice.lines.select_related("service_item", "spare_part").order_by("position", "id")
+    )
+    if send.connection is not None:
+        send.connection = _catalogue_loaded(send)
+    problems = invoice_preflight(invoice=send.invoice, lines=send.lines, connection=send.connection)
+    if problems:
+        raise Stop(S.FAILED, problems[0].kind, "\n".join(p.message for p in problems))
+    contact_id = ensure_customer(send)
+    product_ids, parts = ensure_products(send)
+    inventory_id = send.invoice.branch.qoyod_warehouse.qoyod_inventory_id
+    check_stock(send, parts, inventory_id)
+    draft = mappers.draft_invoice(
+        send.invoice, send.lines, contact_id=contact_id, product_ids=product_ids,
+        inventory_id=inventory_id,
+    )  # fmt: skip
+    return create_invoice(send, draft)
+
+
+def _catalogue_loaded(send: Send) -> QoyodConnection:
+    """The first send after setup reads what Test connection would (warehouses, defaults)."""
+    try:
+        return connection_ensure_catalogue(connection=send.connection, options=send.options)
+    except ValidationError:
+        return send.connection
+
+
+# ---- recording the outcome ------------------------------------------------------------------
+
+
+def _finish(send: Send, stop: Stop) -> SendResult:
+    sync, invoice = send.sync, send.invoice
+    fields: dict[str, Any] = {"lease_until": None, "claim_token": ""}
+    if stop.state == S.DRAFT_CREATED:
+        remote = stop.remote
+        invoice.refresh_from_db(fields=["total"])
+        fields.update(
+            qoyod_invoice_id=remote.id, qoyod_total=remote.total,
+            total_difference=remote.total - invoice.total, failure_kind="", reason="",
+        )  # fmt: skip
+        note = _("Qoyod invoice id %(id)s") % {"id": remote.id}
+    else:
+        fields.update(failure_kind=stop.kind, reason=stop.reason)
+        note = stop.reason
+    try:
+        with transaction.atomic():
+            sync_transition(
+                sync=sync, to_state=stop.state, user=send.user, note=note,
+                expect_token=send.token, **fields,
+            )  # fmt: skip
+            if stop.state == S.DRAFT_CREATED:
+                # From here Qoyod owns edits and payments (product.md Workflow 1 step 4).
+                Invoice.objects.filter(pk=invoice.pk).update(qoyod_managed=True)
+    except StateConflict:
+        sync.refresh_from_db()
+        return SendResult(
+            sync,
+            _("This send of %(number)s ran out of time and another one took over; see the row.")
+            % number_of(invoice),
+        )
+    return SendResult(sync, _message(invoice, sync))
+
+
+def _message(invoice: Invoice, sync: QoyodInvoiceSync) -> str:
+    if sync.state == S.DRAFT_CREATED:
+        message = _("Qoyod draft created for %(number)s (Qoyod id %(id)s).") % {
+            "number": invoice.number, "id": sync.qoyod_invoice_id,
+        }  # fmt: skip
+        if sync.total_difference:
+            message += " " + _(
+                "Qoyod's total is %(theirs)s SAR, ours %(ours)s SAR (difference %(diff)s)."
+            ) % {"theirs": sync.qoyod_total, "ours": invoice.total, "diff": sync.total_difference}
+        return message
+    return sync.reason

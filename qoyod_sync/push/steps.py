@@ -1,0 +1,456 @@
+"""The Qoyod calls of one send (lookup, customer, products, stock, invoice) and how each
+failure becomes an outcome. Runs with no database transaction open; remote ids are stored the
+moment Qoyod returns them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from garage.models import Customer, ServiceItem, SparePart
+from invoicing.models import Invoice, InvoiceLine
+from qoyod_sync import mappers
+from qoyod_sync.client import DEFAULT_DEADLINE, ClientOptions, QoyodWriter
+from qoyod_sync.errors import (
+    QoyodError,
+    QoyodMaybeSaved,
+    QoyodNotFound,
+    QoyodNotSent,
+    QoyodRateLimited,
+    QoyodRejected,
+    QoyodUnauthorised,
+    describe_errors,
+)
+from qoyod_sync.models import (
+    FailureKind,
+    QoyodAttempt,
+    QoyodConnection,
+    QoyodCustomerLink,
+    QoyodInvoiceSync,
+    QoyodProductLink,
+)
+from qoyod_sync.models import SyncState as S
+from qoyod_sync.types import DraftInvoice, Product
+from qoyod_sync.types import Invoice as RemoteInvoice
+
+T = TypeVar("T")
+
+
+# No new Qoyod write starts unless it can finish (client deadline) inside the lease.
+_WRITE_MARGIN = timedelta(seconds=DEFAULT_DEADLINE + 15)
+
+
+class Stop(Exception):
+    """Ends a send with an outcome: the state to record and why."""
+
+    def __init__(
+        self,
+        state: str,
+        kind: str,
+        reason: str,
+        *,
+        remote: RemoteInvoice | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.state, self.kind, self.reason, self.remote = state, kind, reason, remote
+
+
+@dataclass
+class Send:
+    invoice: Invoice
+    sync: QoyodInvoiceSync
+    user: AbstractBaseUser | None
+    claimed_from: str
+    token: str
+    options: ClientOptions | None
+    writer: QoyodWriter | None = None
+    connection: QoyodConnection | None = None
+    lines: list[InvoiceLine] = field(default_factory=list)
+    # Set just before POST /invoices: from then on a lost answer means "may exist in Qoyod".
+    invoice_posted: bool = False
+
+
+def number_of(invoice: Invoice) -> dict[str, str]:
+    return {"number": invoice.number}
+
+
+def lookup_reference(send: Send) -> RemoteInvoice | None:
+    """Retry of an unknown outcome: is our reference already in Qoyod?"""
+    number = send.invoice.number
+    if send.writer is None:
+        raise Stop(S.UNKNOWN, FailureKind.NOT_CONNECTED, _("Qoyod is not connected."))
+    try:
+        found = send.writer.reader.find_invoice_by_reference(number)
+    except QoyodError as exc:
+        _attempt(send, QoyodAttempt.Step.LOOKUP, number, exc=exc)
+        raise Stop(
+            S.UNKNOWN, _kind_of(exc),
+            _("Could not check Qoyod for %(number)s, so it may still exist there: %(error)s")
+            % {"number": number, "error": exc.message},
+        ) from None  # fmt: skip
+    outcome = QoyodAttempt.Outcome.FOUND if found else QoyodAttempt.Outcome.ABSENT
+    _attempt(send, QoyodAttempt.Step.LOOKUP, number, outcome=outcome,
+             qoyod_id=found.id if found else None)  # fmt: skip
+    return found
+
+
+def ensure_customer(send: Send) -> int:
+    """The customer's Qoyod id: stored, else found by VAT number, then phone, else created."""
+    customer = send.invoice.customer
+    link = QoyodCustomerLink.objects.filter(customer=customer).first()
+    if link is not None:
+        return link.qoyod_id
+    reader = send.writer.reader
+    matched_by, matches = None, []
+    try:
+        if customer.vat_number:
+            matched_by = QoyodCustomerLink.MatchedBy.VAT_NUMBER
+            matches = reader.find_customers_by_tax_number(customer.vat_number)
+        if not matches:
+            matched_by = QoyodCustomerLink.MatchedBy.PHONE
+            matches = reader.find_customers_by_phone(customer.phone)
+    except QoyodError as exc:
+        raise _stop_before_invoice(send, exc, _("looking up the customer")) from None
+    if matches:
+        # Qoyod allows duplicates (qoyod-api.md §3.3): prefer an active one, then the oldest.
+        chosen = sorted(matches, key=lambda c: (not c.is_active, c.id))[0]
+        chosen_id = _link_customer(customer, chosen.id, matched_by)
+        if not chosen.is_active:
+            raise Stop(
+                S.FAILED, FailureKind.CUSTOMER_INACTIVE,
+                _("Customer %(name)s is inactive in Qoyod (Qoyod id %(id)s): make them active "
+                  "in Qoyod, then retry.") % {"name": customer.name, "id": chosen.id},
+            )  # fmt: skip
+        return chosen_id
+    created = _write(
+        send, QoyodAttempt.Step.CUSTOMER, customer.name,
+        lambda: send.writer.create_customer(**mappers.customer_fields(customer)),
+        lambda exc: _stop_before_invoice(send, exc, _("creating the customer")),
+    )  # fmt: skip
+    # Stored before anything else can fail, so a retry never creates the customer again.
+    return _link_customer(customer, created.id, QoyodCustomerLink.MatchedBy.CREATED)
+
+
+def _link_customer(customer: Customer, qoyod_id: int, matched_by: str) -> int:
+    """Store the customer's Qoyod id; if a send of another invoice linked it first, use theirs."""
+    link, _created = QoyodCustomerLink.objects.get_or_create(
+        customer=customer, defaults={"qoyod_id": qoyod_id, "matched_by": matched_by}
+    )
+    return link.qoyod_id
+
+
+def ensure_products(send: Send) -> tuple[dict[mappers.ProductKey, int], dict[int, Product]]:
+    """Each line's Qoyod product id, and the Qoyod record of each spare part (for its stock)."""
+    items: dict[mappers.ProductKey, ServiceItem | SparePart] = {}
+    for line in send.lines:
+        items.setdefault(mappers.product_key(line), line.item)
+    links = _product_links(items)
+    # One lookup by SKU serves both matching the unlinked items and reading the parts' stock.
+    skus = [
+        mappers.product_sku(item)
+        for key, item in items.items()
+        if key not in links or isinstance(item, SparePart)
+    ]
+    try:
+        found = send.writer.reader.find_products_by_skus(skus) if skus else {}
+    except QoyodError as exc:
+        raise _stop_before_invoice(send, exc, _("looking up products")) from None
+    ids: dict[mappers.ProductKey, int] = {}
+    parts: dict[int, Product] = {}
+    for key, item in items.items():
+        sku = mappers.product_sku(item)
+        remote = found.get(sku)
+        if key in links:
+            ids[key] = links[key]
+        elif remote is not None:
+            _refuse_wrong_kind(item, remote)
+            ids[key] = _link_product(item, remote.id, sku, QoyodProductLink.MatchedBy.SKU)
+        else:
+            # Qoyod SKUs are unique, so nobody else can have linked another id for this item.
+            remote = _create_product(send, item)
+            ids[key] = remote.id
+        if isinstance(item, SparePart):
+            parts[item.pk] = (
+                remote if remote is not None and remote.id == ids[key] else _product(send, item)
+            )
+    return ids, parts
+
+
+def _product_links(
+    items: dict[mappers.ProductKey, ServiceItem | SparePart],
+) -> dict[mappers.ProductKey, int]:
+    service_ids = [k.pk for k in items if k.kind == InvoiceLine.Kind.SERVICE]
+    part_ids = [k.pk for k in items if k.kind == InvoiceLine.Kind.PART]
+    rows = QoyodProductLink.objects.filter(
+        Q(service_item_id__in=service_ids) | Q(spare_part_id__in=part_ids)
+    )
+    links = {}
+    for row in rows:
+        if row.service_item_id is not None:
+            links[mappers.ProductKey(InvoiceLine.Kind.SERVICE, row.service_item_id)] = row.qoyod_id
+        else:
+            links[mappers.ProductKey(InvoiceLine.Kind.PART, row.spare_part_id)] = row.qoyod_id
+    return links
+
+
+def _refuse_wrong_kind(item: ServiceItem | SparePart, remote: Product) -> None:
+    """A SKU match of the wrong kind is someone else's product: report it, never overwrite."""
+    is_part = isinstance(item, SparePart)
+    if is_part == (remote.type == "Service") or (not is_part and remote.track_quantity):
+        raise Stop(
+            S.FAILED, FailureKind.SKU_TAKEN,
+            _("SKU %(sku)s is used in Qoyod by “%(name)s” (Qoyod id %(id)s), which is a "
+              "%(type)s, not our %(what)s “%(ours)s”. Change the SKU here or in Qoyod, then "
+              "retry.")
+            % {"sku": remote.sku, "name": remote.name_en or remote.name_ar, "id": remote.id,
+               "type": remote.type, "what": _("part") if is_part else _("service"),
+               "ours": item.name},
+        )  # fmt: skip
+
+
+def _link_product(item: ServiceItem | SparePart, qoyod_id: int, sku: str, matched_by: str) -> int:
+    """Store the item's Qoyod id; if a send of another invoice linked it first, use theirs."""
+    is_part = isinstance(item, SparePart)
+    link, _created = QoyodProductLink.objects.get_or_create(
+        service_item=None if is_part else item,
+        spare_part=item if is_part else None,
+        defaults={"qoyod_id": qoyod_id, "sku": sku, "matched_by": matched_by},
+    )
+    return link.qoyod_id
+
+
+def _create_product(send: Send, item: ServiceItem | SparePart) -> Product:
+    writer, connection = send.writer, send.connection
+    sku = mappers.product_sku(item)
+    if isinstance(item, ServiceItem):
+        fields = mappers.service_product_fields(item, connection)
+        create = writer.create_service_product
+    else:
+        fields = mappers.part_product_fields(item, connection)
+        create = writer.create_stock_product
+
+    def on_error(exc: QoyodError) -> Stop:
+        if isinstance(exc, QoyodRejected) and "sku" in exc.errors:
+            # Our SKU lookup did not see it, but Qoyod has it: report, never overwrite.
+            return Stop(
+                S.FAILED, FailureKind.SKU_TAKEN,
+                _("Qoyod will not create %(name)s: its SKU %(sku)s is already used by another "
+                  "Qoyod product (%(error)s). Change the SKU here or in Qoyod, then retry.")
+                % {"name": item.name, "sku": sku, "error": _said(exc)},
+            )  # fmt: skip
+        return _stop_before_invoice(send, exc, _("creating product %(sku)s") % {"sku": sku})
+
+    created = _write(send, QoyodAttempt.Step.PRODUCT, sku, lambda: create(**fields), on_error)
+    # Stored before anything else can fail, so a retry never creates the product again.
+    _link_product(item, created.id, sku, QoyodProductLink.MatchedBy.CREATED)
+    return created
+
+
+def _product(send: Send, item: SparePart) -> Product:
+    """A linked part whose SKU lookup did not return the linked product: read it by id."""
+    link = QoyodProductLink.objects.get(spare_part=item)
+    try:
+        return send.writer.reader.get_product(link.qoyod_id)
+    except QoyodNotFound:
+        # Deleted in Qoyod: forget the id so the retry matches by SKU or creates it again.
+        link.delete()
+        raise Stop(
+            S.FAILED, FailureKind.REJECTED,
+            _("Part %(name)s (Qoyod id %(id)s) no longer exists in Qoyod; retry to link or "
+              "create it again.") % {"name": item.name, "id": link.qoyod_id},
+        ) from None  # fmt: skip
+    except QoyodError as exc:
+        raise _stop_before_invoice(send, exc, _("reading stock")) from None
+
+
+def check_stock(send: Send, parts: dict[int, Product], inventory_id: int) -> None:
+    needed: dict[int, Decimal] = {}
+    names: dict[int, str] = {}
+    for line in send.lines:
+        if line.spare_part is not None:
+            pk = line.spare_part_id
+            needed[pk] = needed.get(pk, Decimal("0")) + line.quantity
+            names[pk] = f"{line.spare_part.name} ({line.spare_part.sku})"
+    short = [
+        (pk, qty, parts[pk].stock_at(inventory_id))
+        for pk, qty in needed.items()
+        if parts[pk].track_quantity and parts[pk].stock_at(inventory_id) < qty
+    ]
+    if short:
+        warehouse = send.invoice.branch.qoyod_warehouse
+        detail = "; ".join(
+            _("%(part)s: needs %(needed)s, Qoyod has %(has)s")
+            % {"part": names[pk], "needed": _qty(qty), "has": _qty(has)}
+            for pk, qty, has in short
+        )
+        raise Stop(
+            S.FAILED, FailureKind.STOCK_SHORTFALL,
+            _("Not enough stock in Qoyod warehouse %(warehouse)s — %(detail)s. Record the stock "
+              "in Qoyod, then retry.")
+            % {"warehouse": warehouse.name or warehouse.qoyod_inventory_id, "detail": detail},
+        )  # fmt: skip
+
+
+def _qty(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def create_invoice(send: Send, draft: DraftInvoice) -> RemoteInvoice:
+    _check_lease(send)
+    # From here a lost answer means the draft may exist in Qoyod.
+    send.invoice_posted = True
+    number = send.invoice.number
+    try:
+        created = send.writer.create_draft_invoice(draft)
+    except QoyodError as exc:
+        _attempt(send, QoyodAttempt.Step.INVOICE, number, exc=exc)
+        if isinstance(exc, QoyodRejected) and _reference_taken(exc):
+            # Qoyod's unique reference caught a second create (qoyod-api.md §11.2): ours is
+            # already there, so find it and link it.
+            found = lookup_reference(send)
+            if found is not None:
+                return found
+            raise Stop(
+                S.UNKNOWN, FailureKind.OUTCOME_UNKNOWN,
+                _("Qoyod says %(number)s is already taken but does not find it by that "
+                  "reference; check Qoyod, then retry.") % number_of(send.invoice),
+            ) from None  # fmt: skip
+        raise _invoice_stop(send, exc) from None
+    _attempt(send, QoyodAttempt.Step.INVOICE, number, outcome=QoyodAttempt.Outcome.OK,
+             qoyod_id=created.id)  # fmt: skip
+    return created
+
+
+def _reference_taken(exc: QoyodRejected) -> bool:
+    return any("taken" in message.lower() for message in exc.errors.get("reference", []))
+
+
+def _check_lease(send: Send) -> None:
+    if timezone.now() + _WRITE_MARGIN > send.sync.lease_until:
+        raise Stop(
+            S.FAILED, FailureKind.TEMPORARY,
+            _("The send took too long and stopped before writing to Qoyod; retry."),
+        )  # fmt: skip
+
+
+def _write(
+    send: Send,
+    step: str,
+    target: str,
+    call: Callable[[], T],
+    on_error: Callable[[QoyodError], Stop],
+) -> T:
+    """One Qoyod write (customer or product): checked against the lease and logged."""
+    _check_lease(send)
+    try:
+        result = call()
+    except QoyodError as exc:
+        _attempt(send, step, target, exc=exc)
+        raise on_error(exc) from None
+    _attempt(send, step, target, outcome=QoyodAttempt.Outcome.OK, qoyod_id=result.id)
+    return result
+
+
+def _attempt(
+    send: Send,
+    step: str,
+    target: str,
+    *,
+    outcome: str | None = None,
+    exc: QoyodError | None = None,
+    qoyod_id: int | None = None,
+) -> None:
+    QoyodAttempt.objects.create(
+        invoice=send.invoice, step=step, target=target[:200],
+        outcome=outcome or _outcome_of(exc), http_status=exc.status_code if exc else None,
+        message=exc.message if exc else "", qoyod_id=qoyod_id, user=send.user,
+    )  # fmt: skip
+
+
+def _outcome_of(exc: QoyodError | None) -> str:
+    if isinstance(exc, QoyodRejected):
+        return QoyodAttempt.Outcome.REJECTED
+    if isinstance(exc, QoyodUnauthorised):
+        return QoyodAttempt.Outcome.KEY_REJECTED
+    if isinstance(exc, QoyodMaybeSaved):
+        return QoyodAttempt.Outcome.MAYBE_SAVED
+    if isinstance(exc, QoyodNotSent | QoyodRateLimited):
+        return QoyodAttempt.Outcome.NOT_SENT
+    return QoyodAttempt.Outcome.FAILED
+
+
+def _kind_of(exc: QoyodError) -> str:
+    if isinstance(exc, QoyodUnauthorised):
+        return FailureKind.KEY_REJECTED
+    return FailureKind.OUTCOME_UNKNOWN
+
+
+def _said(exc: QoyodError) -> str:
+    return describe_errors(exc.errors) if isinstance(exc, QoyodRejected) else exc.message
+
+
+def _stop_before_invoice(send: Send, exc: QoyodError, doing: str) -> Stop:
+    """A failure before POST /invoices: the invoice cannot be in Qoyod, so it simply failed."""
+    if isinstance(exc, QoyodUnauthorised):
+        # Back to where it was (ready, failed or unknown): nothing about the invoice is wrong,
+        # the connection is; it waits for the finance manager, not in the retry queue.
+        return Stop(
+            send.claimed_from, FailureKind.KEY_REJECTED,
+            _("Qoyod refused the API key. Ask the finance manager to fix the Qoyod connection "
+              "(Settings → Qoyod), then send again."),
+        )  # fmt: skip
+    if isinstance(exc, QoyodRejected | QoyodNotFound):
+        return Stop(
+            S.FAILED, FailureKind.REJECTED,
+            _("Qoyod refused %(doing)s: %(error)s") % {"doing": doing, "error": _said(exc)},
+        )  # fmt: skip
+    return Stop(
+        S.FAILED, FailureKind.TEMPORARY,
+        _("Temporary Qoyod or network problem while %(doing)s; the invoice was not sent. "
+          "Retry in a moment. (%(error)s)") % {"doing": doing, "error": exc.message},
+    )  # fmt: skip
+
+
+def _invoice_stop(send: Send, exc: QoyodError) -> Stop:
+    if isinstance(exc, QoyodMaybeSaved):
+        return Stop(
+            S.UNKNOWN, FailureKind.OUTCOME_UNKNOWN,
+            _("Qoyod did not confirm the draft, so %(number)s may already exist in Qoyod. Retry "
+              "looks it up by its number before creating anything. (%(error)s)")
+            % {"number": send.invoice.number, "error": exc.message},
+        )  # fmt: skip
+    if isinstance(exc, QoyodRejected):
+        said = _said(exc)
+        if "not active" in said.lower():
+            return Stop(
+                S.FAILED, FailureKind.CUSTOMER_INACTIVE,
+                _("Customer %(name)s is inactive in Qoyod: make them active in Qoyod, then "
+                  "retry. (Qoyod: %(error)s)")
+                % {"name": send.invoice.customer.name, "error": said},
+            )  # fmt: skip
+        return Stop(
+            S.FAILED, _rejection_kind(exc), _("Qoyod rejected the invoice: %(error)s")
+            % {"error": said},
+        )  # fmt: skip
+    return _stop_before_invoice(send, exc, _("creating the invoice"))
+
+
+def _rejection_kind(exc: QoyodRejected) -> str:
+    """Which of our data Qoyod objected to, from the fields and words of its answer."""
+    text = " ".join([*exc.errors, *(m for ms in exc.errors.values() for m in ms)]).lower()
+    if any(word in text for word in ("stock", "inventory", "quantity")):
+        return FailureKind.REJECTED_STOCK
+    if any(word in text for word in ("tax", "vat")):
+        return FailureKind.REJECTED_VAT
+    if "account" in text:
+        return FailureKind.REJECTED_ACCOUNTING
+    return FailureKind.REJECTED
