@@ -37,8 +37,10 @@ def payment_create(request: HttpRequest, invoice_id: int) -> HttpResponse:
         messages.error(request, refusal)
         return redirect("invoicing:invoice_detail", pk=invoice.pk)
 
-    form = PaymentForm(request.POST or None, initial={"amount": invoice.balance})
-    if request.method == "POST" and form.is_valid():
+    form = PaymentForm(
+        request.POST if request.method == "POST" else None, initial={"amount": invoice.balance}
+    )
+    if form.is_valid():
         data = form.cleaned_data
         try:
             payment = services.payment_record(

@@ -19,6 +19,7 @@ from tests.factories import (
     UserFactory,
     VehicleFactory,
 )
+from tests.invoicing_factories import InvoiceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -130,3 +131,40 @@ def test_advisor_generates_edits_saves_and_prints_an_invoice_with_the_qr(
     page.goto(f"/invoices/{invoice.pk}/")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     screenshot(page, "7-invoice-arabic")
+
+
+def test_accountant_voids_and_reissues_from_the_dialog_and_sees_both_versions(
+    page: Page, completed_job: JobCard, screenshot
+):
+    UserFactory(username="accountant", role=roles.ACCOUNTANT)
+    original = InvoiceFactory(job=completed_job)
+    page.goto("/login/")
+    page.fill("#id_username", "accountant")
+    page.fill("#id_password", "demo12345")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/invoices/{original.pk}/")
+
+    page.get_by_role("button", name="Void…").click()
+    dialog = page.locator("#void-modal")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Void and reissue").click()
+    # The reason is required: the page comes back with the dialog open and the error in it.
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("This field is required.")
+    expect(dialog).to_have_css("opacity", "1")  # the fade-in has finished
+    screenshot(page, "0-void-reason-missing")
+
+    dialog.get_by_label("Reason").fill("Wrong plate on the invoice")
+    dialog.get_by_role("button", name="Void and reissue").click()
+    replacement = Invoice.objects.get(replaces=original)
+    expect(page).to_have_url(re.compile(rf"/invoices/{replacement.pk}/$"))
+    versions = page.get_by_test_id("versions")
+    expect(versions).to_contain_text(original.number)
+    expect(versions).to_contain_text(replacement.number)
+    screenshot(page, "1-replacement")
+
+    versions.get_by_role("link", name=original.number).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(original.number)
+    expect(page.locator(".alert-secondary")).to_contain_text("Wrong plate on the invoice")
+    expect(page.get_by_role("button", name="Reissue")).to_have_count(0)
+    screenshot(page, "2-original-void")
