@@ -124,10 +124,10 @@ def needs_invoice(request: HttpRequest) -> HttpResponse:
 
 def _catalogue_for(lines: Sequence[Any]) -> Catalogue:
     """Active services and parts, plus any item the lines already link to."""
-    services_ids = {line.item.pk for line in lines if line.kind == "service" and line.item}
-    part_ids = {line.item.pk for line in lines if line.kind == "part" and line.item}
+    service_ids = {li.item.pk for li in lines if li.kind == InvoiceLine.Kind.SERVICE and li.item}
+    part_ids = {li.item.pk for li in lines if li.kind == InvoiceLine.Kind.PART and li.item}
     return Catalogue(
-        *selectors.invoice_catalogue(include_services=services_ids, include_parts=part_ids)
+        *selectors.invoice_catalogue(include_services=service_ids, include_parts=part_ids)
     )
 
 
@@ -138,7 +138,7 @@ def _catalogue_from_post(data: Any) -> Catalogue:
         if key.startswith(f"{LINES_PREFIX}-") and key.endswith("-item") or key == "new_item":
             kind, _sep, pk = value.partition(":")
             if pk.isdigit():
-                (service_ids if kind == "service" else part_ids).add(int(pk))
+                (service_ids if kind == InvoiceLine.Kind.SERVICE else part_ids).add(int(pk))
     return Catalogue(
         *selectors.invoice_catalogue(include_services=service_ids, include_parts=part_ids)
     )
