@@ -320,3 +320,14 @@ def stock_adjust(
         part=part, branch=branch, quantity=quantity, reason=reason, created_by=user
     )
     return stock
+
+
+def catalogue_item_save(
+    *, item: ServiceItem | SparePart, fields: dict[str, Any]
+) -> ServiceItem | SparePart:
+    """Create or change a service item or spare part after the model's own validation."""
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.full_clean()
+    item.save()
+    return item

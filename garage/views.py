@@ -390,9 +390,7 @@ def _catalogue_form(
 ) -> HttpResponse:
     form = form_class(_posted(request), instance=instance)
     if form.is_bound and form.is_valid():
-        # Catalogue rows have no rules beyond the model's own validation, which the ModelForm
-        # has just run, and garage.services has no catalogue writes to call.
-        saved = form.save()
+        saved = services.catalogue_item_save(item=form.instance, fields=form.cleaned_data)
         messages.success(request, _("%(item)s saved.") % {"item": saved})
         return redirect(done_url(saved))
     context = {"form": form, "title": title, "cancel_url": cancel_url}
