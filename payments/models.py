@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from garage.models import MONEY
@@ -37,3 +38,110 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.amount}"
+
+
+class QoyodStatus(models.TextChoices):
+    """An invoice's status as Qoyod reports it (qoyod-api.md §5.2, §12), plus "missing"."""
+
+    DRAFT = "draft", _("Draft")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    # The draft is gone from Qoyod: the accountant deleted it instead of approving it.
+    MISSING = "missing", _("Missing in Qoyod")
+
+
+class QoyodPaymentState(models.Model):
+    """What Qoyod last said about a Qoyod-managed invoice's payment; read back, never sent."""
+
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.CASCADE, related_name="qoyod_payment_state"
+    )
+    # Blank until the first successful read.
+    qoyod_status = models.CharField(
+        _("status in Qoyod"), max_length=20, choices=QoyodStatus, blank=True
+    )
+    qoyod_total = models.DecimalField(_("total in Qoyod"), **MONEY, null=True, blank=True)
+    qoyod_paid = models.DecimalField(_("paid in Qoyod"), **MONEY, null=True, blank=True)
+    qoyod_due = models.DecimalField(_("due in Qoyod"), **MONEY, null=True, blank=True)
+    # Qoyod's total minus ours: not zero means someone changed the invoice in Qoyod.
+    total_difference = models.DecimalField(_("total difference"), **MONEY, null=True, blank=True)
+    returned_by_accounting = models.BooleanField(_("returned by accounting"), default=False)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    # refreshed_at: the last read that succeeded; checked_at: the last attempt, failed or not
+    # (what decides staleness, so an unreachable Qoyod is not asked again on every page view).
+    refreshed_at = models.DateTimeField(_("refreshed from Qoyod"), null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    changed_at = models.DateTimeField(_("last change read from Qoyod"), null=True, blank=True)
+    last_error = models.CharField(_("last refresh error"), max_length=500, blank=True)
+    # A background refresh is queued for this invoice until queued_until (so opening the page
+    # again does not queue it twice) ...
+    queued_until = models.DateTimeField(null=True, blank=True)
+    # ... and one refresh holds the claim to read it from Qoyod until claimed_until, so
+    # overlapping refreshes do not both ask Qoyod. A task's token is its Celery task id, which
+    # a redelivered task keeps: it takes back its own claim after its worker died.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("Qoyod payment state")
+        verbose_name_plural = _("Qoyod payment states")
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.qoyod_status or '-'}"
+
+    @property
+    def has_total_difference(self) -> bool:
+        return bool(self.total_difference)
+
+    @property
+    def is_pending(self) -> bool:
+        """A read from Qoyod is queued or running for this invoice."""
+        now = timezone.now()
+        return any(
+            until is not None and until > now for until in (self.queued_until, self.claimed_until)
+        )
+
+    @property
+    def failed_last_time(self) -> bool:
+        return bool(self.last_error) and (
+            self.refreshed_at is None
+            or (self.checked_at is not None and self.checked_at > self.refreshed_at)
+        )
+
+
+class QoyodAllocation(models.Model):
+    """One payment (or credit note) Qoyod applied to an invoice, as last read back."""
+
+    class Source(models.TextChoices):
+        RECEIPT = "Receipt", _("Payment")
+        CREDIT_NOTE = "CreditNote", _("Credit note")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="qoyod_allocations")
+    qoyod_id = models.PositiveIntegerField(_("Qoyod allocation id"))
+    # Kept as Qoyod spells it: a kind we do not know yet is still recorded, not dropped.
+    source_type = models.CharField(_("source"), max_length=30)
+    source_id = models.PositiveIntegerField(_("Qoyod payment id"), null=True, blank=True)
+    date = models.DateField(_("date"), null=True, blank=True)
+    amount = models.DecimalField(_("amount"), **MONEY)
+
+    class Meta:
+        ordering = ["date", "qoyod_id"]
+        verbose_name = _("Qoyod allocation")
+        verbose_name_plural = _("Qoyod allocations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "qoyod_id"], name="qoyodallocation_one_per_invoice"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.source_type} {self.source_id} {self.amount}"
+
+    @property
+    def source_label(self) -> str:
+        try:
+            return self.Source(self.source_type).label
+        except ValueError:
+            return self.source_type
