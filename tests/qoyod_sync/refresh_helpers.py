@@ -1,0 +1,94 @@
+"""Qoyod-managed invoices for the read-back tests: ours, with a matching draft in the sandbox.
+
+The drafts are put into the sandbox company directly (as the send of issue 5 would have left
+them), so a test of 250 invoices spends its requests only on what it measures.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from invoicing.models import Invoice
+from qoyod_sync.models import QoyodInvoiceSync, SyncState
+from qoyod_sync.sandbox import documents
+from qoyod_sync.services import connection_save
+from tests.invoicing_factories import InvoiceFactory
+from tests.qoyod_fixtures import SANDBOX_KEY, SandboxHandle
+
+
+def connect(sandbox: SandboxHandle) -> None:
+    """Store the Qoyod connection to the sandbox, as the finance manager would."""
+    connection_save(base_url=sandbox.base_url, api_key=SANDBOX_KEY, user=None)
+
+
+def _catalogue(sandbox: SandboxHandle) -> tuple[int, int]:
+    """A Qoyod customer and service product to put drafts on (made once per sandbox)."""
+    company = sandbox.company()
+    with company.lock:
+        customer = next(iter(company.customers.values()), None)
+        if customer is None:
+            customer = company.create_customer({"name": "Read-back customer", "status": "Active"})
+        product = next(iter(company.products.values()), None)
+        if product is None:
+            product = company.create_product(
+                {
+                    "sku": "SRV-READBACK",
+                    "name_ar": "خدمة",
+                    "name_en": "Service",
+                    "type": "Service",
+                    "track_quantity": 0,
+                    "selling_price": "100",
+                    "tax_id": 1,
+                    "product_unit_type_id": 1,
+                    "category_id": 1,
+                }
+            )
+        return customer.id, product.id
+
+
+def qoyod_draft(sandbox: SandboxHandle, *, total: Decimal, reference: str) -> int:
+    """A Draft in the sandbox whose total is `total` (one VAT-inclusive line); its id."""
+    contact_id, product_id = _catalogue(sandbox)
+    company = sandbox.company()
+    today = timezone.localdate()
+    with company.lock:
+        draft = documents.create_invoice(
+            company,
+            {
+                "contact_id": contact_id,
+                "reference": reference,
+                "issue_date": today.isoformat(),
+                "due_date": (today + datetime.timedelta(days=30)).isoformat(),
+                "line_items": [
+                    {
+                        "product_id": product_id,
+                        "quantity": "1",
+                        "unit_price": str(total),
+                        "tax_percent": "15",
+                        "is_inclusive": True,
+                    }
+                ],
+            },
+        )
+    return draft.id
+
+
+def managed_invoice(
+    sandbox: SandboxHandle, *, qoyod_total: Decimal | None = None, **factory: object
+) -> Invoice:
+    """An invoice of ours whose Qoyod draft exists (total as ours unless `qoyod_total`)."""
+    invoice = InvoiceFactory(requires_qoyod=True, **factory)
+    qoyod_id = qoyod_draft(sandbox, total=qoyod_total or invoice.total, reference=invoice.number)
+    QoyodInvoiceSync.objects.create(
+        invoice=invoice, state=SyncState.DRAFT_CREATED, qoyod_invoice_id=qoyod_id
+    )
+    Invoice.objects.filter(pk=invoice.pk).update(qoyod_managed=True)
+    invoice.refresh_from_db()
+    return invoice
+
+
+def qoyod_id(invoice: Invoice) -> int:
+    return QoyodInvoiceSync.objects.get(invoice=invoice).qoyod_invoice_id
