@@ -21,19 +21,23 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-# Serves the demo on http://$(HOST):$(PORT) with the Qoyod sandbox beside it; Ctrl-C stops both.
+# Serves the demo on http://$(HOST):$(PORT) with the Qoyod sandbox and a Celery worker (with beat
+# embedded) beside it; Ctrl-C stops all three. Without REDIS_URL the broker is a folder under var/.
 run: $(VENV)/.installed
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/python manage.py qoyod_sandbox --port $(SANDBOX_PORT) & \
+	$(BIN)/celery -A config worker -B --pool=solo --loglevel=WARNING \
+		--schedule var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
 
-# Background workers for production-like setups (needs REDIS_URL).
+# A worker and beat on their own, as production runs them (with REDIS_URL; without it they share
+# the folder broker under var/, so stop `make run` first or it takes the tasks too).
 worker: $(VENV)/.installed
 	$(BIN)/celery -A config worker --loglevel=INFO
 

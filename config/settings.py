@@ -7,6 +7,7 @@ DJANGO_ALLOWED_HOSTS; a missing secret in production fails loudly instead of fal
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -185,6 +186,14 @@ QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")
 QOYOD_SANDBOX_URL = env.str("QOYOD_SANDBOX_URL", default="http://127.0.0.1:8765/2.0")
 QOYOD_REFRESH_STALE_MINUTES = env.int("QOYOD_REFRESH_STALE_MINUTES", default=10)
 QOYOD_REFRESH_PERIOD_MINUTES = env.int("QOYOD_REFRESH_PERIOD_MINUTES", default=30)
+# Beat (embedded in the `make run` worker, its own process with Redis) reads open Qoyod-managed
+# invoices back from Qoyod; the task only reads (qoyod_sync/tasks.py).
+CELERY_BEAT_SCHEDULE = {
+    "qoyod-refresh-open-invoices": {
+        "task": "qoyod_sync.tasks.refresh_open_invoices",
+        "schedule": timedelta(minutes=QOYOD_REFRESH_PERIOD_MINUTES),
+    },
+}
 QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=280)
 
 INVOICE_NUMBER_PREFIX = env.str("INVOICE_NUMBER_PREFIX", default="INV")

@@ -12,3 +12,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = False
+# Without Redis, tasks queued by tests stay in this process (an in-process worker can take
+# them) instead of landing in var/celery-broker, where a `make run` worker would pick them up.
+CELERY_BROKER_URL = REDIS_URL or "memory://"  # noqa: F405
