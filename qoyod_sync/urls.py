@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from qoyod_sync import views
 
@@ -18,4 +18,5 @@ urlpatterns = [
         views.invoice_draft_delete,
         name="invoice_draft_delete",
     ),
+    path("", include("qoyod_sync.refresh_urls")),
 ]

@@ -94,6 +94,10 @@ MATRIX: dict[str, tuple[str, set[str] | str]] = {
     "qoyod_sync:invoice_send": ("POST", ACCOUNTING),
     "qoyod_sync:invoice_retry": ("POST", ACCOUNTING),
     "qoyod_sync:invoice_draft_delete": ("POST", ACCOUNTING),
+    # Reading payments back from Qoyod only reads: whoever sees invoices may refresh them.
+    "qoyod_sync:invoice_refresh": ("POST", INVOICE_READERS),
+    "qoyod_sync:invoices_refresh": ("POST", INVOICE_READERS),
+    "qoyod_sync:refresh_poll": ("GET", INVOICE_READERS),
 }
 
 

@@ -1,0 +1,81 @@
+"""Template tags through which invoice pages show and refresh Qoyod payment state.
+
+invoicing imports nothing from qoyod_sync (design.md §1); its templates load these tags, as they
+load qoyod_tags for the Qoyod column.
+
+{% load qoyod_refresh %}
+{% qoyod_refresh_header page %}   Refresh Qoyod for the visible rows, and the status line that
+                                  polls until their background refresh has finished. Rendering
+                                  it is opening the page: it queues a background read of the
+                                  visible rows not checked within QOYOD_REFRESH_STALE_MINUTES
+                                  (sent to the broker after commit; the page never waits).
+{% qoyod_payment_cell invoice %}  Qoyod status, paid, last refreshed and Refresh from Qoyod.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django import template
+from django.core.paginator import Page
+
+from invoicing.models import Invoice
+from payments.models import QoyodPaymentState
+from qoyod_sync import tasks
+
+register = template.Library()
+
+
+@register.inclusion_tag("qoyod_sync/refresh_header.html", takes_context=True)
+def qoyod_refresh_header(context: template.Context, page: Page) -> dict[str, Any]:
+    # Only Qoyod-managed rows can need a read: a page without any costs no query.
+    ids = [row.pk for row in page if isinstance(row, Invoice) and row.qoyod_managed]
+    queued = tasks.invoices_refresh_enqueue(invoice_ids=ids, stale_only=True) if ids else None
+    request = context.get("request")
+    return {
+        "refreshable": sorted(queued.refreshable) if queued else [],
+        "pending": sorted(queued.pending) if queued else [],
+        "started": int(time.time()),
+        "next": request.get_full_path() if request else "",
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+def _state_for(context: template.Context, invoice: Invoice) -> QoyodPaymentState | None:
+    # On a list page the states of all its rows load in one query, on the first Qoyod row, so
+    # the page costs the same number of queries for 1 row as for 50.
+    page = context.get("page")
+    if isinstance(page, Page):
+        cache = getattr(page, "_qoyod_payment_states", None)
+        if cache is None:
+            ids = {row.pk for row in page if isinstance(row, Invoice)}
+            states = QoyodPaymentState.objects.filter(invoice_id__in=ids)
+            cache = page._qoyod_payment_states = (ids, {s.invoice_id: s for s in states})
+        ids, states = cache
+        if invoice.pk in ids:
+            return states.get(invoice.pk)
+    return QoyodPaymentState.objects.filter(invoice_id=invoice.pk).first()
+
+
+@register.inclusion_tag("qoyod_sync/payment_cell.html", takes_context=True)
+def qoyod_payment_cell(context: template.Context, invoice: Invoice) -> dict[str, Any]:
+    if not invoice.qoyod_managed:
+        return {"visible": False}
+    state = _state_for(context, invoice)
+    if invoice.is_void and state is None:
+        return {"visible": False}
+    request = context.get("request")
+    return {
+        "visible": True,
+        "invoice": invoice,
+        "state": state,
+        "pending": state is not None and state.is_pending,
+        "can_refresh": not invoice.is_void,
+        # Inside a list row the button swaps the row by htmx; elsewhere it posts and redirects.
+        "in_row": isinstance(context.get("page"), Page) or bool(context.get("qoyod_row")),
+        "next": request.get_full_path() if request else "",
+        "message": context.get("qoyod_refresh_message", ""),
+        "message_ok": context.get("qoyod_refresh_ok", False),
+        "csrf_token": context.get("csrf_token"),
+    }
