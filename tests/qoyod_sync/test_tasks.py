@@ -1,0 +1,356 @@
+"""Celery tasks only read from Qoyod, by construction and in fact; and a real worker does the job.
+
+- By construction: a walk over everything a task's code can call (names its code uses, through
+  our modules and classes) never reaches the writer, the send, or anything that deletes.
+- In fact: a task run against the sandbox sends GET and nothing else.
+- Options: late acknowledgement, rejected when the worker dies, time limit under the broker's
+  visibility timeout; beat schedules the periodic refresh.
+- With Redis: a real worker processes the refresh queued by opening the invoices page; a worker
+  SIGKILLed mid-task and started again ends in the same state as one that was never killed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.db import connection
+from kombu.exceptions import OperationalError
+
+from config.celery import app
+from garage import roles
+from invoicing.models import Invoice
+from payments.models import QoyodAllocation, QoyodPaymentState, QoyodStatus
+from qoyod_sync import client, push, services, tasks
+from qoyod_sync.client import QoyodReader, QoyodWriter
+from tests.factories import UserFactory
+from tests.qoyod_sync.refresh_helpers import connect, managed_invoice, qoyod_id
+
+ROOT = Path(__file__).resolve().parents[2]
+OUR_PACKAGES = ("qoyod_sync", "payments", "invoicing", "garage", "accounting", "api", "config")
+
+
+def our_tasks() -> dict[str, Any]:
+    app.loader.import_default_modules()
+    return {name: task for name, task in app.tasks.items() if name.startswith(OUR_PACKAGES)}
+
+
+# ---- by construction ------------------------------------------------------------------------
+
+
+def _ours(obj: Any) -> bool:
+    module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", "")
+    return isinstance(module, str) and module.split(".")[0] in OUR_PACKAGES
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def reachable_from(root: Callable[..., Any], *, stop_at: tuple[type, ...]) -> list[Any]:
+    """Every function, class and module of ours that `root` can reach by the names it uses.
+
+    Over-approximates: a name is followed wherever it resolves (a global, or an attribute of a
+    module or class already reached), and a class leads to all its methods. `stop_at` classes
+    are reached but not entered: the reader is proven read-only by test_reader_boundary.py.
+    """
+    seen: dict[int, Any] = {}
+    frontier: list[tuple[Any, set[str]]] = [(root, set())]
+    while frontier:
+        obj, names = frontier.pop()
+        obj = getattr(obj, "__func__", obj) if inspect.ismethod(obj) else obj
+        if id(obj) in seen:
+            continue
+        seen[id(obj)] = obj
+        if isinstance(obj, types.ModuleType):
+            frontier += [(getattr(obj, n), names) for n in names if hasattr(obj, n)]
+        elif isinstance(obj, type):
+            if obj in stop_at:
+                continue
+            for value in vars(obj).values():
+                value = getattr(value, "__func__", value)
+                value = getattr(value, "fget", value)
+                if inspect.isfunction(value):
+                    frontier.append((value, names))
+        elif inspect.isfunction(obj):
+            used = _code_names(obj.__code__)
+            scope = obj.__globals__
+            cells = [c.cell_contents for c in obj.__closure__ or () if _has_contents(c)]
+            for value in [*(scope[n] for n in used if n in scope), *cells]:
+                if _ours(value):
+                    frontier.append((value, used))
+    return list(seen.values())
+
+
+def _has_contents(cell: types.CellType) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:
+        return False
+    return True
+
+
+def forbidden() -> list[Any]:
+    """What no task may reach: the writer and its methods, the send, anything that builds a
+    writer or deletes a draft, and the session's write path."""
+    writer_methods = [v for v in vars(QoyodWriter).values() if inspect.isfunction(v)]
+    push_functions = [
+        v for v in vars(push).values() if inspect.isfunction(v) and v.__module__ == push.__name__
+    ]
+    return [
+        QoyodWriter,
+        *writer_methods,
+        *push_functions,
+        services.connection_writer,
+        services.invoice_qoyod_draft_delete,
+        client._Session.write,
+    ]
+
+
+def _label(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', obj)}"
+
+
+def test_no_task_can_reach_a_write_method():
+    found = our_tasks()
+    assert set(found) >= {
+        "qoyod_sync.tasks.refresh_invoices",
+        "qoyod_sync.tasks.refresh_open_invoices",
+    }
+    bad = {id(obj) for obj in forbidden()}
+    for name, task in found.items():
+        reached = reachable_from(task.run, stop_at=(QoyodReader,))
+        assert [_label(o) for o in reached if id(o) in bad] == [], name
+        # The walk really went through to Qoyod: it reached the reader and its builder.
+        assert QoyodReader in reached and services.connection_reader in reached, name
+
+
+def test_the_walk_would_catch_a_write():
+    # The same walk from the row's Send button reaches the writer: it is not vacuous.
+    reached = reachable_from(push.invoice_send_draft, stop_at=(QoyodReader,))
+    assert QoyodWriter in reached
+    reached = reachable_from(services.invoice_qoyod_draft_delete, stop_at=(QoyodReader,))
+    assert QoyodWriter.delete_draft_invoice in reached
+
+
+def test_the_task_module_holds_no_writer():
+    values = [v for k, v in vars(tasks).items() if not k.startswith("__")]
+    assert not [v for v in values if v in (QoyodWriter, services, push, client)]
+
+
+# ---- options --------------------------------------------------------------------------------
+
+
+def test_read_tasks_ack_late_reject_on_worker_lost_and_fit_the_visibility_timeout():
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    for name, task in our_tasks().items():
+        assert (task.acks_late, task.reject_on_worker_lost) == (True, True), name
+        time_limit = task.time_limit or app.conf.task_time_limit
+        assert time_limit is not None and time_limit < visibility, name
+
+
+def test_beat_refreshes_open_invoices_every_period():
+    entry = app.conf.beat_schedule["qoyod-refresh-open-invoices"]
+
+    assert entry["task"] == tasks.refresh_open_invoices.name
+    assert entry["schedule"] == timedelta(minutes=settings.QOYOD_REFRESH_PERIOD_MINUTES)
+
+
+# ---- in fact: only GET leaves a task -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_read_tasks_send_only_get(qoyod_sandbox):
+    connect(qoyod_sandbox)
+    invoices = [managed_invoice(qoyod_sandbox) for _ in range(3)]
+    qoyod_sandbox.act("invoices", qoyod_id(invoices[0]), "approve")
+    qoyod_sandbox.act("invoices", qoyod_id(invoices[0]), "payments", {})
+    qoyod_sandbox.act("invoices", qoyod_id(invoices[1]), "delete")
+
+    tasks.refresh_invoices.apply(args=[[i.pk for i in invoices]])
+    tasks.refresh_open_invoices.apply()
+
+    sent = qoyod_sandbox.requests.all()
+    assert {r.method for r in sent} == {"GET"} and len(sent) == 2
+    states = dict(QoyodPaymentState.objects.values_list("invoice_id", "qoyod_status"))
+    assert states == {
+        invoices[0].pk: QoyodStatus.PAID,
+        invoices[1].pk: QoyodStatus.MISSING,
+        invoices[2].pk: QoyodStatus.DRAFT,
+    }
+
+
+@pytest.mark.django_db
+def test_queueing_marks_the_rows_and_sends_after_commit(
+    qoyod_sandbox, django_capture_on_commit_callbacks
+):
+    invoice = managed_invoice(qoyod_sandbox)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        queued = tasks.invoices_refresh_enqueue(invoice_ids=[invoice.pk], stale_only=True)
+
+    assert len(callbacks) == 1
+    assert queued.refreshable == queued.pending == {invoice.pk}
+    state = QoyodPaymentState.objects.get(invoice=invoice)
+    # The callback carries the ids and the token the rows were marked with (the task id).
+    assert callbacks[0].args == ([invoice.pk], state.claim_token)
+
+
+@pytest.mark.django_db
+def test_when_the_broker_is_down_the_marks_are_undone(qoyod_sandbox, monkeypatch):
+    invoice = managed_invoice(qoyod_sandbox)
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.refresh_invoices, "apply_async", broker_down)
+    queued = tasks.invoices_refresh_enqueue(invoice_ids=[invoice.pk], stale_only=True)
+    tasks._publish([invoice.pk], QoyodPaymentState.objects.get(invoice=invoice).claim_token)
+
+    assert queued.pending == {invoice.pk}
+    state = QoyodPaymentState.objects.get(invoice=invoice)
+    assert (state.queued_until, state.claim_token) == (None, "")
+
+
+# ---- a real worker on Redis ----------------------------------------------------------------
+
+
+def _purge() -> None:
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(app.conf.task_default_queue)
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_processes_the_refresh_queued_by_opening_the_page(
+    require_redis, qoyod_sandbox, client
+):
+    connect(qoyod_sandbox)
+    invoice = managed_invoice(qoyod_sandbox)
+    qoyod_sandbox.act("invoices", qoyod_id(invoice), "approve")
+    qoyod_sandbox.act("invoices", qoyod_id(invoice), "payments", {"amount": "76.00"})
+    client.force_login(UserFactory(username="advisor", role=roles.ADVISOR))
+    _purge()
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        started = time.monotonic()
+        response = client.get("/invoices/")
+        page_seconds = time.monotonic() - started
+        assert response.status_code == 200
+        assert 'data-pending="1"' in response.content.decode()
+        _wait_for(
+            lambda: Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.PARTIALLY_PAID,
+            20,
+            "the worker to record the partial payment",
+        )
+
+    assert page_seconds < 2  # rendered without waiting for the worker or Qoyod
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.balance) == (Decimal("76.00"), Decimal("200.00"))
+    assert {r.method for r in qoyod_sandbox.requests.all()} == {"GET"}
+    poll = client.get(
+        "/qoyod/refresh/poll/", {"invoice": invoice.pk, "started": int(time.time())}
+    ).content.decode()
+    assert f'<tr id="invoice-row-{invoice.pk}"' in poll and "Partially paid" in poll
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_process(require_redis, require_postgres) -> Iterator[Callable[[], subprocess.Popen]]:
+    """Starts `celery worker` subprocesses on the test database; stops what is left after."""
+    started: list[subprocess.Popen] = []
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.qoyod_sync.worker_settings",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    celery = str(Path(sys.executable).with_name("celery"))
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(
+            [celery, "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_task_and_restarted_ends_in_the_same_state(
+    qoyod_sandbox, worker_process
+):
+    connect(qoyod_sandbox)
+    invoices = [managed_invoice(qoyod_sandbox) for _ in range(250)]
+    ids = [i.pk for i in invoices]
+    for invoice in invoices[::2]:
+        qoyod_sandbox.act("invoices", qoyod_id(invoice), "approve")
+        qoyod_sandbox.act("invoices", qoyod_id(invoice), "payments", {"amount": "100.00"})
+    # Three batches of at most 100, 1.5 s each: time to kill the worker between two of them.
+    qoyod_sandbox.faults.set_latency(1500)
+    _purge()
+    tasks.invoices_refresh_enqueue(invoice_ids=ids, stale_only=False)
+
+    def refreshed() -> int:
+        return QoyodPaymentState.objects.filter(refreshed_at__isnull=False).count()
+
+    first = worker_process()
+    _wait_for(lambda: refreshed() >= 100, 30, "the first batch")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    killed_at = refreshed()
+    assert 100 <= killed_at < 250
+    # The dead worker's message comes back once the visibility timeout (10 s) has passed: the
+    # restarted worker restores it when it starts polling.
+    time.sleep(11)
+    worker_process()
+    _wait_for(lambda: refreshed() == 250, 60, "the redelivered task to finish")
+
+    paid = Invoice.objects.filter(pk__in=ids, status=Invoice.Status.PARTIALLY_PAID)
+    assert paid.count() == 125
+    for invoice in Invoice.objects.filter(pk__in=ids):
+        paid_in_qoyod = invoice.pk in {i.pk for i in invoices[::2]}
+        assert invoice.amount_paid == (Decimal("100.00") if paid_in_qoyod else Decimal("0.00"))
+        # Exactly the history of one uninterrupted refresh: no change recorded twice.
+        assert invoice.history.count() == (2 if paid_in_qoyod else 1)
+    assert QoyodAllocation.objects.filter(invoice_id__in=ids).count() == 125
+    assert not QoyodPaymentState.objects.exclude(claim_token="").exists()
+    assert {r.method for r in qoyod_sandbox.requests.all()} == {"GET"}
