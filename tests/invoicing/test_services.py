@@ -70,7 +70,7 @@ def _line(**overrides) -> LineData:
     return LineData(**{**values, **overrides})
 
 
-def test_generated_invoice_has_exact_totals_lines_andinvoice_state():
+def test_generated_invoice_has_exact_totals_lines_and_snapshot():
     user = UserFactory()
     job = CompletedJobFactory()
 
