@@ -27,7 +27,8 @@ run: $(VENV)/.installed
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
-	@trap 'kill 0' INT TERM EXIT; \
+	@# The trap clears itself first: `kill 0` signals this shell too, which would re-enter it.
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	$(BIN)/python manage.py qoyod_sandbox --port $(SANDBOX_PORT) & \
 	$(BIN)/celery -A config worker -B --pool=solo --loglevel=WARNING \
 		--schedule var/celerybeat-schedule & \
