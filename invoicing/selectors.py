@@ -17,7 +17,6 @@ from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatusChange
 from invoicing.zatca import zatca_qr_base64, zatca_qr_svg
 
-_SVG_SIZE = re.compile(r'^<svg width="(\d+)" height="(\d+)"(?![^>]*viewBox)')
 _PHONE_CHARACTERS = re.compile(r"[\d\s+()\-.]+")
 # Shorter digit strings match too many phone numbers to be a useful search.
 _MIN_PHONE_DIGITS = 3
@@ -249,7 +248,9 @@ def invoice_issue_timestamp(*, invoice: Invoice) -> datetime.datetime:
 
 def invoice_zatca_qr(*, invoice: Invoice) -> str | None:
     """The ZATCA simplified-invoice QR as inline SVG; None when Qoyod issues the tax invoice."""
-    if invoice.qoyod_managed:
+    # An invoice bound for Qoyod gets its QR there once approved: two QR codes for one sale
+    # would be two tax invoices.
+    if invoice.requires_qoyod or invoice.qoyod_managed:
         return None
     payload = zatca_qr_base64(
         seller_name=settings.SELLER_NAME,
@@ -258,6 +259,4 @@ def invoice_zatca_qr(*, invoice: Invoice) -> str | None:
         total=invoice.total,
         vat_total=invoice.vat_total,
     )
-    # The SVG comes with a pixel size and no viewBox, so CSS could only crop it; a viewBox lets
-    # the print stylesheet size it in millimetres. A no-op once the SVG carries its own.
-    return _SVG_SIZE.sub(r'<svg viewBox="0 0 \1 \2" width="\1" height="\2"', zatca_qr_svg(payload))
+    return zatca_qr_svg(payload)

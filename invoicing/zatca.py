@@ -80,4 +80,5 @@ def zatca_qr_svg(payload: str) -> str:
     """Render a QR payload as an inline SVG element for the printable invoice."""
     # Level M survives print smudges while keeping the code small enough for a receipt.
     qr = segno.make(payload, error="m", micro=False)
-    return qr.svg_inline(scale=4, border=4, title="ZATCA QR code")
+    # No fixed pixel size: the viewBox lets the print stylesheet size the code in millimetres.
+    return qr.svg_inline(scale=4, border=4, title="ZATCA QR code", omitsize=True)

@@ -109,7 +109,9 @@ def test_decode_rejects_malformed_payloads(payload, message):
 
 def test_svg_is_an_inline_element():
     svg = zatca_qr_svg(_payload())
-    assert svg.startswith("<svg")
+    # Sized by its viewBox alone, so the print stylesheet can set it in millimetres.
+    assert svg.startswith('<svg viewBox="0 0 ')
+    assert "width=" not in svg[: svg.index(">")]
     assert svg.endswith("</svg>")
     assert "<?xml" not in svg
     assert "<path" in svg
