@@ -208,6 +208,21 @@ def _allocation_key(row: QoyodAllocation | QoyodAllocationData) -> tuple:
     return (row.qoyod_id, row.source_type, row.source_id, row.date, row.amount)
 
 
+def _allocations_differ(allocations: list[QoyodAllocation], remote: QoyodPaymentData) -> bool:
+    return {_allocation_key(a) for a in allocations} != {
+        _allocation_key(a) for a in remote.allocations
+    }
+
+
+def _payment_moves(invoice: Invoice, remote: QoyodPaymentData | None) -> bool:
+    # A void invoice has no payments to move (and void is final); its state is still shown.
+    return (
+        remote is not None
+        and not invoice.is_void
+        and invoice.amount_paid != _paid_here(invoice, remote)
+    )
+
+
 def _differs(
     state: QoyodPaymentState,
     invoice: Invoice,
@@ -223,61 +238,24 @@ def _differs(
         or state.qoyod_due != remote.due
         or state.total_difference != remote.total - invoice.total
         or state.returned_by_accounting
-        or {_allocation_key(a) for a in allocations}
-        != {_allocation_key(a) for a in remote.allocations}
-        or (not invoice.is_void and invoice.amount_paid != _paid_here(invoice, remote))
+        or _allocations_differ(allocations, remote)
+        or _payment_moves(invoice, remote)
     )
 
 
-def qoyod_payment_states_record(
-    *,
-    results: Mapping[int, QoyodPaymentData | None],
-    token: str,
-    user: AbstractBaseUser | None = None,
-) -> set[int]:
-    """Record what Qoyod said for these invoices (None: gone from Qoyod); returns those changed.
-
-    Compare before write: an invoice whose state, amounts and allocations are as Qoyod says
-    gets only its refreshed time touched (one UPDATE for all of them); a changed one is written
-    under a row lock, its status moved by invoice_apply_paid_amount (with a history row).
-    Invoices this token no longer holds are skipped: a newer refresh took them over.
-    """
-    states = {
-        s.invoice_id: s
-        for s in QoyodPaymentState.objects.filter(invoice_id__in=list(results), claim_token=token)
-    }
-    invoices = Invoice.objects.in_bulk(list(states))
-    allocations: dict[int, list[QoyodAllocation]] = defaultdict(list)
-    for row in QoyodAllocation.objects.filter(invoice_id__in=list(states)):
-        allocations[row.invoice_id].append(row)
-    changed = [
-        pk
-        for pk, state in states.items()
-        if _differs(state, invoices[pk], allocations[pk], results[pk])
-    ]
-    now = timezone.now()
-    unchanged = [pk for pk in states if pk not in set(changed)]
-    QoyodPaymentState.objects.filter(invoice_id__in=unchanged, claim_token=token).update(
-        refreshed_at=now, checked_at=now, last_error="", claimed_until=None, claim_token="",
-        queued_until=None,
-    )  # fmt: skip
-    return {pk for pk in changed if _record_one(pk, results[pk], token=token, user=user)}
+_RECORDED = ["refreshed_at", "checked_at", "changed_at", "last_error", "claimed_until",
+             "claim_token", "queued_until"]  # fmt: skip
+_FIGURES = ["qoyod_status", "qoyod_total", "qoyod_paid", "qoyod_due", "total_difference",
+            "returned_by_accounting", "returned_at"]  # fmt: skip
 
 
-@transaction.atomic
-def _record_one(
-    invoice_id: int, remote: QoyodPaymentData | None, *, token: str, user: AbstractBaseUser | None
-) -> bool:
-    # The invoice first, as payment_record locks it: one lock order for everyone.
-    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
-    state = (
-        QoyodPaymentState.objects.select_for_update()
-        .filter(invoice_id=invoice_id, claim_token=token)
-        .first()
-    )
-    if invoice is None or state is None:
-        return False
-    now = timezone.now()
+def _apply(
+    state: QoyodPaymentState,
+    invoice: Invoice,
+    remote: QoyodPaymentData | None,
+    now: datetime.datetime,
+) -> None:
+    """Copy Qoyod's figures onto the state row and mark it recorded (not saved)."""
     if remote is None:
         state.qoyod_status = QoyodStatus.MISSING
         if not state.returned_by_accounting:
@@ -289,21 +267,103 @@ def _record_one(
         )  # fmt: skip
         state.total_difference = remote.total - invoice.total
         state.returned_by_accounting, state.returned_at = False, None
-        _allocations_sync(invoice, remote.allocations)
-        paid = _paid_here(invoice, remote)
-        # A void invoice has no payments to move (and void is final); its state is still shown.
-        if not invoice.is_void and paid != invoice.amount_paid:
-            invoice_apply_paid_amount(
-                invoice=invoice,
-                amount_paid=paid,
-                user=user,
-                note=_("Read back from Qoyod: %(status)s, paid %(paid)s SAR")
-                % {"status": QoyodStatus(remote.status).label, "paid": remote.paid},
-            )
     state.refreshed_at = state.checked_at = state.changed_at = now
     state.last_error = ""
     state.claimed_until, state.claim_token, state.queued_until = None, "", None
-    state.save()
+
+
+def qoyod_payment_states_record(
+    *,
+    results: Mapping[int, QoyodPaymentData | None],
+    token: str,
+    user: AbstractBaseUser | None = None,
+) -> set[int]:
+    """Record what Qoyod said for these invoices (None: gone from Qoyod); returns those changed.
+
+    Compare before write. An invoice whose state, amounts and allocations are as Qoyod says
+    gets only its refreshed time touched, in one UPDATE for all of them; so do, in one more,
+    those where only Qoyod's own figures changed. An invoice whose payments moved is written
+    under a row lock, its status changed by invoice_apply_paid_amount (with a history row).
+    Invoices this token no longer holds are skipped: a newer refresh took them over.
+    """
+    states = {
+        s.invoice_id: s
+        for s in QoyodPaymentState.objects.filter(invoice_id__in=list(results), claim_token=token)
+    }
+    invoices = Invoice.objects.in_bulk(list(states))
+    allocations: dict[int, list[QoyodAllocation]] = defaultdict(list)
+    for row in QoyodAllocation.objects.filter(invoice_id__in=list(states)):
+        allocations[row.invoice_id].append(row)
+    changed, moved = set(), set()
+    for pk, state in states.items():
+        remote = results[pk]
+        if _differs(state, invoices[pk], allocations[pk], remote):
+            changed.add(pk)
+            if remote is not None and (
+                _payment_moves(invoices[pk], remote) or _allocations_differ(allocations[pk], remote)
+            ):
+                moved.add(pk)
+    now = timezone.now()
+    QoyodPaymentState.objects.filter(
+        invoice_id__in=[pk for pk in states if pk not in changed], claim_token=token
+    ).update(
+        refreshed_at=now, checked_at=now, last_error="", claimed_until=None, claim_token="",
+        queued_until=None,
+    )  # fmt: skip
+    figures_only = [states[pk] for pk in changed - moved]
+    recorded = (
+        _record_figures(figures_only, invoices, results, token=token, now=now)
+        if figures_only
+        else set()
+    )
+    return recorded | {pk for pk in moved if _record_one(pk, results[pk], token=token, user=user)}
+
+
+@transaction.atomic
+def _record_figures(
+    states: list[QoyodPaymentState],
+    invoices: Mapping[int, Invoice],
+    results: Mapping[int, QoyodPaymentData | None],
+    *,
+    token: str,
+    now: datetime.datetime,
+) -> set[int]:
+    ours = set(
+        QoyodPaymentState.objects.select_for_update()
+        .filter(pk__in=[s.pk for s in states], claim_token=token)
+        .values_list("pk", flat=True)
+    )
+    rows = [s for s in states if s.pk in ours]
+    for state in rows:
+        _apply(state, invoices[state.invoice_id], results[state.invoice_id], now)
+    QoyodPaymentState.objects.bulk_update(rows, [*_FIGURES, *_RECORDED])
+    return {s.invoice_id for s in rows}
+
+
+@transaction.atomic
+def _record_one(
+    invoice_id: int, remote: QoyodPaymentData, *, token: str, user: AbstractBaseUser | None
+) -> bool:
+    # The invoice first, as payment_record locks it: one lock order for everyone.
+    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+    state = (
+        QoyodPaymentState.objects.select_for_update()
+        .filter(invoice_id=invoice_id, claim_token=token)
+        .first()
+    )
+    if invoice is None or state is None:
+        return False
+    _allocations_sync(invoice, remote.allocations)
+    if _payment_moves(invoice, remote):
+        invoice_apply_paid_amount(
+            invoice=invoice,
+            amount_paid=_paid_here(invoice, remote),
+            user=user,
+            note=_("Read back from Qoyod: %(status)s, paid %(paid)s SAR")
+            % {"status": QoyodStatus(remote.status).label, "paid": remote.paid},
+        )
+    _apply(state, invoice, remote, timezone.now())
+    state.save(update_fields=[*_FIGURES, *_RECORDED])
     return True
 
 

@@ -115,6 +115,29 @@ def test_the_same_answer_again_only_touches_the_refreshed_time_in_one_update():
     assert invoice.history.count() == 2
 
 
+def test_qoyod_figures_alone_are_written_in_one_update_without_touching_invoices():
+    first, second = InvoiceFactory(), InvoiceFactory()
+    for invoice in (first, second):
+        _record(invoice, _qoyod(QoyodStatus.DRAFT, "0"))
+        _claim(invoice)
+    before = {i.pk: i.updated_at for i in Invoice.objects.filter(pk__in=[first.pk, second.pk])}
+    approved = _qoyod(QoyodStatus.APPROVED, "0")
+
+    with CaptureQueriesContext(connection) as queries:
+        changed = qoyod_payment_states_record(
+            results={first.pk: approved, second.pk: approved}, token="t"
+        )
+
+    assert changed == {first.pk, second.pk}
+    updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1 and updates[0].startswith('UPDATE "payments_qoyodpaymentstate"')
+    after = {i.pk: i.updated_at for i in Invoice.objects.filter(pk__in=[first.pk, second.pk])}
+    assert after == before
+    assert set(QoyodPaymentState.objects.values_list("qoyod_status", flat=True)) == {
+        QoyodStatus.APPROVED
+    }
+
+
 def test_amounts_from_qoyod_compare_equal_whatever_their_trailing_zeros():
     invoice = InvoiceFactory()
     _record(invoice, _qoyod(QoyodStatus.APPROVED, "0.0"))
