@@ -178,6 +178,8 @@ if not REDIS_URL:
         data_folder_in=str(CELERY_BROKER_FOLDER),
         data_folder_out=str(CELERY_BROKER_FOLDER),
         store_processed=False,
+        # Broadcast (worker control) files would otherwise land in the current directory.
+        control_folder=str(CELERY_BROKER_FOLDER / "control"),
     )
     CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
 CELERY_TIMEZONE = TIME_ZONE
