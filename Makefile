@@ -29,7 +29,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo
 	@# The trap clears itself first: `kill 0` signals this shell too, which would re-enter it.
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py qoyod_sandbox --port $(SANDBOX_PORT) & \
+	$(BIN)/python manage.py qoyod_sandbox --port $(SANDBOX_PORT) --opening-stock 50 & \
 	$(BIN)/celery -A config worker -B --pool=solo --loglevel=WARNING \
 		--schedule var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -104,8 +104,18 @@ _FIRST_IDS = {
 class Company:
     """The books behind one API key."""
 
-    def __init__(self, *, number: int, key_hint: str, lock: threading.RLock) -> None:
+    def __init__(
+        self,
+        *,
+        number: int,
+        key_hint: str,
+        lock: threading.RLock,
+        opening_stock: Decimal = Decimal("0"),
+    ) -> None:
         self.number = number
+        # Real Qoyod starts a new tracked product at zero; the demo may start it stocked so that
+        # a first send is not stopped by a shortfall nobody in the demo can fix in Qoyod.
+        self.opening_stock = opening_stock
         self.key_hint = key_hint
         self.name = f"Sandbox Company {number}"
         self.vat_number = "300000000000003"
@@ -286,6 +296,9 @@ class Company:
             expense_account_id=accounts["expense_account_id"],
         )
         self.products[product.id] = product
+        if product.track_quantity and self.opening_stock:
+            for warehouse_id in self.warehouses:
+                self.stock[(product.id, warehouse_id)] = self.opening_stock
         return product
 
     def update_product(self, product_id: int, data: Any) -> ProductRec:

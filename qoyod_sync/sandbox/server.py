@@ -33,8 +33,9 @@ API_PREFIX = "/2.0"
 class SandboxState:
     """Every company, keyed by API key; one lock guards all of them."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, opening_stock: Decimal = Decimal("0")) -> None:
         self.lock = threading.RLock()
+        self.opening_stock = opening_stock
         self._by_key: dict[str, Company] = {}
         self._revoked: set[str] = set()
 
@@ -44,7 +45,10 @@ class SandboxState:
             company = self._by_key.get(api_key)
             if company is None:
                 company = Company(
-                    number=len(self._by_key) + 1, key_hint=key_hint(api_key), lock=self.lock
+                    number=len(self._by_key) + 1,
+                    key_hint=key_hint(api_key),
+                    lock=self.lock,
+                    opening_stock=self.opening_stock,
                 )
                 self._by_key[api_key] = company
             return company
@@ -168,8 +172,9 @@ class SandboxServer:
         *,
         quiet: bool = True,
         strict_filters: bool = False,
+        opening_stock: Decimal = Decimal("0"),
     ) -> None:
-        self.state = SandboxState()
+        self.state = SandboxState(opening_stock=opening_stock)
         self.faults = Faults()
         self.requests = RequestLog()
         # Unknown q[...] filters are ignored like real Qoyod; strict refuses them with a 400,

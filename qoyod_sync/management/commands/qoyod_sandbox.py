@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,12 @@ class Command(BaseCommand):
             action="store_true",
             help="refuse unknown q[...] filters with 400 instead of ignoring them as Qoyod does",
         )
+        parser.add_argument(
+            "--opening-stock",
+            type=Decimal,
+            default=Decimal("0"),
+            help="stock every new tracked product starts with in each warehouse (Qoyod: 0)",
+        )
         parser.add_argument("--quiet", action="store_true", help="do not log each request")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -40,6 +47,7 @@ class Command(BaseCommand):
             options["port"],
             quiet=options["quiet"],
             strict_filters=options["strict_filters"],
+            opening_stock=options["opening_stock"],
         )
         self.stdout.write(
             f"Qoyod sandbox: API at {sandbox.base_url}/, accountant page at "
