@@ -11,16 +11,14 @@ import re
 from decimal import Decimal
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.apps import apps
 from playwright.sync_api import Page, expect
 
-from config.celery import app
 from garage import roles
 from invoicing.models import Invoice
 from qoyod_sync import refresh
 from tests.factories import UserFactory
-from tests.qoyod_sync.refresh_helpers import connect, managed_invoice, qoyod_id
+from tests.qoyod_sync.refresh_helpers import celery_worker, connect, managed_invoice, qoyod_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,9 +28,7 @@ ROW_TIMEOUT = 20_000
 
 @pytest.fixture
 def worker():
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(app.conf.task_default_queue)
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as running:
+    with celery_worker() as running:
         yield running
 
 

@@ -7,10 +7,17 @@ them), so a test of 250 invoices spends its requests only on what it measures.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from typing import Any
 
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connections
 from django.utils import timezone
 
+from config.celery import app
 from invoicing.models import Invoice
 from qoyod_sync.models import QoyodInvoiceSync, SyncState
 from qoyod_sync.sandbox import documents
@@ -92,3 +99,24 @@ def managed_invoice(
 
 def qoyod_id(invoice: Invoice) -> int:
     return QoyodInvoiceSync.objects.get(invoice=invoice).qoyod_invoice_id
+
+
+@contextmanager
+def celery_worker() -> Iterator[Any]:
+    """A real Celery worker in a thread of this process, on the test broker, queue emptied first.
+
+    Its thread closes its database connections after each task: they would outlive the thread
+    (CONN_MAX_AGE) and keep the test database from being dropped.
+    """
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(app.conf.task_default_queue)
+
+    def close_connections(**kwargs: Any) -> None:
+        connections.close_all()
+
+    task_postrun.connect(close_connections, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as w:
+            yield w
+    finally:
+        task_postrun.disconnect(close_connections)

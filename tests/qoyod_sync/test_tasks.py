@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
 from kombu.exceptions import OperationalError
@@ -37,7 +36,7 @@ from payments.models import QoyodAllocation, QoyodPaymentState, QoyodStatus
 from qoyod_sync import client, push, services, tasks
 from qoyod_sync.client import QoyodReader, QoyodWriter
 from tests.factories import UserFactory
-from tests.qoyod_sync.refresh_helpers import connect, managed_invoice, qoyod_id
+from tests.qoyod_sync.refresh_helpers import celery_worker, connect, managed_invoice, qoyod_id
 
 ROOT = Path(__file__).resolve().parents[2]
 OUR_PACKAGES = ("qoyod_sync", "payments", "invoicing", "garage", "accounting", "api", "config")
@@ -255,9 +254,8 @@ def test_a_real_worker_processes_the_refresh_queued_by_opening_the_page(
     qoyod_sandbox.act("invoices", qoyod_id(invoice), "approve")
     qoyod_sandbox.act("invoices", qoyod_id(invoice), "payments", {"amount": "76.00"})
     client.force_login(UserFactory(username="advisor", role=roles.ADVISOR))
-    _purge()
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with celery_worker():
         started = time.monotonic()
         response = client.get("/invoices/")
         page_seconds = time.monotonic() - started
