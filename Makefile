@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8765
+# The demo connection (seed_demo) points where this run starts the sandbox.
+export QOYOD_SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)/2.0
 
 .PHONY: run test worker beat sandbox lint format messages clean
 
