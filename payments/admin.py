@@ -1,15 +1,32 @@
-"""Operations console for counter payments: an audit trail, recorded only by payment_record."""
+"""Operations console for payments: counter payments and what was read back from Qoyod.
+
+Both are audit trails written by services (payment_record, the Qoyod read-back), so nothing
+here adds, changes or deletes them.
+"""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-from payments.models import Payment
+from payments.models import Payment, QoyodAllocation, QoyodPaymentState
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    # A payment moves the invoice's paid amount and status, so it is never added, changed or
+    # deleted here, where that bookkeeping would be skipped.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
         "invoice",
         "paid_on",
@@ -30,13 +47,28 @@ class PaymentAdmin(admin.ModelAdmin):
     date_hierarchy = "paid_on"
     readonly_fields = list_display
 
-    # A payment moves the invoice's paid amount and status, so it is never added, changed or
-    # deleted here, where that bookkeeping would be skipped.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+@admin.register(QoyodPaymentState)
+class QoyodPaymentStateAdmin(ReadOnlyAdmin):
+    list_display = [
+        "invoice",
+        "qoyod_status",
+        "qoyod_total",
+        "qoyod_paid",
+        "qoyod_due",
+        "total_difference",
+        "returned_by_accounting",
+        "refreshed_at",
+        "last_error",
+    ]
+    list_filter = ["qoyod_status", "returned_by_accounting"]
+    search_fields = ["invoice__number", "invoice__customer_name", "invoice__vehicle_plate"]
+    list_select_related = ["invoice"]
 
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+
+@admin.register(QoyodAllocation)
+class QoyodAllocationAdmin(ReadOnlyAdmin):
+    list_display = ["invoice", "date", "amount", "source_type", "source_id", "qoyod_id"]
+    list_filter = ["source_type", "date"]
+    search_fields = ["invoice__number"]
+    list_select_related = ["invoice"]
