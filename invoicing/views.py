@@ -65,13 +65,6 @@ def _to_invoice(invoice: Invoice) -> HttpResponse:
 # -- list pages ------------------------------------------------------------------------------
 
 
-def _query_without_page(request: HttpRequest) -> str:
-    """The current search and filters, for the pagination links to carry along."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 @permission_required("invoicing.view_invoice", raise_exception=True)
 @require_GET
 def invoice_list(request: HttpRequest) -> HttpResponse:
@@ -86,7 +79,6 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             "filter": invoice_filter,
             "search": search,
             "page": page,
-            "query": _query_without_page(request),
         },
     )
 
@@ -112,7 +104,6 @@ def needs_invoice(request: HttpRequest) -> HttpResponse:
             "tab": "needs",
             "search": search,
             "page": page,
-            "query": _query_without_page(request),
             # Unsearched, the page's own count is the badge; searched, the badge loads itself.
             "needs_count": None if search else page.paginator.count,
         },

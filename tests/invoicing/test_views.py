@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from garage import roles
 from invoicing.models import Invoice, InvoiceLine
-from invoicing.services import invoice_void
+from invoicing.services import LineData, invoice_void
 from invoicing.zatca import zatca_qr_base64, zatca_qr_svg
 from payments.models import Payment
 from qoyod_sync.models import QoyodConnection
@@ -729,3 +729,20 @@ def test_admin_console_lists_searches_and_shows_an_invoice_read_only():
     assert payments.status_code == 200
     assert wanted.number in payments.text
     assert client.get(reverse("admin:invoicing_invoice_add")).status_code == 403
+
+
+def test_pagination_links_keep_the_search_and_filters(advisor):
+    job = CompletedJobFactory(lines=False)
+    item = ServiceItemFactory()
+    line = LineData(
+        kind="service", item=item, description_en="Check", quantity=D("1"),
+        unit_price=D("10.00"), vat_rate=D("0.15"),
+    )  # fmt: skip
+    for _ in range(26):
+        invoice = InvoiceFactory(job=job, lines=[line])
+        Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.VOID)
+
+    response = advisor.get(reverse("invoicing:invoice_list"), {"status": "void"})
+
+    assert 'href="?status=void&amp;page=2" rel="next"' in response.text
+    assert 'href="?status=void&amp;page=2">Last<' in response.text
