@@ -121,12 +121,16 @@ def plate_in_arabic(plate: str) -> str:
 
 
 def normalise_vin(value: str) -> str:
-    """17 characters, no I/O/Q, and a valid check digit in position 9."""
+    """17 characters, no I/O/Q; the check digit in position 9 where the maker's region uses it."""
     vin = re.sub(r"\s", "", (value or "")).upper()
     if not re.fullmatch(r"[A-HJ-NPR-Z0-9]{17}", vin):
         raise ValidationError(
             _("A VIN has 17 letters and digits, without I, O or Q."), code="invalid_vin"
         )
+    # ISO 3779 makes position 9 a check digit only for North American (1-5) and Chinese (L)
+    # makers; Japanese, Korean and European VINs, common in Saudi Arabia, put other data there.
+    if vin[0] not in "12345L":
+        return vin
     total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
     check = "X" if total % 11 == 10 else str(total % 11)
     if vin[8] != check:

@@ -157,3 +157,21 @@ def test_national_address_and_cr_numbers_accept_arabic_digits(validator, good, b
     for value in bad:
         with pytest.raises(ValidationError):
             validator(value)
+
+
+@pytest.mark.parametrize(
+    "vin",
+    [
+        "JTMHV05J604123456",  # Toyota, Japan: position 9 is not a check digit
+        "KMHDN41AP5U123456",  # Hyundai, Korea
+        "WDB2110421A123456",  # Mercedes-Benz, Germany
+    ],
+)
+def test_vin_from_a_region_without_check_digits_is_accepted(vin: str) -> None:
+    assert validators.normalise_vin(vin) == vin
+
+
+def test_chinese_vin_check_digit_is_checked() -> None:
+    with pytest.raises(ValidationError) as raised:
+        validators.normalise_vin("LSVAU2180N2123456")
+    assert raised.value.code == "invalid_vin_check"
