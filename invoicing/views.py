@@ -178,6 +178,20 @@ def _preview(formset: BaseInvoiceLineFormSet) -> dict[str, Any]:
     return {"totals": None, "rates": [], "preview_errors": errors}
 
 
+def _reviewed(form: Any, formset: BaseInvoiceLineFormSet) -> dict[str, Any]:
+    """What the user reviewed on the invoice form, as the invoice services take it."""
+    data = form.cleaned_data
+    return {
+        "customer": data["customer"],
+        "vehicle": data["vehicle"],
+        "lines": formset.line_data(),
+        "issue_date": data["issue_date"],
+        "due_date": data["due_date"],
+        "requires_qoyod": data["requires_qoyod"],
+        "notes": data["notes"],
+    }
+
+
 def _render_form(
     request: HttpRequest,
     *,
@@ -219,18 +233,9 @@ def invoice_generate(request: HttpRequest, job_id: int) -> HttpResponse:
         form = _invoice_form(request.POST)
         formset = line_formset(catalogue=catalogue, data=request.POST)
         if form.is_valid() and formset.is_valid():
-            data = form.cleaned_data
             try:
                 invoice = services.invoice_create(
-                    job=job,
-                    customer=data["customer"],
-                    vehicle=data["vehicle"],
-                    lines=formset.line_data(),
-                    issue_date=data["issue_date"],
-                    due_date=data["due_date"],
-                    requires_qoyod=data["requires_qoyod"],
-                    notes=data["notes"],
-                    user=request.user,
+                    job=job, user=request.user, **_reviewed(form, formset)
                 )
             except InvoiceAlreadyExists as exc:
                 # Two tabs or a double click: the first save won, show its invoice.
@@ -302,18 +307,9 @@ def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = _invoice_form(request.POST)
         formset = line_formset(catalogue=catalogue, data=request.POST)
         if form.is_valid() and formset.is_valid():
-            data = form.cleaned_data
             try:
                 services.invoice_update(
-                    invoice=invoice,
-                    customer=data["customer"],
-                    vehicle=data["vehicle"],
-                    lines=formset.line_data(),
-                    issue_date=data["issue_date"],
-                    due_date=data["due_date"],
-                    requires_qoyod=data["requires_qoyod"],
-                    notes=data["notes"],
-                    user=request.user,
+                    invoice=invoice, user=request.user, **_reviewed(form, formset)
                 )
             except ValidationError as exc:
                 add_service_error(form, exc)
