@@ -17,6 +17,7 @@ import httpx
 import pytest
 import yaml
 
+from tests.conftest import skip_or_fail
 from tests.qoyod_fixtures import SANDBOX_KEY, SandboxHandle
 
 SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "qoyod-openapi-v2.1.yaml"
@@ -44,7 +45,8 @@ ABSENT_ON_PURPOSE = {"zatca_details"}
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
     if not SPEC_PATH.exists():
-        pytest.fail(f"the OpenAPI document is missing: {SPEC_PATH}")
+        # A clone on its own has no shared/ beside it; CI always has, and fails here if not.
+        skip_or_fail(f"the OpenAPI document is not beside the project: {SPEC_PATH}")
     return yaml.safe_load(SPEC_PATH.read_text())
 
 
