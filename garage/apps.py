@@ -4,15 +4,11 @@ from django.db.models.signals import post_migrate
 
 def _sync_roles(sender, using, **kwargs):
     from django.apps import apps as global_apps
-    from django.contrib.auth.management import create_permissions
 
-    from garage.roles import roles_sync
+    from garage.roles import roles_sync_all
 
-    # post_migrate is sent once per app; permissions of apps later in INSTALLED_APPS are not
-    # there yet when garage's signal arrives, so create them all first.
-    for config in global_apps.get_app_configs():
-        create_permissions(config, verbosity=0, using=using)
-    roles_sync(global_apps, strict=True)
+    # After a full migrate every permission exists, so a typo in ROLE_PERMISSIONS fails here.
+    roles_sync_all(global_apps, strict=True, using=using)
 
 
 class GarageConfig(AppConfig):

@@ -98,11 +98,19 @@ def roles_sync(apps: Any, *, strict: bool) -> None:
     admin.permissions.set(list(every.values()))
 
 
-def roles_sync_migration(apps: Any, schema_editor: Any) -> None:
-    """RunPython step: permissions of apps not migrated yet are picked up by a later run."""
+def roles_sync_all(apps: Any, *, strict: bool, using: str = "default") -> None:
+    """Create every app's permissions first, then sync the groups.
+
+    post_migrate and migrations both run before later apps have created their permissions.
+    """
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 
     for config in global_apps.get_app_configs():
-        create_permissions(config, verbosity=0)
-    roles_sync(apps, strict=False)
+        create_permissions(config, verbosity=0, using=using)
+    roles_sync(apps, strict=strict)
+
+
+def roles_sync_migration(apps: Any, schema_editor: Any) -> None:
+    """RunPython step: permissions of apps not migrated yet are picked up by a later run."""
+    roles_sync_all(apps, strict=False, using=schema_editor.connection.alias)
