@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from invoicing.models import Invoice
+from invoicing.money import to_money
 from invoicing.services import invoice_set_status
 from payments.models import Payment, QoyodAllocation, QoyodPaymentState, QoyodStatus
 
@@ -59,7 +60,7 @@ def payment_record(
         raise ValidationError(_("A void invoice cannot be paid."))
     if amount is None or amount <= 0:
         raise ValidationError({"amount": [_("The amount must be more than zero.")]})
-    if amount != amount.quantize(Decimal("0.01")):
+    if amount != to_money(amount):
         raise ValidationError({"amount": [_("Amounts are in SAR with at most two decimals.")]})
     if amount > invoice.balance:
         raise ValidationError(
