@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from garage import roles
-from invoicing.views import SHARE_SALT
+from invoicing.views.document import SHARE_SALT
 from tests.factories import (
     BranchFactory,
     PartLineFactory,

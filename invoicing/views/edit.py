@@ -1,30 +1,23 @@
-"""Invoice pages: list, Needs Invoice, generate and edit, the invoice, void and reissue, print."""
+"""Generate an invoice from a job, edit it, and the htmx helpers the form calls."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import (
-    login_not_required,
     permission_required,
     user_passes_test,
 )
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from garage.models import JobCard
-from garage.validators import plate_in_arabic
 from invoicing import selectors, services
-from invoicing.filters import InvoiceFilter
 from invoicing.forms import (
     LINES_PREFIX,
     MAX_LINES,
@@ -32,7 +25,6 @@ from invoicing.forms import (
     Catalogue,
     InvoiceForm,
     InvoiceLineForm,
-    VoidForm,
     add_service_error,
     catalogue_line_initial,
     line_formset,
@@ -40,11 +32,7 @@ from invoicing.forms import (
 )
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services import InvoiceAlreadyExists, LineData
-
-PAGE_SIZE = 25
-BADGE_LIMIT = 100
-# Salt of the signed link a customer receives by email; it opens only the printable page.
-SHARE_SALT = "invoicing.shared-print"
+from invoicing.views.document import to_invoice
 
 
 def _perm_any(*perms: str) -> Callable:
@@ -56,58 +44,6 @@ def _perm_any(*perms: str) -> Callable:
         raise PermissionDenied
 
     return user_passes_test(check)
-
-
-def _to_invoice(invoice: Invoice) -> HttpResponse:
-    return redirect("invoicing:invoice_detail", pk=invoice.pk)
-
-
-# -- list pages ------------------------------------------------------------------------------
-
-
-@permission_required("invoicing.view_invoice", raise_exception=True)
-@require_GET
-def invoice_list(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "")
-    invoice_filter = InvoiceFilter(request.GET, queryset=selectors.invoice_list(search=search))
-    page = Paginator(invoice_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "invoicing/invoice_list.html",
-        {
-            "tab": "invoices",
-            "filter": invoice_filter,
-            "search": search,
-            "page": page,
-        },
-    )
-
-
-@permission_required("invoicing.view_invoice", raise_exception=True)
-@require_GET
-def needs_invoice(request: HttpRequest) -> HttpResponse:
-    if "badge" in request.GET:
-        # The tab's badge, requested by htmx after a page has loaded so no page waits for it.
-        count = selectors.jobs_needing_invoice_count(limit=BADGE_LIMIT)
-        return render(
-            request,
-            "partials/invoice_needs_badge.html",
-            {"needs_count": count, "needs_capped": count >= BADGE_LIMIT},
-        )
-    search = request.GET.get("q", "")
-    jobs = selectors.jobs_needing_invoice(search=search)
-    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "invoicing/needs_invoice.html",
-        {
-            "tab": "needs",
-            "search": search,
-            "page": page,
-            # Unsearched, the page's own count is the badge; searched, the badge loads itself.
-            "needs_count": None if search else page.paginator.count,
-        },
-    )
 
 
 # -- generate and edit -----------------------------------------------------------------------
@@ -223,7 +159,7 @@ def invoice_generate(request: HttpRequest, job_id: int) -> HttpResponse:
     existing = selectors.invoice_active_for_job(job=job)
     if existing is not None:
         messages.info(request, InvoiceAlreadyExists(existing).messages[0])
-        return _to_invoice(existing)
+        return to_invoice(existing)
     if job.status != JobCard.Status.COMPLETED:
         messages.error(request, _("Only a completed job can be invoiced."))
         return redirect("invoicing:needs_invoice")
@@ -240,12 +176,12 @@ def invoice_generate(request: HttpRequest, job_id: int) -> HttpResponse:
             except InvoiceAlreadyExists as exc:
                 # Two tabs or a double click: the first save won, show its invoice.
                 messages.info(request, exc.messages[0])
-                return _to_invoice(exc.invoice)
+                return to_invoice(exc.invoice)
             except ValidationError as exc:
                 add_service_error(form, exc)
             else:
                 messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice})
-                return _to_invoice(invoice)
+                return to_invoice(invoice)
         return _render_form(
             request,
             form=form,
@@ -300,7 +236,7 @@ def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice.objects.select_related("job"), pk=pk)
     if request.method == "GET" and (refusal := _edit_refusal(invoice)):
         messages.error(request, refusal)
-        return _to_invoice(invoice)
+        return to_invoice(invoice)
 
     if request.method == "POST":
         catalogue = _catalogue_from_post(request.POST)
@@ -315,7 +251,7 @@ def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 add_service_error(form, exc)
             else:
                 messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice})
-                return _to_invoice(invoice)
+                return to_invoice(invoice)
         return _render_form(
             request,
             form=form,
@@ -421,153 +357,3 @@ def invoice_vehicle_options(request: HttpRequest) -> HttpResponse:
         customer_id=int(customer) if customer.isdigit() else None
     )
     return render(request, "partials/invoice_vehicle_options.html", {"vehicles": vehicles})
-
-
-# -- one invoice ------------------------------------------------------------------------------
-
-
-def _load(pk: int) -> Invoice:
-    try:
-        return selectors.invoice_detail(pk=pk)
-    except Invoice.DoesNotExist:
-        raise Http404 from None
-
-
-def _render_detail(
-    request: HttpRequest, invoice: Invoice, *, void_form: VoidForm | None = None
-) -> HttpResponse:
-    versions = selectors.invoice_versions(invoice=invoice)
-    return render(
-        request,
-        "invoicing/invoice_detail.html",
-        {
-            "invoice": invoice,
-            "rates": selectors.invoice_rate_summary(invoice=invoice),
-            "versions": versions,
-            # A void invoice is reissued at most once: its replacement is the next version.
-            "can_reissue": invoice.is_void and versions[-1].pk == invoice.pk,
-            "void_form": void_form or VoidForm(),
-            "void_form_open": void_form is not None,
-        },
-    )
-
-
-@permission_required("invoicing.view_invoice", raise_exception=True)
-@require_GET
-def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_detail(request, _load(pk))
-
-
-def _void(request: HttpRequest, pk: int, *, reissue: bool) -> HttpResponse:
-    invoice = get_object_or_404(Invoice, pk=pk)
-    form = VoidForm(request.POST)
-    if form.is_valid():
-        reason = form.cleaned_data["reason"]
-        try:
-            if reissue:
-                replacement = services.invoice_void_and_reissue(
-                    invoice=invoice, reason=reason, user=request.user
-                )
-            else:
-                services.invoice_void(invoice=invoice, reason=reason, user=request.user)
-        except ValidationError as exc:
-            add_service_error(form, exc)
-        else:
-            if reissue:
-                messages.success(
-                    request,
-                    _("%(old)s is void and replaced by %(new)s.")
-                    % {"old": invoice.number, "new": replacement.number},
-                )
-                return _to_invoice(replacement)
-            messages.success(request, _("%(number)s is void.") % {"number": invoice.number})
-            return _to_invoice(invoice)
-    return _render_detail(request, _load(pk), void_form=form)
-
-
-@permission_required("invoicing.void_invoice", raise_exception=True)
-@require_POST
-def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
-    return _void(request, pk, reissue=False)
-
-
-@permission_required("invoicing.void_invoice", raise_exception=True)
-@require_POST
-def invoice_void_and_reissue(request: HttpRequest, pk: int) -> HttpResponse:
-    return _void(request, pk, reissue=True)
-
-
-@permission_required("invoicing.void_invoice", raise_exception=True)
-@require_POST
-def invoice_reissue(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = get_object_or_404(Invoice, pk=pk)
-    try:
-        replacement = services.invoice_reissue(invoice=invoice, user=request.user)
-    except InvoiceAlreadyExists as exc:
-        messages.info(request, exc.messages[0])
-        return _to_invoice(exc.invoice)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return _to_invoice(invoice)
-    messages.success(
-        request,
-        _("%(new)s reissued from %(old)s.") % {"new": replacement.number, "old": invoice.number},
-    )
-    return _to_invoice(replacement)
-
-
-def shared_link(request: HttpRequest, invoice: Invoice) -> str:
-    """Absolute, signed link to the printable invoice that the customer can open unsigned-in."""
-    token = signing.dumps(invoice.pk, salt=SHARE_SALT)
-    return request.build_absolute_uri(reverse("invoicing:invoice_shared", args=[token]))
-
-
-@permission_required("invoicing.send_invoice_to_customer", raise_exception=True)
-@require_POST
-def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = get_object_or_404(Invoice.objects.select_related("customer", "job"), pk=pk)
-    try:
-        services.invoice_send_to_customer(
-            invoice=invoice, link=shared_link(request, invoice), user=request.user
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request,
-            _("%(number)s was emailed to %(email)s.")
-            % {"number": invoice.number, "email": invoice.customer.email},
-        )
-    return _to_invoice(invoice)
-
-
-def _render_print(request: HttpRequest, invoice: Invoice) -> HttpResponse:
-    return render(
-        request,
-        "invoicing/print.html",
-        {
-            "invoice": invoice,
-            "rates": selectors.invoice_rate_summary(invoice=invoice),
-            "qr_svg": selectors.invoice_zatca_qr(invoice=invoice),
-            "plate_ar": plate_in_arabic(invoice.vehicle_plate),
-            "seller_name": settings.SELLER_NAME,
-            "seller_vat_number": settings.SELLER_VAT_NUMBER,
-        },
-    )
-
-
-@permission_required("invoicing.view_invoice", raise_exception=True)
-@require_GET
-def invoice_print(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_print(request, _load(pk))
-
-
-@login_not_required
-@require_GET
-def invoice_shared(request: HttpRequest, token: str) -> HttpResponse:
-    """The printable invoice for the customer, from the signed link in their email."""
-    try:
-        pk = signing.loads(token, salt=SHARE_SALT)
-    except signing.BadSignature:
-        raise Http404 from None
-    return _render_print(request, _load(pk))

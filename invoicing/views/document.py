@@ -1,0 +1,185 @@
+"""One invoice: its page, void and reissue, email to the customer, print and the shared link."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import (
+    login_not_required,
+    permission_required,
+)
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from garage.validators import plate_in_arabic
+from invoicing import selectors, services
+from invoicing.forms import (
+    VoidForm,
+    add_service_error,
+)
+from invoicing.models import Invoice
+from invoicing.services import InvoiceAlreadyExists
+
+# Salt of the signed link a customer receives by email; it opens only the printable page.
+SHARE_SALT = "invoicing.shared-print"
+
+
+def to_invoice(invoice: Invoice) -> HttpResponse:
+    return redirect("invoicing:invoice_detail", pk=invoice.pk)
+
+
+# -- list pages ------------------------------------------------------------------------------
+
+# -- one invoice ------------------------------------------------------------------------------
+
+
+def _load(pk: int) -> Invoice:
+    try:
+        return selectors.invoice_detail(pk=pk)
+    except Invoice.DoesNotExist:
+        raise Http404 from None
+
+
+def _render_detail(
+    request: HttpRequest, invoice: Invoice, *, void_form: VoidForm | None = None
+) -> HttpResponse:
+    versions = selectors.invoice_versions(invoice=invoice)
+    return render(
+        request,
+        "invoicing/invoice_detail.html",
+        {
+            "invoice": invoice,
+            "rates": selectors.invoice_rate_summary(invoice=invoice),
+            "versions": versions,
+            # A void invoice is reissued at most once: its replacement is the next version.
+            "can_reissue": invoice.is_void and versions[-1].pk == invoice.pk,
+            "void_form": void_form or VoidForm(),
+            "void_form_open": void_form is not None,
+        },
+    )
+
+
+@permission_required("invoicing.view_invoice", raise_exception=True)
+@require_GET
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _load(pk))
+
+
+def _void(request: HttpRequest, pk: int, *, reissue: bool) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if reissue:
+                replacement = services.invoice_void_and_reissue(
+                    invoice=invoice, reason=reason, user=request.user
+                )
+            else:
+                services.invoice_void(invoice=invoice, reason=reason, user=request.user)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            if reissue:
+                messages.success(
+                    request,
+                    _("%(old)s is void and replaced by %(new)s.")
+                    % {"old": invoice.number, "new": replacement.number},
+                )
+                return to_invoice(replacement)
+            messages.success(request, _("%(number)s is void.") % {"number": invoice.number})
+            return to_invoice(invoice)
+    return _render_detail(request, _load(pk), void_form=form)
+
+
+@permission_required("invoicing.void_invoice", raise_exception=True)
+@require_POST
+def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
+    return _void(request, pk, reissue=False)
+
+
+@permission_required("invoicing.void_invoice", raise_exception=True)
+@require_POST
+def invoice_void_and_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    return _void(request, pk, reissue=True)
+
+
+@permission_required("invoicing.void_invoice", raise_exception=True)
+@require_POST
+def invoice_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk)
+    try:
+        replacement = services.invoice_reissue(invoice=invoice, user=request.user)
+    except InvoiceAlreadyExists as exc:
+        messages.info(request, exc.messages[0])
+        return to_invoice(exc.invoice)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return to_invoice(invoice)
+    messages.success(
+        request,
+        _("%(new)s reissued from %(old)s.") % {"new": replacement.number, "old": invoice.number},
+    )
+    return to_invoice(replacement)
+
+
+def shared_link(request: HttpRequest, invoice: Invoice) -> str:
+    """Absolute, signed link to the printable invoice that the customer can open unsigned-in."""
+    token = signing.dumps(invoice.pk, salt=SHARE_SALT)
+    return request.build_absolute_uri(reverse("invoicing:invoice_shared", args=[token]))
+
+
+@permission_required("invoicing.send_invoice_to_customer", raise_exception=True)
+@require_POST
+def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice.objects.select_related("customer", "job"), pk=pk)
+    try:
+        services.invoice_send_to_customer(
+            invoice=invoice, link=shared_link(request, invoice), user=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(number)s was emailed to %(email)s.")
+            % {"number": invoice.number, "email": invoice.customer.email},
+        )
+    return to_invoice(invoice)
+
+
+def _render_print(request: HttpRequest, invoice: Invoice) -> HttpResponse:
+    return render(
+        request,
+        "invoicing/print.html",
+        {
+            "invoice": invoice,
+            "rates": selectors.invoice_rate_summary(invoice=invoice),
+            "qr_svg": selectors.invoice_zatca_qr(invoice=invoice),
+            "plate_ar": plate_in_arabic(invoice.vehicle_plate),
+            "seller_name": settings.SELLER_NAME,
+            "seller_vat_number": settings.SELLER_VAT_NUMBER,
+        },
+    )
+
+
+@permission_required("invoicing.view_invoice", raise_exception=True)
+@require_GET
+def invoice_print(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_print(request, _load(pk))
+
+
+@login_not_required
+@require_GET
+def invoice_shared(request: HttpRequest, token: str) -> HttpResponse:
+    """The printable invoice for the customer, from the signed link in their email."""
+    try:
+        pk = signing.loads(token, salt=SHARE_SALT)
+    except signing.BadSignature:
+        raise Http404 from None
+    return _render_print(request, _load(pk))

@@ -1,0 +1,62 @@
+"""The invoice list and the Needs Invoice tab."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import (
+    permission_required,
+)
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from invoicing import selectors
+from invoicing.filters import InvoiceFilter
+
+PAGE_SIZE = 25
+BADGE_LIMIT = 100
+
+
+@permission_required("invoicing.view_invoice", raise_exception=True)
+@require_GET
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    search = request.GET.get("q", "")
+    invoice_filter = InvoiceFilter(request.GET, queryset=selectors.invoice_list(search=search))
+    page = Paginator(invoice_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "invoicing/invoice_list.html",
+        {
+            "tab": "invoices",
+            "filter": invoice_filter,
+            "search": search,
+            "page": page,
+        },
+    )
+
+
+@permission_required("invoicing.view_invoice", raise_exception=True)
+@require_GET
+def needs_invoice(request: HttpRequest) -> HttpResponse:
+    if "badge" in request.GET:
+        # The tab's badge, requested by htmx after a page has loaded so no page waits for it.
+        count = selectors.jobs_needing_invoice_count(limit=BADGE_LIMIT)
+        return render(
+            request,
+            "partials/invoice_needs_badge.html",
+            {"needs_count": count, "needs_capped": count >= BADGE_LIMIT},
+        )
+    search = request.GET.get("q", "")
+    jobs = selectors.jobs_needing_invoice(search=search)
+    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "invoicing/needs_invoice.html",
+        {
+            "tab": "needs",
+            "search": search,
+            "page": page,
+            # Unsearched, the page's own count is the badge; searched, the badge loads itself.
+            "needs_count": None if search else page.paginator.count,
+        },
+    )
