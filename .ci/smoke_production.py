@@ -1,0 +1,179 @@
+"""HTTP half of .ci/smoke-production: drive a running gunicorn as a browser behind the TLS proxy.
+
+Usage: SMOKE_PASSWORD=... smoke_production.py BASE_URL USERNAME
+Exits non-zero, naming every failed check, unless the login page, a real login, the jobs list,
+the invoices list and the manifest-hashed Bootstrap CSS all answer 200 with the security headers.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import sys
+import time
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+# The TLS-terminating proxy in front of gunicorn says the request came over https; production
+# settings trust this header, so without it every page is a redirect to https.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# Production's HSTS default is 30 days; a shorter max-age means a setting went astray.
+MIN_HSTS_SECONDS = 60 * 60 * 24 * 30
+READY_TIMEOUT_SECONDS = 30
+VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+
+
+class Smoke:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.https_origin = "https://" + urlsplit(self.base_url).netloc
+        self.client = httpx.Client(base_url=self.base_url, timeout=10, follow_redirects=False)
+        # Cookies are kept by hand: they are Secure (as they must be in production) and the
+        # client, talking plain http to gunicorn, would rightly refuse to send them back.
+        self.cookies: dict[str, str] = {}
+        self.failures: list[str] = []
+
+    def check(self, ok: bool, label: str) -> bool:
+        print(("ok    " if ok else "FAIL  ") + label)
+        if not ok:
+            self.failures.append(label)
+        return ok
+
+    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        headers = {**PROXY_HEADERS, **kwargs.pop("headers", {})}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = self.client.request(method, path, headers=headers, **kwargs)
+        self.client.cookies.clear()
+        for raw in response.headers.get_list("set-cookie"):
+            jar = SimpleCookie()
+            jar.load(raw)
+            for name, morsel in jar.items():
+                self.cookies[name] = morsel.value
+                self.check(
+                    bool(morsel["secure"]), f"{method} {path}: cookie {name} is marked Secure"
+                )
+        return response
+
+    def wait_until_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while True:
+            try:
+                response = self.client.get("/healthz", headers=PROXY_HEADERS)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        self.check(
+            response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"},
+            f"GET /healthz: 200 with the database ok (got {response.status_code})",
+        )
+
+    def check_page(self, response: httpx.Response, label: str) -> None:
+        self.check(response.status_code == 200, f"{label}: 200 (got {response.status_code})")
+        for name, expected in SECURITY_HEADERS.items():
+            got = response.headers.get(name)
+            self.check(got == expected, f"{label}: {name} is {expected!r} (got {got!r})")
+        hsts = response.headers.get("Strict-Transport-Security", "")
+        match = re.match(r"max-age=(\d+)", hsts)
+        self.check(
+            bool(match) and int(match.group(1)) >= MIN_HSTS_SECONDS,
+            f"{label}: Strict-Transport-Security max-age >= {MIN_HSTS_SECONDS} (got {hsts!r})",
+        )
+
+    def run(self, username: str, password: str) -> None:
+        self.wait_until_ready()
+
+        plain = self.client.get("/login/")
+        self.check(
+            plain.status_code == 301
+            and plain.headers.get("Location") == self.https_origin + "/login/",
+            f"GET /login/ over plain http: 301 to https (got {plain.status_code} "
+            f"{plain.headers.get('Location')!r})",
+        )
+
+        login_page = self.request("GET", "/login/")
+        self.check_page(login_page, "GET /login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page.text)
+        css = re.search(r'href="([^"]*/bootstrap\.min\.[0-9a-f]{12}\.css)"', login_page.text)
+        self.check(token is not None, "GET /login/: the form carries a CSRF token")
+        self.check(css is not None, "GET /login/: links the manifest-hashed Bootstrap CSS")
+        if token is None or css is None:
+            return
+
+        login = self.request(
+            "POST",
+            "/login/",
+            data={
+                "username": username,
+                "password": password,
+                "csrfmiddlewaretoken": token.group(1),
+                "next": "",
+            },
+            headers={"Origin": self.https_origin, "Referer": self.https_origin + "/login/"},
+        )
+        self.check(
+            login.status_code == 302 and login.headers.get("Location") == "/jobs/",
+            f"POST /login/: 302 to /jobs/ (got {login.status_code} "
+            f"{login.headers.get('Location')!r})",
+        )
+        self.check("sessionid" in self.cookies, "POST /login/: sets the session cookie")
+
+        for path in ("/jobs/", "/invoices/"):
+            page = self.request("GET", path)
+            self.check_page(page, f"GET {path}")
+            self.check(
+                f">{html.escape(username)}</span>" in page.text,
+                f"GET {path}: shows the logged-in user in the navigation bar",
+            )
+
+        css_url = css.group(1)
+        stylesheet = self.request("GET", css_url)
+        self.check(
+            stylesheet.status_code == 200
+            and stylesheet.headers.get("Content-Type", "").startswith("text/css"),
+            f"GET {css_url}: 200 text/css (got {stylesheet.status_code} "
+            f"{stylesheet.headers.get('Content-Type')!r})",
+        )
+        self.check(
+            "immutable" in stylesheet.headers.get("Cache-Control", ""),
+            f"GET {css_url}: cached as immutable (got {stylesheet.headers.get('Cache-Control')!r})",
+        )
+        # The manifest storage rewrites only the source map's name, to its hashed copy.
+        source_map = re.search(
+            r"sourceMappingURL=(bootstrap\.min\.css\.[0-9a-f]{12}\.map)", stylesheet.text
+        )
+        if self.check(source_map is not None, f"GET {css_url}: names its hashed source map"):
+            vendored = (VENDOR / "bootstrap" / "bootstrap.min.css").read_text()
+            self.check(
+                stylesheet.text == vendored.replace("bootstrap.min.css.map", source_map.group(1)),
+                f"GET {css_url}: the vendored file, source map name aside",
+            )
+            map_url = css_url.rsplit("/", 1)[0] + "/" + source_map.group(1)
+            answer = self.request("GET", map_url)
+            self.check(answer.status_code == 200, f"GET {map_url}: 200 (got {answer.status_code})")
+
+
+def main() -> int:
+    base_url, username = sys.argv[1:]
+    smoke = Smoke(base_url)
+    smoke.run(username, os.environ["SMOKE_PASSWORD"])
+    if smoke.failures:
+        print(f"{len(smoke.failures)} check(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
