@@ -14,16 +14,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import MoneyFormField, QuantityFormField
 from garage import roles, validators
-from garage.models import (
-    QUANTITY,
-    Branch,
-    Customer,
-    JobLine,
-    ServiceItem,
-    SparePart,
-    Vehicle,
-)
+from garage.models import Branch, Customer, JobLine, ServiceItem, SparePart, Vehicle
 
 
 class BootstrapBoundField(BoundField):
@@ -176,16 +169,9 @@ class JobLineForm(BootstrapFormMixin, forms.Form):
     """One select lists services and parts; the chosen option says which kind the line is."""
 
     item = forms.ChoiceField(label=_("Service or part"))
-    quantity = forms.DecimalField(
-        label=capfirst(_("quantity")),
-        max_digits=QUANTITY["max_digits"],
-        decimal_places=QUANTITY["decimal_places"],
-        initial=Decimal("1"),
-    )
-    unit_price = forms.DecimalField(
+    quantity = QuantityFormField(label=capfirst(_("quantity")), initial=Decimal("1"))
+    unit_price = MoneyFormField(
         label=capfirst(_("unit price")),
-        max_digits=14,
-        decimal_places=2,
         required=False,
         help_text=_("Leave empty for the catalogue price."),
     )
@@ -258,11 +244,7 @@ class ServiceItemForm(BootstrapFormMixin, forms.ModelForm):
 
 class StockReceiveForm(BootstrapFormMixin, forms.Form):
     branch = forms.ModelChoiceField(label=capfirst(_("branch")), queryset=Branch.objects.none())
-    quantity = forms.DecimalField(
-        label=_("Quantity received"),
-        max_digits=QUANTITY["max_digits"],
-        decimal_places=QUANTITY["decimal_places"],
-    )
+    quantity = QuantityFormField(label=_("Quantity received"))
     # Stored as "received: <note>" in StockMovement.reason (100 characters).
     reason = forms.CharField(
         label=_("Note"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import (
@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from core.money import to_money
 from garage import validators
 from garage.models import (
     Branch,
@@ -35,7 +36,6 @@ from garage.models import (
     Vehicle,
 )
 
-CENT = Decimal("0.01")
 # Shorter digit strings match too many phone and VAT numbers to be useful.
 _MIN_NUMBER_SEARCH = 3
 
@@ -148,22 +148,19 @@ class JobTotals:
     total: Decimal
 
 
-def _money(value: Decimal) -> Decimal:
-    # Half-up like the invoices; Python's round() would give banker's rounding.
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def jobcard_totals(*, lines: Iterable[JobLine]) -> JobTotals:
     """Estimated amounts for the job page; the invoice computes the binding figures."""
     rows = [
-        LineRow(line=line, net=_money(line.quantity * line.unit_price), vat_rate=line.item.vat_rate)
+        LineRow(
+            line=line, net=to_money(line.quantity * line.unit_price), vat_rate=line.item.vat_rate
+        )
         for line in lines
     ]
     net_by_rate: dict[Decimal, Decimal] = {}
     for row in rows:
         net_by_rate[row.vat_rate] = net_by_rate.get(row.vat_rate, Decimal("0")) + row.net
     # VAT per rate on the summed net, as ZATCA checks it, not the sum of rounded line VAT.
-    vat = sum((_money(net * rate) for rate, net in net_by_rate.items()), Decimal("0"))
+    vat = sum((to_money(net * rate) for rate, net in net_by_rate.items()), Decimal("0"))
     net = sum((row.net for row in rows), Decimal("0"))
     return JobTotals(rows=rows, net=net, vat=vat, total=net + vat)
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from invoicing.money import HALALA, DecimalLike, to_decimal, to_money
+from core.money import HALALA, DecimalLike, to_decimal, to_money
 
 ZERO = Decimal("0.00")
 

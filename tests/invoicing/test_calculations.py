@@ -6,6 +6,7 @@ import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
+from core.money import HALALA, to_money
 from invoicing.calculations import (
     CalculationError,
     InvoiceTotals,
@@ -14,7 +15,6 @@ from invoicing.calculations import (
     exclusive_to_inclusive,
     inclusive_to_exclusive,
 )
-from invoicing.money import HALALA, to_money
 
 D = Decimal
 VAT_15 = D("0.15")
