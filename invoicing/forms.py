@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyFormField, QuantityFormField
+from core.forms import BootstrapFormMixin
 from core.money import to_plain
-from garage.forms import BootstrapFormMixin, CustomerChoiceField, VehicleChoiceField
+from garage.forms import CustomerChoiceField, VehicleChoiceField
 from garage.models import Customer, ServiceItem, SparePart, Vehicle
 from invoicing.models import InvoiceLine
 from invoicing.services import LineData

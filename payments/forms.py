@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyFormField
-from garage.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin
 from payments.models import Payment
 
 
