@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.arabic import to_ascii_digits
 from garage import validators
 from garage.models import (
     Branch,
@@ -64,7 +65,7 @@ def _clean_customer_fields(data: dict[str, Any]) -> dict[str, Any]:
             errors[field] = exc.messages
     for field in ("building_number", "postal_code", "cr_number"):
         if cleaned.get(field):
-            cleaned[field] = validators.to_ascii_digits(cleaned[field]).strip()
+            cleaned[field] = to_ascii_digits(cleaned[field]).strip()
     if cleaned.get("kind") == Customer.Kind.COMPANY and not cleaned.get("vat_number"):
         errors.setdefault("vat_number", []).append(_("A company customer needs a VAT number."))
     if not (cleaned.get("name_en") or cleaned.get("name_ar")):
