@@ -49,11 +49,11 @@ def seed() -> None:
     """Bulk-create branches, customers, vehicles, completed jobs and invoices with lines."""
     from django.db import transaction
 
+    from core.models import Sequence
     from garage.models import (
         Branch,
         Customer,
         JobCard,
-        Sequence,
         ServiceItem,
         SparePart,
         Vehicle,

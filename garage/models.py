@@ -32,22 +32,6 @@ class BilingualName(models.Model):
         return self.name_en or self.name_ar
 
 
-class Sequence(models.Model):
-    """Counters for gap-free numbers (jobs, invoices), incremented under a row lock."""
-
-    name = models.CharField(max_length=30)
-    year = models.PositiveIntegerField()
-    last_value = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["name", "year"], name="sequence_unique_name_year")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.year}: {self.last_value}"
-
-
 class Branch(BilingualName):
     code = models.CharField(_("code"), max_length=10, unique=True)
     address = models.CharField(_("address"), max_length=300, blank=True)

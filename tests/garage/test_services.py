@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from core.models import Sequence
 from garage import roles, services
 from garage.models import (
     Customer,
@@ -14,7 +15,6 @@ from garage.models import (
     JobLine,
     JobStatusChange,
     PartStock,
-    Sequence,
     StockMovement,
     Vehicle,
 )
