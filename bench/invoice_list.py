@@ -196,7 +196,7 @@ def measure() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from garage import roles
+    from core import roles
 
     user, _created = User.objects.get_or_create(username="bench-accountant")
     user.groups.add(Group.objects.get(name=roles.ACCOUNTANT))

@@ -13,9 +13,10 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import roles
 from core.fields import MoneyFormField, QuantityFormField
 from core.forms import BootstrapFormMixin
-from garage import roles, validators
+from garage import validators
 from garage.models import Branch, Customer, JobLine, ServiceItem, SparePart, Vehicle
 
 

@@ -7,8 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from core import roles
 from core.models import Sequence
-from garage import roles, services
+from garage import services
 from garage.models import (
     Customer,
     JobCard,

@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from garage import roles
+from core import roles
 from garage.models import Customer, JobCard, JobLine, PartStock, StockMovement
 from tests.factories import (
     BranchFactory,
