@@ -21,7 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from core.money import to_money
+from core.calculations import LineInput, calculate_invoice
 from core.search import search_fragments, search_q
 from garage.models import (
     Branch,
@@ -93,20 +93,24 @@ class JobTotals:
 
 
 def jobcard_totals(*, lines: Iterable[JobLine]) -> JobTotals:
-    """Estimated amounts for the job page; the invoice computes the binding figures."""
+    """Amounts for the job page, calculated as the invoice would calculate these lines today.
+
+    Still an estimate: the invoice is calculated afresh from the prices when it is issued.
+    """
+    lines = list(lines)
+    totals = calculate_invoice(
+        [
+            LineInput(
+                quantity=line.quantity, unit_price=line.unit_price, vat_rate=line.item.vat_rate
+            )
+            for line in lines
+        ]
+    )
     rows = [
-        LineRow(
-            line=line, net=to_money(line.quantity * line.unit_price), vat_rate=line.item.vat_rate
-        )
-        for line in lines
+        LineRow(line=line, net=result.net, vat_rate=line.item.vat_rate)
+        for line, result in zip(lines, totals.lines, strict=True)
     ]
-    net_by_rate: dict[Decimal, Decimal] = {}
-    for row in rows:
-        net_by_rate[row.vat_rate] = net_by_rate.get(row.vat_rate, Decimal("0")) + row.net
-    # VAT per rate on the summed net, as ZATCA checks it, not the sum of rounded line VAT.
-    vat = sum((to_money(net * rate) for rate, net in net_by_rate.items()), Decimal("0"))
-    net = sum((row.net for row in rows), Decimal("0"))
-    return JobTotals(rows=rows, net=net, vat=vat, total=net + vat)
+    return JobTotals(rows=rows, net=totals.net, vat=totals.vat, total=totals.total)
 
 
 def catalogue_services() -> QuerySet[ServiceItem]:

@@ -155,7 +155,7 @@ class InvoiceLine(models.Model):
     line_net = MoneyField(_("net"))
     line_vat = MoneyField(_("VAT"))
     line_total = MoneyField(_("total"))
-    # What the per-rate rounding rule moved on this line (see invoicing/calculations.py).
+    # What the per-rate rounding rule moved on this line (see core/calculations.py).
     vat_adjustment = MoneyField(default=Decimal("0"))
 
     class Meta:

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from core.money import HALALA, to_money
-from invoicing.calculations import (
+from core.calculations import (
     CalculationError,
     InvoiceTotals,
     LineInput,
@@ -15,6 +14,7 @@ from invoicing.calculations import (
     exclusive_to_inclusive,
     inclusive_to_exclusive,
 )
+from core.money import HALALA, to_money
 
 D = Decimal
 VAT_15 = D("0.15")
