@@ -49,11 +49,11 @@ def seed() -> None:
     """Bulk-create branches, customers, vehicles, completed jobs and invoices with lines."""
     from django.db import transaction
 
+    from core.models import Sequence
     from garage.models import (
         Branch,
         Customer,
         JobCard,
-        Sequence,
         ServiceItem,
         SparePart,
         Vehicle,
@@ -196,7 +196,7 @@ def measure() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from garage import roles
+    from core import roles
 
     user, _created = User.objects.get_or_create(username="bench-accountant")
     user.groups.add(Group.objects.get(name=roles.ACCOUNTANT))

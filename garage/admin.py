@@ -158,12 +158,3 @@ class JobCardAdmin(admin.ModelAdmin):
                     request, f"{job.number}: {' '.join(exc.messages)}", messages.ERROR
                 )
         self.message_user(request, _("%(n)d jobs cancelled.") % {"n": done})
-
-
-@admin.register(models.Sequence)
-class SequenceAdmin(admin.ModelAdmin):
-    list_display = ["name", "year", "last_value"]
-    readonly_fields = ["name", "year", "last_value"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from garage.forms import FilterForm
+from core.forms import FilterForm
 from garage.models import Branch, Customer, JobCard, PartStock, SparePart
 
 

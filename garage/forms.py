@@ -9,55 +9,15 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.forms.boundfield import BoundField
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from garage import roles, validators
-from garage.models import (
-    QUANTITY,
-    Branch,
-    Customer,
-    JobLine,
-    ServiceItem,
-    SparePart,
-    Vehicle,
-)
-
-
-class BootstrapBoundField(BoundField):
-    def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
-        attrs = super().build_widget_attrs(attrs, widget)
-        if self.errors:
-            # Extra attrs replace the widget's own class, so the Bootstrap class is kept here;
-            # doing it server-side also covers fragments that htmx swaps in after page load.
-            widget = widget or self.field.widget
-            attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-        return attrs
-
-
-class BootstrapFormMixin:
-    """Gives every widget its Bootstrap class and marks fields with errors as invalid."""
-
-    bound_field_class = BootstrapBoundField
-    fields: dict[str, forms.Field]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxInput | forms.RadioSelect):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = css
-
-
-class FilterForm(BootstrapFormMixin, forms.Form):
-    """Base form for django-filter FilterSets, so filter controls look like the other forms."""
+from core import roles
+from core.fields import MoneyFormField, QuantityFormField
+from core.forms import BootstrapFormMixin
+from garage import validators
+from garage.models import Branch, Customer, JobLine, ServiceItem, SparePart, Vehicle
 
 
 class CustomerForm(BootstrapFormMixin, forms.ModelForm):
@@ -176,16 +136,9 @@ class JobLineForm(BootstrapFormMixin, forms.Form):
     """One select lists services and parts; the chosen option says which kind the line is."""
 
     item = forms.ChoiceField(label=_("Service or part"))
-    quantity = forms.DecimalField(
-        label=capfirst(_("quantity")),
-        max_digits=QUANTITY["max_digits"],
-        decimal_places=QUANTITY["decimal_places"],
-        initial=Decimal("1"),
-    )
-    unit_price = forms.DecimalField(
+    quantity = QuantityFormField(label=capfirst(_("quantity")), initial=Decimal("1"))
+    unit_price = MoneyFormField(
         label=capfirst(_("unit price")),
-        max_digits=14,
-        decimal_places=2,
         required=False,
         help_text=_("Leave empty for the catalogue price."),
     )
@@ -258,11 +211,7 @@ class ServiceItemForm(BootstrapFormMixin, forms.ModelForm):
 
 class StockReceiveForm(BootstrapFormMixin, forms.Form):
     branch = forms.ModelChoiceField(label=capfirst(_("branch")), queryset=Branch.objects.none())
-    quantity = forms.DecimalField(
-        label=_("Quantity received"),
-        max_digits=QUANTITY["max_digits"],
-        decimal_places=QUANTITY["decimal_places"],
-    )
+    quantity = QuantityFormField(label=_("Quantity received"))
     # Stored as "received: <note>" in StockMovement.reason (100 characters).
     reason = forms.CharField(
         label=_("Note"),

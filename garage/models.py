@@ -9,11 +9,9 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import MoneyField, QuantityField, RateField
 from garage import validators
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-QUANTITY = {"max_digits": 12, "decimal_places": 3}
-RATE = {"max_digits": 5, "decimal_places": 4}
 STANDARD_VAT = Decimal("0.15")
 
 
@@ -32,22 +30,6 @@ class BilingualName(models.Model):
         if get_language() == "ar" and self.name_ar:
             return self.name_ar
         return self.name_en or self.name_ar
-
-
-class Sequence(models.Model):
-    """Counters for gap-free numbers (jobs, invoices), incremented under a row lock."""
-
-    name = models.CharField(max_length=30)
-    year = models.PositiveIntegerField()
-    last_value = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["name", "year"], name="sequence_unique_name_year")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} {self.year}: {self.last_value}"
 
 
 class Branch(BilingualName):
@@ -158,12 +140,9 @@ class Vehicle(models.Model):
 
 class ServiceItem(BilingualName):
     code = models.CharField(_("code"), max_length=30, unique=True)
-    default_price = models.DecimalField(
-        _("default price"), **MONEY, validators=[MinValueValidator(Decimal("0"))]
-    )
-    vat_rate = models.DecimalField(
+    default_price = MoneyField(_("default price"), validators=[MinValueValidator(Decimal("0"))])
+    vat_rate = RateField(
         _("VAT rate"),
-        **RATE,
         default=STANDARD_VAT,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.99"))],
     )
@@ -182,15 +161,10 @@ class ServiceItem(BilingualName):
 
 class SparePart(BilingualName):
     sku = models.CharField(_("part number / SKU"), max_length=40, unique=True)
-    sale_price = models.DecimalField(
-        _("sale price"), **MONEY, validators=[MinValueValidator(Decimal("0"))]
-    )
-    cost = models.DecimalField(
-        _("cost"), **MONEY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
-    )
-    vat_rate = models.DecimalField(
+    sale_price = MoneyField(_("sale price"), validators=[MinValueValidator(Decimal("0"))])
+    cost = MoneyField(_("cost"), default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))])
+    vat_rate = RateField(
         _("VAT rate"),
-        **RATE,
         default=STANDARD_VAT,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.99"))],
     )
@@ -211,7 +185,7 @@ class SparePart(BilingualName):
 class PartStock(models.Model):
     part = models.ForeignKey(SparePart, on_delete=models.CASCADE, related_name="stock")
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="stock")
-    quantity = models.DecimalField(_("quantity"), **QUANTITY, default=Decimal("0"))
+    quantity = QuantityField(_("quantity"), default=Decimal("0"))
 
     class Meta:
         verbose_name = _("stock level")
@@ -287,8 +261,8 @@ class JobLine(models.Model):
         SparePart, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("spare part")
     )
     description = models.CharField(_("description"), max_length=300, blank=True)
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    quantity = QuantityField(_("quantity"))
+    unit_price = MoneyField(_("unit price"))
 
     class Meta:
         ordering = ["id"]
@@ -335,7 +309,7 @@ class StockMovement(models.Model):
 
     part = models.ForeignKey(SparePart, on_delete=models.PROTECT, related_name="movements")
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(**QUANTITY)
+    quantity = QuantityField()
     job = models.ForeignKey(JobCard, on_delete=models.PROTECT, null=True, related_name="+")
     reason = models.CharField(max_length=100)
     created_by = models.ForeignKey(

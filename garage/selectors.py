@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import (
@@ -22,7 +21,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from garage import validators
+from core.calculations import LineInput, calculate_invoice
+from core.search import search_fragments, search_q
 from garage.models import (
     Branch,
     Customer,
@@ -34,62 +34,6 @@ from garage.models import (
     StockMovement,
     Vehicle,
 )
-
-CENT = Decimal("0.01")
-# Shorter digit strings match too many phone and VAT numbers to be useful.
-_MIN_NUMBER_SEARCH = 3
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"\D", "", validators.to_ascii_digits(text))
-
-
-def _phone_fragment(text: str) -> str:
-    """The national part of a (partial) phone number, as stored after +966."""
-    digits = _digits(text)
-    for prefix in ("00966", "966", "0"):
-        if digits.startswith(prefix):
-            return digits[len(prefix) :]
-    return digits
-
-
-def _plate_fragment(text: str) -> str:
-    """A (partial) plate in stored key order, digits then Latin letters; '' if not a plate."""
-    key = validators.plate_search_key(text)
-    digits = "".join(c for c in key if c.isdigit())
-    letters = "".join(c for c in key if not c.isdigit())
-    # Arabic plates are read letters first, so "ا ب ١٢٣٤" must still find key "1234AB".
-    if (
-        not key
-        or len(digits) > 4
-        or len(letters) > 3
-        or any(c not in validators.PLATE_LATIN_TO_AR for c in letters)
-    ):
-        return ""
-    return digits + letters
-
-
-def _search_q(
-    text: str,
-    *,
-    fields: Sequence[str],
-    phone: str | None = None,
-    vat: str | None = None,
-    plate: str | None = None,
-) -> Q:
-    """OR of the lookups that make sense for `text`: substring on `fields`, and the phone,
-    VAT and plate-key paths matched on their normalised forms."""
-    q = Q()
-    for field in fields:
-        q |= Q(**{f"{field}__icontains": text})
-    digits = _digits(text)
-    if phone and len(_phone_fragment(text)) >= _MIN_NUMBER_SEARCH:
-        q |= Q(**{f"{phone}__contains": _phone_fragment(text)})
-    if vat and len(digits) >= _MIN_NUMBER_SEARCH:
-        q |= Q(**{f"{vat}__contains": digits})
-    if plate and (fragment := _plate_fragment(text)):
-        q |= Q(**{f"{plate}__icontains": fragment})
-    return q
 
 
 def jobcard_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[JobCard]:
@@ -113,12 +57,12 @@ def jobcard_list(*, user: AbstractBaseUser | AnonymousUser, search: str = "") ->
     search = search.strip()
     if search:
         jobs = jobs.filter(
-            _search_q(
+            search_q(
                 search,
                 fields=["number", "customer__name_en", "customer__name_ar"],
                 phone="customer__phone",
                 vat="customer__vat_number",
-                plate="vehicle__plate_key",
+                plate_key="vehicle__plate_key",
             )
         )
     return jobs
@@ -148,24 +92,25 @@ class JobTotals:
     total: Decimal
 
 
-def _money(value: Decimal) -> Decimal:
-    # Half-up like the invoices; Python's round() would give banker's rounding.
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def jobcard_totals(*, lines: Iterable[JobLine]) -> JobTotals:
-    """Estimated amounts for the job page; the invoice computes the binding figures."""
+    """Amounts for the job page, calculated as the invoice would calculate these lines today.
+
+    Still an estimate: the invoice is calculated afresh from the prices when it is issued.
+    """
+    lines = list(lines)
+    totals = calculate_invoice(
+        [
+            LineInput(
+                quantity=line.quantity, unit_price=line.unit_price, vat_rate=line.item.vat_rate
+            )
+            for line in lines
+        ]
+    )
     rows = [
-        LineRow(line=line, net=_money(line.quantity * line.unit_price), vat_rate=line.item.vat_rate)
-        for line in lines
+        LineRow(line=line, net=result.net, vat_rate=line.item.vat_rate)
+        for line, result in zip(lines, totals.lines, strict=True)
     ]
-    net_by_rate: dict[Decimal, Decimal] = {}
-    for row in rows:
-        net_by_rate[row.vat_rate] = net_by_rate.get(row.vat_rate, Decimal("0")) + row.net
-    # VAT per rate on the summed net, as ZATCA checks it, not the sum of rounded line VAT.
-    vat = sum((_money(net * rate) for rate, net in net_by_rate.items()), Decimal("0"))
-    net = sum((row.net for row in rows), Decimal("0"))
-    return JobTotals(rows=rows, net=net, vat=vat, total=net + vat)
+    return JobTotals(rows=rows, net=totals.net, vat=totals.vat, total=totals.total)
 
 
 def catalogue_services() -> QuerySet[ServiceItem]:
@@ -188,8 +133,8 @@ def customer_list(*, search: str = "") -> QuerySet[Customer]:
     )
     search = search.strip()
     if search:
-        q = _search_q(search, fields=["name_en", "name_ar"], phone="phone", vat="vat_number")
-        if fragment := _plate_fragment(search):
+        q = search_q(search, fields=["name_en", "name_ar"], phone="phone", vat="vat_number")
+        if fragment := search_fragments(search).plate_key:
             # Exists rather than a join, so a customer with two matching cars is listed once.
             q |= Q(
                 Exists(
@@ -206,11 +151,11 @@ def vehicle_list(*, search: str = "") -> QuerySet[Vehicle]:
     search = search.strip()
     if search:
         vehicles = vehicles.filter(
-            _search_q(
+            search_q(
                 search,
                 fields=["vin", "make", "model", "customer__name_en", "customer__name_ar"],
                 phone="customer__phone",
-                plate="plate_key",
+                plate_key="plate_key",
             )
         )
     return vehicles
@@ -227,7 +172,7 @@ def sparepart_list(*, search: str = "") -> QuerySet[SparePart]:
     )
     search = search.strip()
     if search:
-        parts = parts.filter(_search_q(search, fields=["sku", "name_en", "name_ar"]))
+        parts = parts.filter(search_q(search, fields=["sku", "name_en", "name_ar"]))
     return parts
 
 
@@ -260,5 +205,5 @@ def serviceitem_list(*, search: str = "") -> QuerySet[ServiceItem]:
     services = ServiceItem.objects.all()
     search = search.strip()
     if search:
-        services = services.filter(_search_q(search, fields=["code", "name_en", "name_ar"]))
+        services = services.filter(search_q(search, fields=["code", "name_en", "name_ar"]))
     return services

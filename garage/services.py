@@ -13,6 +13,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.arabic import to_ascii_digits
+from core.numbering import sequence_next
 from garage import validators
 from garage.models import (
     Branch,
@@ -21,7 +23,6 @@ from garage.models import (
     JobLine,
     JobStatusChange,
     PartStock,
-    Sequence,
     ServiceItem,
     SparePart,
     StockMovement,
@@ -35,17 +36,6 @@ JOB_TRANSITIONS: dict[str, set[str]] = {
     JobCard.Status.COMPLETED: set(),
     JobCard.Status.CANCELLED: set(),
 }  # fmt: skip
-
-
-def sequence_next(*, name: str, year: int) -> int:
-    """Next number of a gap-free yearly sequence; call inside the transaction that uses it."""
-    assert transaction.get_connection().in_atomic_block, "sequence_next needs a transaction"
-    Sequence.objects.get_or_create(name=name, year=year)
-    seq = Sequence.objects.select_for_update().get(name=name, year=year)
-    seq.last_value = F("last_value") + 1
-    seq.save(update_fields=["last_value"])
-    seq.refresh_from_db(fields=["last_value"])
-    return seq.last_value
 
 
 def _clean_customer_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +54,7 @@ def _clean_customer_fields(data: dict[str, Any]) -> dict[str, Any]:
             errors[field] = exc.messages
     for field in ("building_number", "postal_code", "cr_number"):
         if cleaned.get(field):
-            cleaned[field] = validators.to_ascii_digits(cleaned[field]).strip()
+            cleaned[field] = to_ascii_digits(cleaned[field]).strip()
     if cleaned.get("kind") == Customer.Kind.COMPANY and not cleaned.get("vat_number"):
         errors.setdefault("vat_number", []).append(_("A company customer needs a VAT number."))
     if not (cleaned.get("name_en") or cleaned.get("name_ar")):

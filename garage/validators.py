@@ -11,33 +11,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-# Arabic-Indic and Eastern Arabic-Indic digits are common on Arabic keyboards.
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-
-# The 17 Arabic letters used on Saudi plates and their official Latin counterparts.
-PLATE_AR_TO_LATIN = {
-    "ا": "A", "أ": "A", "إ": "A", "آ": "A",
-    "ب": "B",
-    "ح": "J",
-    "د": "D",
-    "ر": "R",
-    "س": "S",
-    "ص": "X",
-    "ط": "T",
-    "ع": "E",
-    "ق": "G",
-    "ك": "K",
-    "ل": "L",
-    "م": "Z",
-    "ن": "N",
-    "ه": "H", "ة": "H",
-    "و": "U",
-    "ى": "V", "ي": "V",
-}  # fmt: skip
-PLATE_LATIN_TO_AR = {
-    "A": "ا", "B": "ب", "J": "ح", "D": "د", "R": "ر", "S": "س", "X": "ص", "T": "ط", "E": "ع",
-    "G": "ق", "K": "ك", "L": "ل", "Z": "م", "N": "ن", "H": "ه", "U": "و", "V": "ى",
-}  # fmt: skip
+from core.arabic import PLATE_AR_TO_LATIN, PLATE_LATIN_TO_AR, to_ascii_digits
 
 _VIN_VALUES = {
     **{str(d): d for d in range(10)},
@@ -48,10 +22,6 @@ _VIN_VALUES = {
     **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
 }
 _VIN_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
-
-
-def to_ascii_digits(value: str) -> str:
-    return value.translate(_DIGITS)
 
 
 def normalise_phone(value: str) -> str:
@@ -105,14 +75,6 @@ def normalise_plate(value: str) -> str:
             code="invalid_plate",
         )
     return "".join(digits) + " " + "".join(letters)
-
-
-def plate_search_key(value: str) -> str:
-    """Best-effort key for searching: a partial plate in either script, no spaces."""
-    text = to_ascii_digits(value or "").upper()
-    return "".join(
-        PLATE_AR_TO_LATIN.get(c, c) for c in text if c.isalnum() or c in PLATE_AR_TO_LATIN
-    )
 
 
 def plate_in_arabic(plate: str) -> str:

@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from garage.forms import FilterForm
+from core.forms import FilterForm
 from garage.models import Branch
 from invoicing.models import Invoice
 

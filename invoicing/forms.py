@@ -9,8 +9,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from garage.forms import BootstrapFormMixin, CustomerChoiceField, VehicleChoiceField
-from garage.models import MONEY, QUANTITY, Customer, ServiceItem, SparePart, Vehicle
+from core.fields import MoneyFormField, QuantityFormField
+from core.forms import BootstrapFormMixin
+from core.money import to_plain
+from garage.forms import CustomerChoiceField, VehicleChoiceField
+from garage.models import Customer, ServiceItem, SparePart, Vehicle
 from invoicing.models import InvoiceLine
 from invoicing.services import LineData
 
@@ -54,11 +57,11 @@ def line_initial(line: LineLike) -> dict[str, Any]:
         "item": item_key(line.kind, line.item),
         "description_en": line.description_en,
         "description_ar": line.description_ar,
-        "quantity": _plain(line.quantity),
+        "quantity": to_plain(line.quantity),
         "unit_price": line.unit_price,
         "price_includes_vat": line.price_includes_vat,
         "discount": line.discount,
-        "vat_percent": _plain(line.vat_rate * HUNDRED),
+        "vat_percent": to_plain(line.vat_rate * HUNDRED),
     }
 
 
@@ -73,15 +76,8 @@ def catalogue_line_initial(kind: str, item: ServiceItem | SparePart) -> dict[str
         "unit_price": price,
         "price_includes_vat": False,
         "discount": Decimal("0.00"),
-        "vat_percent": _plain(item.vat_rate * HUNDRED),
+        "vat_percent": to_plain(item.vat_rate * HUNDRED),
     }
-
-
-def _plain(value: Decimal) -> Decimal:
-    """Without trailing zeros (2.000 -> 2, 0.1500 x 100 -> 15), never in exponent form."""
-    # VAT is shown in percent because that is how staff think of it; normalize() alone would
-    # turn 100 into 1E+2.
-    return value.quantize(Decimal("1")) if value == value.to_integral() else value.normalize()
 
 
 class Catalogue:
@@ -124,25 +120,10 @@ class InvoiceLineForm(BootstrapFormMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
     )
-    quantity = forms.DecimalField(
-        label=_("Quantity"),
-        max_digits=QUANTITY["max_digits"],
-        decimal_places=QUANTITY["decimal_places"],
-    )
-    unit_price = forms.DecimalField(
-        label=_("Unit price"),
-        max_digits=MONEY["max_digits"],
-        decimal_places=MONEY["decimal_places"],
-        min_value=Decimal("0"),
-    )
+    quantity = QuantityFormField(label=_("Quantity"))
+    unit_price = MoneyFormField(label=_("Unit price"), min_value=Decimal("0"))
     price_includes_vat = forms.BooleanField(label=_("Price includes VAT"), required=False)
-    discount = forms.DecimalField(
-        label=_("Discount (SAR)"),
-        max_digits=MONEY["max_digits"],
-        decimal_places=MONEY["decimal_places"],
-        min_value=Decimal("0"),
-        required=False,
-    )
+    discount = MoneyFormField(label=_("Discount (SAR)"), min_value=Decimal("0"), required=False)
     vat_percent = forms.DecimalField(
         label=_("VAT %"), max_digits=6, decimal_places=2, min_value=Decimal("0")
     )

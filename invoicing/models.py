@@ -7,10 +7,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import MoneyField, QuantityField, RateField
 from garage.models import (
-    MONEY,
-    QUANTITY,
-    RATE,
     Branch,
     Customer,
     JobCard,
@@ -49,11 +47,11 @@ class Invoice(models.Model):
     vehicle_plate = models.CharField(_("plate"), max_length=9, db_index=True)
     issue_date = models.DateField(_("issue date"))
     due_date = models.DateField(_("due date"))
-    net_total = models.DecimalField(_("net"), **MONEY, default=Decimal("0"))
-    vat_total = models.DecimalField(_("VAT"), **MONEY, default=Decimal("0"))
-    total = models.DecimalField(_("total"), **MONEY, default=Decimal("0"))
-    amount_paid = models.DecimalField(_("paid"), **MONEY, default=Decimal("0"))
-    balance = models.DecimalField(_("balance"), **MONEY, default=Decimal("0"))
+    net_total = MoneyField(_("net"), default=Decimal("0"))
+    vat_total = MoneyField(_("VAT"), default=Decimal("0"))
+    total = MoneyField(_("total"), default=Decimal("0"))
+    amount_paid = MoneyField(_("paid"), default=Decimal("0"))
+    balance = MoneyField(_("balance"), default=Decimal("0"))
     notes = models.TextField(_("notes"), blank=True)
     requires_qoyod = models.BooleanField(_("Requires Qoyod invoice"), default=False)
     # Set once Qoyod holds a draft of this invoice; from then on Qoyod owns payments and edits.
@@ -149,16 +147,16 @@ class InvoiceLine(models.Model):
     )
     description_en = models.CharField(_("description"), max_length=300)
     description_ar = models.CharField(_("description (Arabic)"), max_length=300, blank=True)
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    quantity = QuantityField(_("quantity"))
+    unit_price = MoneyField(_("unit price"))
     price_includes_vat = models.BooleanField(_("price includes VAT"), default=False)
-    discount = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
-    vat_rate = models.DecimalField(_("VAT rate"), **RATE)
-    line_net = models.DecimalField(_("net"), **MONEY)
-    line_vat = models.DecimalField(_("VAT"), **MONEY)
-    line_total = models.DecimalField(_("total"), **MONEY)
-    # What the per-rate rounding rule moved on this line (see invoicing/calculations.py).
-    vat_adjustment = models.DecimalField(**MONEY, default=Decimal("0"))
+    discount = MoneyField(_("discount"), default=Decimal("0"))
+    vat_rate = RateField(_("VAT rate"))
+    line_net = MoneyField(_("net"))
+    line_vat = MoneyField(_("VAT"))
+    line_total = MoneyField(_("total"))
+    # What the per-rate rounding rule moved on this line (see core/calculations.py).
+    vat_adjustment = MoneyField(default=Decimal("0"))
 
     class Meta:
         ordering = ["position", "id"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,14 +11,11 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from garage import validators
+from core.search import search_q
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatusChange
 from invoicing.zatca import zatca_qr_base64, zatca_qr_svg
 
-_PHONE_CHARACTERS = re.compile(r"[\d\s+()\-.]+")
-# Shorter digit strings match too many phone numbers to be a useful search.
-_MIN_PHONE_DIGITS = 3
 # The columns the list renders; the wide text columns (notes, address) stay on disk.
 _LIST_COLUMNS = (
     "id",
@@ -44,51 +40,14 @@ def qoyod_connected_default() -> bool:
     return apps.get_model("qoyod_sync", "QoyodConnection").objects.exists()
 
 
-def _plate_fragment(text: str) -> str:
-    """A (partial) plate as stored on invoices ('1234 ABJ'), or '' when it cannot be one."""
-    key = validators.plate_search_key(text)
-    digits = "".join(c for c in key if c.isdigit())
-    letters = "".join(c for c in key if not c.isdigit())
-    if (
-        not key
-        or len(digits) > 4
-        or len(letters) > 3
-        or any(c not in validators.PLATE_LATIN_TO_AR for c in letters)
-    ):
-        return ""
-    # Arabic plates are read letters first ("ا ب ١٢٣٤"); the stored form is digits, space,
-    # letters, so the two halves are matched in stored order.
-    if digits and letters:
-        return f"{digits} {letters}"
-    return digits or letters
-
-
-def _phone_fragment(text: str) -> str:
-    """The national part of a (partial) mobile number, as stored after +966; '' for text with
-    letters, so that the digits of a plate ("ا ب ح ٥٩٦") do not also match every mobile."""
-    text = validators.to_ascii_digits(text)
-    if not _PHONE_CHARACTERS.fullmatch(text):
-        return ""
-    digits = re.sub(r"\D", "", text)
-    for prefix in ("00966", "966", "0"):
-        if digits.startswith(prefix):
-            return digits[len(prefix) :]
-    return digits
-
-
 def invoice_search_q(text: str) -> Q:
     """Invoices whose number, customer name (en/ar), mobile or plate matches `text`."""
-    text = text.strip()
-    q = (
-        Q(number__icontains=text)
-        | Q(customer_name__icontains=text)
-        | Q(customer_name_ar__icontains=text)
+    return search_q(
+        text,
+        fields=["number", "customer_name", "customer_name_ar"],
+        phone="customer_phone",
+        plate="vehicle_plate",
     )
-    if len(phone := _phone_fragment(text)) >= _MIN_PHONE_DIGITS:
-        q |= Q(customer_phone__contains=phone)
-    if plate := _plate_fragment(text):
-        q |= Q(vehicle_plate__contains=plate)
-    return q
 
 
 def invoice_list(*, search: str = "") -> QuerySet[Invoice]:
@@ -118,16 +77,14 @@ def jobs_needing_invoice(*, search: str = "") -> QuerySet[JobCard]:
     )
     search = search.strip()
     if search:
-        q = (
-            Q(number__icontains=search)
-            | Q(customer__name_en__icontains=search)
-            | Q(customer__name_ar__icontains=search)
+        jobs = jobs.filter(
+            search_q(
+                search,
+                fields=["number", "customer__name_en", "customer__name_ar"],
+                phone="customer__phone",
+                plate="vehicle__plate_number",
+            )
         )
-        if len(phone := _phone_fragment(search)) >= _MIN_PHONE_DIGITS:
-            q |= Q(customer__phone__contains=phone)
-        if plate := _plate_fragment(search):
-            q |= Q(vehicle__plate_number__icontains=plate)
-        jobs = jobs.filter(q)
     return jobs
 
 

@@ -17,9 +17,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.calculations import CalculationError, LineInput, calculate_invoice
+from core.numbering import sequence_next
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
-from garage.services import sequence_next
-from invoicing.calculations import CalculationError, LineInput, calculate_invoice
 from invoicing.models import Invoice, InvoiceLine, InvoiceStatusChange
 
 S = Invoice.Status

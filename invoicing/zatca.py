@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import segno
 
-from invoicing.money import to_money
+from core.money import to_money
 
 SELLER_NAME = 1
 VAT_NUMBER = 2

@@ -8,18 +8,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from garage.forms import BootstrapFormMixin
-from garage.models import MONEY
+from core.fields import MoneyFormField
+from core.forms import BootstrapFormMixin
 from payments.models import Payment
 
 
 class PaymentForm(BootstrapFormMixin, forms.Form):
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
-    amount = forms.DecimalField(
-        label=_("Amount (SAR)"),
-        max_digits=MONEY["max_digits"],
-        decimal_places=MONEY["decimal_places"],
-    )
+    amount = MoneyFormField(label=_("Amount (SAR)"))
     paid_on = forms.DateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

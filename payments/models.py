@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from garage.models import MONEY
+from core.fields import MoneyField
 from invoicing.models import Invoice
 
 
@@ -20,7 +20,7 @@ class Payment(models.Model):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     method = models.CharField(_("method"), max_length=16, choices=Method)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = MoneyField(_("amount"))
     paid_on = models.DateField(_("date"))
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     created_by = models.ForeignKey(
@@ -62,11 +62,11 @@ class QoyodPaymentState(models.Model):
     qoyod_status = models.CharField(
         _("status in Qoyod"), max_length=20, choices=QoyodStatus, blank=True
     )
-    qoyod_total = models.DecimalField(_("total in Qoyod"), **MONEY, null=True, blank=True)
-    qoyod_paid = models.DecimalField(_("paid in Qoyod"), **MONEY, null=True, blank=True)
-    qoyod_due = models.DecimalField(_("due in Qoyod"), **MONEY, null=True, blank=True)
+    qoyod_total = MoneyField(_("total in Qoyod"), null=True, blank=True)
+    qoyod_paid = MoneyField(_("paid in Qoyod"), null=True, blank=True)
+    qoyod_due = MoneyField(_("due in Qoyod"), null=True, blank=True)
     # Qoyod's total minus ours: not zero means someone changed the invoice in Qoyod.
-    total_difference = models.DecimalField(_("total difference"), **MONEY, null=True, blank=True)
+    total_difference = MoneyField(_("total difference"), null=True, blank=True)
     returned_by_accounting = models.BooleanField(_("returned by accounting"), default=False)
     returned_at = models.DateTimeField(null=True, blank=True)
     # refreshed_at: the last read that succeeded; checked_at: the last attempt, failed or not
@@ -124,7 +124,7 @@ class QoyodAllocation(models.Model):
     source_type = models.CharField(_("source"), max_length=30)
     source_id = models.PositiveIntegerField(_("Qoyod payment id"), null=True, blank=True)
     date = models.DateField(_("date"), null=True, blank=True)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = MoneyField(_("amount"))
 
     class Meta:
         ordering = ["date", "qoyod_id"]

@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.money import to_money
 from invoicing.models import Invoice
-from invoicing.money import to_money
 from invoicing.services import invoice_set_status
 from payments.models import Payment, QoyodAllocation, QoyodPaymentState, QoyodStatus
 

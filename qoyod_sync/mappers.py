@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.money import to_percent
 from garage.models import Customer, ServiceItem, SparePart
 from invoicing.models import Invoice, InvoiceLine
 from qoyod_sync.models import QoyodConnection
 from qoyod_sync.types import Address, DraftInvoice, DraftLine
 
 # Qoyod takes tax as a percentage with at most two decimals (qoyod-api.md §5.1).
-PERCENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def draft_line(line: InvoiceLine, product_id: int) -> DraftLine:
         quantity=line.quantity,
         unit_price=line.unit_price,
         description=description,
-        tax_percent=(line.vat_rate * 100).quantize(PERCENT),
+        tax_percent=to_percent(line.vat_rate),
         discount_amount=line.discount,
         is_inclusive=line.price_includes_vat,
     )

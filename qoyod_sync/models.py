@@ -13,7 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from garage.models import MONEY, Branch, Customer, ServiceItem, SparePart
+from core.fields import MoneyField
+from garage.models import Branch, Customer, ServiceItem, SparePart
 from invoicing.models import Invoice
 
 
@@ -180,9 +181,9 @@ class QoyodInvoiceSync(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.CharField(max_length=32, blank=True)
     qoyod_invoice_id = models.PositiveIntegerField(_("Qoyod invoice id"), null=True, blank=True)
-    qoyod_total = models.DecimalField(_("total in Qoyod"), **MONEY, null=True, blank=True)
+    qoyod_total = MoneyField(_("total in Qoyod"), null=True, blank=True)
     # Qoyod's total minus ours, recorded when the draft is created (rounding, changed lines).
-    total_difference = models.DecimalField(**MONEY, null=True, blank=True)
+    total_difference = MoneyField(null=True, blank=True)
     failure_kind = models.CharField(max_length=20, choices=FailureKind, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)

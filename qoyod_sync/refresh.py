@@ -26,8 +26,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.money import to_money
 from invoicing.models import Invoice
-from invoicing.money import to_money
 from payments.models import QoyodPaymentState, QoyodStatus
 from payments.services import (
     QoyodAllocationData,

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from invoicing.money import to_decimal
+from core.money import to_decimal
 
 Json = Mapping[str, Any]
 

@@ -14,7 +14,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from garage import roles
+from core import roles
 from invoicing.views.document import SHARE_SALT
 from tests.factories import (
     BranchFactory,

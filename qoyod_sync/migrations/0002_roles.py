@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from garage.roles import roles_sync_migration
+from core.roles import roles_sync_migration
 
 
 class Migration(migrations.Migration):

@@ -23,6 +23,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from core.money import to_money
 from qoyod_sync.sandbox.company import Company
 from qoyod_sync.sandbox.records import (
     AllocationRec,
@@ -37,7 +38,6 @@ from qoyod_sync.sandbox.records import (
     now_stamp,
     parse_amount,
     parse_id,
-    round_cents,
     today,
 )
 
@@ -350,22 +350,22 @@ def _line(
         rate = company.taxes[product.tax_id].percentage
     unit = company.units[unit_id or product.unit_id]
     gross = quantity * price
-    discount_amount = round_cents(discount if by_amount else gross * discount / _HUNDRED)
-    if discount_amount > round_cents(gross):
+    discount_amount = to_money(discount if by_amount else gross * discount / _HUNDRED)
+    if discount_amount > to_money(gross):
         errors.setdefault("line_items.discount", []).append("is more than the line amount")
         return None
     discount_percent = discount if not by_amount else _percent_of(discount_amount, gross)
     inclusive = bool(raw.get("is_inclusive"))
     if inclusive:
-        total = round_cents(gross - discount_amount)
+        total = to_money(gross - discount_amount)
         unrounded_vat = total * rate / (_HUNDRED + rate)
-        vat = round_cents(unrounded_vat)
+        vat = to_money(unrounded_vat)
         net = total - vat
-        unit_price = round_cents(price * _HUNDRED / (_HUNDRED + rate))
+        unit_price = to_money(price * _HUNDRED / (_HUNDRED + rate))
     else:
-        net = round_cents(gross - discount_amount)
+        net = to_money(gross - discount_amount)
         unrounded_vat = net * rate / _HUNDRED
-        vat = round_cents(unrounded_vat)
+        vat = to_money(unrounded_vat)
         unit_price = price
     return LineRec(
         product_id=product.id,
@@ -388,7 +388,7 @@ def _line(
 
 
 def _percent_of(part: Decimal, whole: Decimal) -> Decimal:
-    return round_cents(part * _HUNDRED / whole) if whole else Decimal("0")
+    return to_money(part * _HUNDRED / whole) if whole else Decimal("0")
 
 
 def _shortfalls(company: Company, lines: list[LineRec]) -> list[str]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 RIYADH = timezone(timedelta(hours=3))
-CENT = Decimal("0.01")
 
 
 class ApiError(Exception):
@@ -42,11 +41,6 @@ def money(value: Decimal) -> str:
     if value.as_tuple().exponent >= 0:
         return f"{value:f}.0"
     return f"{value:f}"
-
-
-def round_cents(value: Decimal) -> Decimal:
-    # ROUND_HALF_UP as ZATCA rounds; Python's round() would give banker's rounding.
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def parse_amount(value: Any) -> Decimal | None:

@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from playwright.sync_api import Page, expect
 
-from garage import roles
+from core import roles
 from garage.models import Customer, JobCard, PartStock
 from tests.factories import (
     BranchFactory,

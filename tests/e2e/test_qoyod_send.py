@@ -11,7 +11,8 @@ import pytest
 from django.apps import apps
 from playwright.sync_api import Page, expect
 
-from garage import roles, services
+from core import roles
+from garage import services
 from garage.models import JobCard
 from invoicing.models import Invoice
 from qoyod_sync.services import connection_save, connection_test

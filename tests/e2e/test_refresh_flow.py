@@ -14,7 +14,7 @@ import pytest
 from django.apps import apps
 from playwright.sync_api import Page, expect
 
-from garage import roles
+from core import roles
 from invoicing.models import Invoice
 from qoyod_sync import refresh
 from tests.factories import UserFactory

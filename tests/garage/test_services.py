@@ -7,14 +7,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from garage import roles, services
+from core import roles
+from core.models import Sequence
+from garage import services
 from garage.models import (
     Customer,
     JobCard,
     JobLine,
     JobStatusChange,
     PartStock,
-    Sequence,
     StockMovement,
     Vehicle,
 )

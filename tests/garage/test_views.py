@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from garage import roles
+from core import roles
 from garage.models import Customer, JobCard, JobLine, PartStock, StockMovement
 from tests.factories import (
     BranchFactory,
@@ -192,6 +192,19 @@ def test_customer_search_by_plate_of_their_vehicle_lists_them_once(advisor_clien
     response = advisor_client.get(reverse("garage:customer_list"), {"q": "١٢٣٤ ا ب"})
 
     assert list(response.context["page"].object_list) == [customer]
+
+
+@pytest.mark.parametrize("query", ["ا ب ح ١٢٣", "أ ب ج 123"])
+def test_customer_search_for_an_arabic_plate_ignores_phones_with_its_digits(advisor_client, query):
+    owner = CustomerFactory(name_en="Plate Owner", phone="+966500000000")
+    VehicleFactory(customer=owner, plate_number="123 ABJ")
+    CustomerFactory(name_en="Phone Holder", phone="+966551234567", vat_number="310123456789003")
+
+    response = advisor_client.get(reverse("garage:customer_list"), {"q": query})
+
+    # "ج" is no plate letter, so the second query is neither a plate nor a number.
+    expected = [owner] if query == "ا ب ح ١٢٣" else []
+    assert list(response.context["page"].object_list) == expected
 
 
 def test_part_list_shows_stock_per_branch(advisor_client):

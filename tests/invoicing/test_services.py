@@ -8,7 +8,8 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from garage.models import JobCard, Sequence
+from core.models import Sequence
+from garage.models import JobCard
 from invoicing import selectors
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services import (

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from garage import roles
+from core import roles
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services import LineData, invoice_void
 from invoicing.zatca import zatca_qr_base64, zatca_qr_svg

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from garage import roles
+from core import roles
 from qoyod_sync.models import BranchWarehouse, QoyodConnection
 from qoyod_sync.services import connection_save
 from tests import factories

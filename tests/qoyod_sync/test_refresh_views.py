@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from garage import roles
+from core import roles
 from invoicing.models import Invoice
 from payments.models import QoyodPaymentState, QoyodStatus
 from qoyod_sync import refresh

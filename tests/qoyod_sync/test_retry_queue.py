@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from garage import roles
+from core import roles
 from invoicing.models import Invoice
 from invoicing.services import invoice_void_and_reissue
 from qoyod_sync.models import QoyodInvoiceSync, SyncState

@@ -30,7 +30,7 @@ from django.db import connection
 from kombu.exceptions import OperationalError
 
 from config.celery import app
-from garage import roles
+from core import roles
 from invoicing.models import Invoice
 from payments.models import QoyodAllocation, QoyodPaymentState, QoyodStatus
 from qoyod_sync import client, push, services, tasks

@@ -13,7 +13,8 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from garage import roles, services
+from core import roles
+from garage import services
 from garage.models import Branch, Customer, JobCard, JobLine, PartStock, ServiceItem, SparePart
 from qoyod_sync.models import QoyodConnection
 from qoyod_sync.services import connection_save

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing.money import HALALA, to_decimal, to_money
+from core.money import HALALA, to_decimal, to_money, to_percent, to_plain
 
 
 def test_halala_is_one_hundredth():
@@ -69,3 +69,19 @@ def test_to_decimal_keeps_every_place():
 def test_to_decimal_rejects_float():
     with pytest.raises(TypeError, match="float"):
         to_decimal(1.5)
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [("0.15", "15.00"), ("0", "0.00"), ("0.0575", "5.75"), ("0.12345", "12.35")],
+)
+def test_to_percent_gives_two_places_half_up(rate, expected):
+    assert str(to_percent(Decimal(rate))) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("2.000", "2"), ("100", "100"), ("15.00", "15"), ("1.250", "1.25"), ("0.000", "0")],
+)
+def test_to_plain_drops_trailing_zeros_without_exponent(value, expected):
+    assert str(to_plain(Decimal(value))) == expected

@@ -1,5 +1,7 @@
 """Invoice arithmetic on Decimal: line amounts, VAT per rate and totals, exact to the halala.
 
+The one VAT rule: invoices calculate with it, and job cards estimate with it.
+
 Each line's gross is quantity × unit price, less its discount (an amount in SAR, before VAT).
 Tax-exclusive entry: net = to_money(gross − discount) and VAT = to_money(net × rate).
 Tax-inclusive entry: the customer pays to_money(gross − discount); net =
@@ -26,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from invoicing.money import HALALA, DecimalLike, to_decimal, to_money
+from core.money import HALALA, DecimalLike, to_decimal, to_money
 
 ZERO = Decimal("0.00")
 

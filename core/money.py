@@ -1,10 +1,16 @@
-"""The one place where money is parsed and rounded to the halala (design §6)."""
+"""The one place where amounts, quantities and rates are parsed and rounded (design §6).
+
+Money rounds half up to the halala, as ZATCA rounds; Python's round() would give banker's
+rounding and float is inexact, so neither appears anywhere else.
+"""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 HALALA = Decimal("0.01")
+_UNIT = Decimal("1")
+_HUNDRED = Decimal("100")
 
 DecimalLike = Decimal | int | str
 
@@ -35,3 +41,15 @@ def to_money(value: DecimalLike) -> Decimal:
     result = to_decimal(value).quantize(HALALA, rounding=ROUND_HALF_UP)
     # A tiny negative rounds to -0.00, which would print with a minus sign.
     return result.copy_abs() if result.is_zero() else result
+
+
+def to_percent(rate: DecimalLike) -> Decimal:
+    """A rate (0.15) as a percent with two places (15.00), rounded half up like money."""
+    return to_money(to_decimal(rate) * _HUNDRED)
+
+
+def to_plain(value: DecimalLike) -> Decimal:
+    """Without trailing zeros (2.000 -> 2, 15.00 -> 15), never in exponent form."""
+    # normalize() alone would turn 100 into 1E+2.
+    value = to_decimal(value)
+    return value.quantize(_UNIT) if value == value.to_integral() else value.normalize()

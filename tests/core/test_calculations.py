@@ -6,7 +6,7 @@ import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from invoicing.calculations import (
+from core.calculations import (
     CalculationError,
     InvoiceTotals,
     LineInput,
@@ -14,7 +14,7 @@ from invoicing.calculations import (
     exclusive_to_inclusive,
     inclusive_to_exclusive,
 )
-from invoicing.money import HALALA, to_money
+from core.money import HALALA, to_money
 
 D = Decimal
 VAT_15 = D("0.15")

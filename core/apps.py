@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles(sender, using, **kwargs):
+    from django.apps import apps as global_apps
+
+    from core.roles import roles_sync_all
+
+    # After a full migrate every permission exists, so a typo in ROLE_PERMISSIONS fails here.
+    roles_sync_all(global_apps, strict=True, using=using)
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+
+    def ready(self) -> None:
+        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="core_sync_roles")

@@ -1,0 +1,106 @@
+"""What a search box's text can mean besides a name: a mobile, a VAT number or a plate.
+
+`search_fragments` reads the text once for every list (jobs, customers, vehicles, invoices), so
+the pages agree on what "0551 23" or "ا ب ح ١٢٣٤" finds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from core.arabic import PLATE_LATIN_TO_AR, plate_search_key, to_ascii_digits
+
+# A number as people type one: digits with spaces, +, brackets, dashes or dots between them.
+_NUMBER_CHARACTERS = re.compile(r"[\d\s+()\-.]+")
+# Shorter digit strings match too many phone and VAT numbers to be useful.
+MIN_NUMBER_DIGITS = 3
+
+
+@dataclass(frozen=True)
+class SearchFragments:
+    """The normalised forms to look for; '' where the text cannot be that kind of value."""
+
+    # The national part of a mobile, as stored after +966.
+    phone: str
+    # The digits of a (partial) VAT number.
+    vat: str
+    # A (partial) plate as in Vehicle.plate_key: digits then Latin letters, no space.
+    plate_key: str
+    # The same plate as plates are printed and snapshotted on invoices: "1234 ABJ".
+    plate: str
+
+
+def search_fragments(text: str) -> SearchFragments:
+    """Read `text` as a mobile, a VAT number and a plate, each only where it can be one."""
+    plate_key, plate = _plate(text)
+    return SearchFragments(phone=_phone(text), vat=_vat(text), plate_key=plate_key, plate=plate)
+
+
+def _number_digits(text: str) -> str:
+    # Text with letters is no number: the digits of a plate ("ا ب ح ٥٩٦") must not also match
+    # every mobile and VAT number that contains them.
+    text = to_ascii_digits(text.strip())
+    if not _NUMBER_CHARACTERS.fullmatch(text):
+        return ""
+    return re.sub(r"\D", "", text)
+
+
+def _phone(text: str) -> str:
+    digits = _number_digits(text)
+    for prefix in ("00966", "966", "0"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+            break
+    return digits if len(digits) >= MIN_NUMBER_DIGITS else ""
+
+
+def _vat(text: str) -> str:
+    digits = _number_digits(text)
+    return digits if len(digits) >= MIN_NUMBER_DIGITS else ""
+
+
+def _plate(text: str) -> tuple[str, str]:
+    key = plate_search_key(text)
+    digits = "".join(c for c in key if c.isdigit())
+    letters = "".join(c for c in key if not c.isdigit())
+    if (
+        not key
+        or len(digits) > 4
+        or len(letters) > 3
+        or any(c not in PLATE_LATIN_TO_AR for c in letters)
+    ):
+        return "", ""
+    # Arabic plates are read letters first ("ا ب ١٢٣٤"); both stored forms put digits first.
+    printed = f"{digits} {letters}" if digits and letters else digits or letters
+    return digits + letters, printed
+
+
+def search_q(
+    text: str,
+    *,
+    fields: Sequence[str],
+    phone: str | None = None,
+    vat: str | None = None,
+    plate_key: str | None = None,
+    plate: str | None = None,
+) -> Q:
+    """OR of the lookups that make sense for `text`: substring on `fields`, and the given phone,
+    VAT, plate-key and printed-plate paths matched on their normalised forms."""
+    text = text.strip()
+    q = Q()
+    for field in fields:
+        q |= Q(**{f"{field}__icontains": text})
+    fragments = search_fragments(text)
+    for path, fragment, lookup in (
+        (phone, fragments.phone, "contains"),
+        (vat, fragments.vat, "contains"),
+        (plate_key, fragments.plate_key, "icontains"),
+        (plate, fragments.plate, "icontains"),
+    ):
+        if path and fragment:
+            q |= Q(**{f"{path}__{lookup}": fragment})
+    return q
