@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -17,6 +16,7 @@ from core.arabic import to_ascii_digits
 from core.numbering import sequence_next
 from garage import validators
 from garage.models import (
+    STANDARD_VAT,
     Branch,
     Customer,
     JobCard,
@@ -38,81 +38,136 @@ JOB_TRANSITIONS: dict[str, set[str]] = {
 }  # fmt: skip
 
 
-def _clean_customer_fields(data: dict[str, Any]) -> dict[str, Any]:
+def _customer_clean_and_save(customer: Customer) -> Customer:
+    """Normalise the phone, VAT and address digits, check the rules the model cannot, save."""
     errors: dict[str, list[str]] = {}
-    cleaned = dict(data)
-    for field, normalise in (
-        ("phone", validators.normalise_phone),
-        ("vat_number", validators.normalise_vat_number),
-    ):
-        value = cleaned.get(field, "")
-        if field == "vat_number" and not value:
-            continue
+    try:
+        customer.phone = validators.normalise_phone(customer.phone)
+    except ValidationError as exc:
+        errors["phone"] = exc.messages
+    if customer.vat_number:
         try:
-            cleaned[field] = normalise(value)
+            customer.vat_number = validators.normalise_vat_number(customer.vat_number)
         except ValidationError as exc:
-            errors[field] = exc.messages
-    for field in ("building_number", "postal_code", "cr_number"):
-        if cleaned.get(field):
-            cleaned[field] = to_ascii_digits(cleaned[field]).strip()
-    if cleaned.get("kind") == Customer.Kind.COMPANY and not cleaned.get("vat_number"):
+            errors["vat_number"] = exc.messages
+    customer.building_number = to_ascii_digits(customer.building_number).strip()
+    customer.postal_code = to_ascii_digits(customer.postal_code).strip()
+    customer.cr_number = to_ascii_digits(customer.cr_number).strip()
+    if customer.kind == Customer.Kind.COMPANY and not customer.vat_number:
         errors.setdefault("vat_number", []).append(_("A company customer needs a VAT number."))
-    if not (cleaned.get("name_en") or cleaned.get("name_ar")):
+    if not (customer.name_en or customer.name_ar):
         errors["name_en"] = [_("Enter the customer's name in English or Arabic.")]
     if errors:
         raise ValidationError(errors)
-    return cleaned
-
-
-def customer_create(**fields: Any) -> Customer:
-    """Create a customer from validated, normalised fields."""
-    customer = Customer(**_clean_customer_fields(fields))
     customer.full_clean()
     customer.save()
     return customer
 
 
-def customer_update(*, customer: Customer, **fields: Any) -> Customer:
+def customer_create(
+    *,
+    phone: str,
+    name_en: str = "",
+    name_ar: str = "",
+    kind: str = Customer.Kind.INDIVIDUAL,
+    email: str = "",
+    vat_number: str = "",
+    cr_number: str = "",
+    building_number: str = "",
+    street: str = "",
+    district: str = "",
+    city: str = "",
+    postal_code: str = "",
+) -> Customer:
+    """Create a customer; the phone and VAT number are normalised, one of the names is needed."""
+    customer = Customer(
+        kind=kind, name_en=name_en, name_ar=name_ar, phone=phone, email=email,
+        vat_number=vat_number, cr_number=cr_number, building_number=building_number,
+        street=street, district=district, city=city, postal_code=postal_code,
+    )  # fmt: skip
+    return _customer_clean_and_save(customer)
+
+
+def customer_update(
+    *,
+    customer: Customer,
+    kind: str,
+    name_en: str,
+    name_ar: str,
+    phone: str,
+    email: str,
+    vat_number: str,
+    cr_number: str,
+    building_number: str,
+    street: str,
+    district: str,
+    city: str,
+    postal_code: str,
+) -> Customer:
     """Change a customer's details; the phone and VAT number are normalised again."""
-    for name, value in _clean_customer_fields(fields).items():
-        setattr(customer, name, value)
-    customer.full_clean()
-    customer.save()
-    return customer
+    customer.kind, customer.name_en, customer.name_ar = kind, name_en, name_ar
+    customer.phone, customer.email, customer.vat_number = phone, email, vat_number
+    customer.cr_number, customer.building_number = cr_number, building_number
+    customer.street, customer.district = street, district
+    customer.city, customer.postal_code = city, postal_code
+    return _customer_clean_and_save(customer)
 
 
-def _clean_vehicle_fields(fields: dict[str, Any]) -> dict[str, Any]:
+def _vehicle_clean_and_save(vehicle: Vehicle) -> Vehicle:
+    """Store the plate in its Latin form and the VIN normalised, then save."""
     errors: dict[str, list[str]] = {}
-    cleaned = dict(fields)
     try:
-        cleaned["plate_number"] = validators.normalise_plate(cleaned.get("plate_number", ""))
+        vehicle.plate_number = validators.normalise_plate(vehicle.plate_number)
     except ValidationError as exc:
         errors["plate_number"] = exc.messages
-    if cleaned.get("vin"):
+    if vehicle.vin:
         try:
-            cleaned["vin"] = validators.normalise_vin(cleaned["vin"])
+            vehicle.vin = validators.normalise_vin(vehicle.vin)
         except ValidationError as exc:
             errors["vin"] = exc.messages
     if errors:
         raise ValidationError(errors)
-    return cleaned
+    vehicle.full_clean(exclude=["plate_key"])
+    vehicle.save()
+    return vehicle
 
 
-def vehicle_create(**fields: Any) -> Vehicle:
+def vehicle_create(
+    *,
+    customer: Customer,
+    plate_number: str,
+    make: str,
+    model: str,
+    year: int | None = None,
+    colour: str = "",
+    vin: str = "",
+    odometer: int | None = None,
+) -> Vehicle:
     """Register a customer's vehicle; the plate is stored in its Latin form."""
-    vehicle = Vehicle(**_clean_vehicle_fields(fields))
-    vehicle.full_clean(exclude=["plate_key"])
-    vehicle.save()
-    return vehicle
+    vehicle = Vehicle(
+        customer=customer, plate_number=plate_number, make=make, model=model, year=year,
+        colour=colour, vin=vin, odometer=odometer,
+    )  # fmt: skip
+    return _vehicle_clean_and_save(vehicle)
 
 
-def vehicle_update(*, vehicle: Vehicle, **fields: Any) -> Vehicle:
+def vehicle_update(
+    *,
+    vehicle: Vehicle,
+    customer: Customer,
+    plate_number: str,
+    make: str,
+    model: str,
+    year: int | None,
+    colour: str,
+    vin: str,
+    odometer: int | None,
+) -> Vehicle:
     """Change a vehicle's details."""
-    for name, value in _clean_vehicle_fields(fields).items():
-        setattr(vehicle, name, value)
-    vehicle.full_clean(exclude=["plate_key"])
-    vehicle.save()
-    return vehicle
+    vehicle.customer, vehicle.plate_number = customer, plate_number
+    vehicle.make, vehicle.model, vehicle.year = make, model, year
+    vehicle.colour, vehicle.vin, vehicle.odometer = colour, vin, odometer
+    return _vehicle_clean_and_save(vehicle)
 
 
 def _record_job_status(job: JobCard, to_status: str, user: AbstractBaseUser | None) -> None:
@@ -312,12 +367,41 @@ def stock_adjust(
     return stock
 
 
-def catalogue_item_save(
-    *, item: ServiceItem | SparePart, fields: dict[str, Any]
-) -> ServiceItem | SparePart:
-    """Create or change a service item or spare part after the model's own validation."""
-    for name, value in fields.items():
-        setattr(item, name, value)
+def serviceitem_save(
+    *,
+    item: ServiceItem | None,
+    code: str,
+    name_en: str,
+    default_price: Decimal,
+    name_ar: str = "",
+    vat_rate: Decimal = STANDARD_VAT,
+    is_active: bool = True,
+) -> ServiceItem:
+    """Create (`item` None) or change a service item after the model's own validation."""
+    item = item if item is not None else ServiceItem()
+    item.code, item.name_en, item.name_ar = code, name_en, name_ar
+    item.default_price, item.vat_rate, item.is_active = default_price, vat_rate, is_active
     item.full_clean()
     item.save()
     return item
+
+
+def sparepart_save(
+    *,
+    part: SparePart | None,
+    sku: str,
+    name_en: str,
+    sale_price: Decimal,
+    name_ar: str = "",
+    cost: Decimal = Decimal("0"),
+    vat_rate: Decimal = STANDARD_VAT,
+    is_active: bool = True,
+) -> SparePart:
+    """Create (`part` None) or change a spare part after the model's own validation."""
+    part = part if part is not None else SparePart()
+    part.sku, part.name_en, part.name_ar = sku, name_en, name_ar
+    part.sale_price, part.cost, part.vat_rate = sale_price, cost, vat_rate
+    part.is_active = is_active
+    part.full_clean()
+    part.save()
+    return part

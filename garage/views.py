@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -384,13 +385,14 @@ def _catalogue_form(
     form_class: type[forms.ModelForm],
     instance: SparePart | ServiceItem | None,
     *,
+    save: Callable[..., Model],
     title: str,
     done_url: Callable[[Model], str],
     cancel_url: str,
 ) -> HttpResponse:
     form = form_class(_posted(request), instance=instance)
     if form.is_bound and form.is_valid():
-        saved = services.catalogue_item_save(item=form.instance, fields=form.cleaned_data)
+        saved = save(**form.cleaned_data)
         messages.success(request, _("%(item)s saved.") % {"item": saved})
         return redirect(done_url(saved))
     context = {"form": form, "title": title, "cancel_url": cancel_url}
@@ -412,6 +414,7 @@ def part_create(request: HttpRequest) -> HttpResponse:
         request,
         SparePartForm,
         None,
+        save=partial(services.sparepart_save, part=None),
         title=_("New spare part"),
         done_url=_part_url,
         cancel_url=reverse("garage:part_list"),
@@ -426,6 +429,7 @@ def part_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         SparePartForm,
         part,
+        save=partial(services.sparepart_save, part=part),
         title=_("Edit spare part"),
         done_url=_part_url,
         cancel_url=_part_url(part),
@@ -451,6 +455,7 @@ def service_create(request: HttpRequest) -> HttpResponse:
         request,
         ServiceItemForm,
         None,
+        save=partial(services.serviceitem_save, item=None),
         title=_("New service"),
         done_url=_service_list_url,
         cancel_url=reverse("garage:service_list"),
@@ -465,6 +470,7 @@ def service_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         ServiceItemForm,
         service,
+        save=partial(services.serviceitem_save, item=service),
         title=_("Edit service"),
         done_url=_service_list_url,
         cancel_url=reverse("garage:service_list"),

@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from invoicing.models import Invoice, InvoiceLine, InvoiceStatusChange
+from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
 from invoicing.selectors import invoice_search_q
 
 
@@ -49,6 +49,12 @@ class InvoiceStatusChangeInline(_ReadOnlyInline):
     readonly_fields = fields
 
 
+class InvoiceEventInline(_ReadOnlyInline):
+    model = InvoiceEvent
+    fields = ["created_at", "kind", "details", "created_by"]
+    readonly_fields = fields
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
     list_display = [
@@ -73,7 +79,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_select_related = ["branch", "replaces"]
     date_hierarchy = "issue_date"
     show_full_result_count = False
-    inlines = [InvoiceLineInline, InvoiceStatusChangeInline]
+    inlines = [InvoiceLineInline, InvoiceStatusChangeInline, InvoiceEventInline]
     # Numbers, amounts, statuses and snapshots are written by invoicing.services only; the
     # console may correct notes, nothing that changes what was invoiced.
     readonly_fields = [

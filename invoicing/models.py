@@ -3,8 +3,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField, QuantityField, RateField
@@ -39,10 +41,10 @@ class Invoice(models.Model):
     # Snapshot of the customer and vehicle as they were at issue: an invoice never changes
     # because a customer later moved or corrected their name.
     customer_name = models.CharField(_("customer name"), max_length=200)
-    customer_name_ar = models.CharField(max_length=200, blank=True)
-    customer_phone = models.CharField(max_length=13, blank=True)
+    customer_name_ar = models.CharField(_("customer name (Arabic)"), max_length=200, blank=True)
+    customer_phone = models.CharField(_("customer mobile"), max_length=13, blank=True)
     customer_vat_number = models.CharField(_("customer VAT number"), max_length=15, blank=True)
-    customer_address = models.CharField(max_length=400, blank=True)
+    customer_address = models.CharField(_("customer address"), max_length=400, blank=True)
     vehicle_description = models.CharField(_("vehicle"), max_length=200)
     vehicle_plate = models.CharField(_("plate"), max_length=9, db_index=True)
     issue_date = models.DateField(_("issue date"))
@@ -191,3 +193,31 @@ class InvoiceStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.from_status} -> {self.to_status}"
+
+
+class InvoiceEvent(models.Model):
+    """Something done to an invoice that leaves its status as it was: an edit, an email."""
+
+    class Kind(models.TextChoices):
+        EDITED = "edited", _("Edited")
+        EMAILED = "emailed", _("Emailed to the customer")
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    # Data, not a sentence, so the page renders it in the reader's language (invoicing/history.py
+    # documents each kind's shape): "edited" holds the changed fields and lines, before and
+    # after; "emailed" holds the recipient.
+    details = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # Not auto_now_add: the data migration carries over when the older emailed rows were sent.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("invoice event")
+        verbose_name_plural = _("invoice events")
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.kind}"

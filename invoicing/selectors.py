@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from core.search import search_q
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
-from invoicing.models import Invoice, InvoiceLine, InvoiceStatusChange
+from invoicing.history import edit_display
+from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
 from invoicing.zatca import zatca_qr_base64, zatca_qr_svg
 
 # The columns the list renders; the wide text columns (notes, address) stay on disk.
@@ -108,7 +109,9 @@ def invoice_active_for_job(*, job: JobCard) -> Invoice | None:
 def invoice_detail(*, pk: int) -> Invoice:
     """One invoice with its lines, history and payments, ready for the invoice and print pages.
 
-    Each line gets `vat_percent` and each history row `from_label` / `to_label` for display.
+    Each line gets `vat_percent`, each status change `from_label` / `to_label`, each "edited"
+    event `edit` (invoicing.history.EditDisplay); `invoice.timeline` is the status changes and
+    events together, oldest first.
     """
     invoice = (
         Invoice.objects.select_related(
@@ -120,6 +123,7 @@ def invoice_detail(*, pk: int) -> Invoice:
                 queryset=InvoiceLine.objects.select_related("service_item", "spare_part"),
             ),
             Prefetch("history", queryset=InvoiceStatusChange.objects.select_related("changed_by")),
+            Prefetch("events", queryset=InvoiceEvent.objects.select_related("created_by")),
             "payments__created_by",
         )
         .get(pk=pk)
@@ -130,6 +134,13 @@ def invoice_detail(*, pk: int) -> Invoice:
     for change in invoice.history.all():
         change.from_label = labels.get(change.from_status, change.from_status)
         change.to_label = labels.get(change.to_status, change.to_status)
+    for event in invoice.events.all():
+        if event.kind == InvoiceEvent.Kind.EDITED:
+            event.edit = edit_display(event.details)
+    invoice.timeline = sorted(
+        [*invoice.history.all(), *invoice.events.all()],
+        key=lambda row: row.created_at if isinstance(row, InvoiceEvent) else row.changed_at,
+    )
     return invoice
 
 

@@ -1,4 +1,4 @@
-"""Writes for invoices: generate from a job, edit, void, reissue, email, status history."""
+"""Writes for invoices: generate from a job, edit, void, reissue, email, and their history."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from core.calculations import CalculationError, LineInput, calculate_invoice
 from core.numbering import sequence_next
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
-from invoicing.models import Invoice, InvoiceLine, InvoiceStatusChange
+from invoicing.history import edit_changes, edit_snapshot
+from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
 
 S = Invoice.Status
 # Moves between business statuses. Read-back from Qoyod may lower a paid invoice when a payment
@@ -267,7 +268,10 @@ def invoice_update(
     user: AbstractBaseUser | None,
     notes: str = "",
 ) -> Invoice:
-    """Correct an invoice that is not void, not paid in any part and not managed in Qoyod."""
+    """Correct an invoice that is not void, not paid in any part and not managed in Qoyod.
+
+    What changed, before and after, is recorded as an "edited" event by `user`.
+    """
     invoice = _locked(invoice)
     _refuse_if_qoyod_managed(invoice, _("edit it"))
     if invoice.is_void:
@@ -279,12 +283,18 @@ def invoice_update(
         )  # fmt: skip
     _check_dates(issue_date, due_date)
     totals = _calculate(lines)
+    before = edit_snapshot(invoice=invoice)
     _snapshot(invoice, customer, vehicle)
     _apply_totals(invoice, totals)
     invoice.issue_date, invoice.due_date = issue_date, due_date
     invoice.requires_qoyod, invoice.notes = requires_qoyod, notes
     invoice.save()
     _write_lines(invoice, lines, totals)
+    changes = edit_changes(before=before, after=edit_snapshot(invoice=invoice))
+    if changes:
+        InvoiceEvent.objects.create(
+            invoice=invoice, kind=InvoiceEvent.Kind.EDITED, details=changes, created_by=user
+        )
     return invoice
 
 
@@ -352,7 +362,8 @@ def invoice_void_and_reissue(
 
 
 def invoice_send_to_customer(*, invoice: Invoice, link: str, user: AbstractBaseUser | None) -> None:
-    """Email the invoice (HTML body and a link to the printable page) to the customer."""
+    """Email the invoice (HTML body and a link to the printable page) to the customer; the
+    email is recorded as an "emailed" event with its recipient and `user`."""
     invoice.refresh_from_db()
     _refuse_if_qoyod_managed(invoice, _("send it to the customer"))
     if invoice.is_void:
@@ -370,7 +381,7 @@ def invoice_send_to_customer(*, invoice: Invoice, link: str, user: AbstractBaseU
     message.attach_alternative(html, "text/html")
     # Sent outside any transaction: a slow mail server must not hold row locks.
     message.send()
-    InvoiceStatusChange.objects.create(
-        invoice=invoice, from_status=invoice.status, to_status=invoice.status,
-        note=_("Sent to %(email)s") % {"email": invoice.customer.email}, changed_by=user,
+    InvoiceEvent.objects.create(
+        invoice=invoice, kind=InvoiceEvent.Kind.EMAILED,
+        details={"recipient": invoice.customer.email}, created_by=user,
     )  # fmt: skip

@@ -108,6 +108,7 @@ def invoice_state(invoice: Invoice) -> tuple:
         invoice.qoyod_managed,
         lines,
         invoice.history.count(),
+        invoice.events.count(),
         Payment.objects.filter(invoice=invoice).count(),
     )
 

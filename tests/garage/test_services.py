@@ -104,6 +104,103 @@ def test_vehicle_with_a_plate_already_registered_in_the_other_script_is_rejected
     assert Vehicle.objects.count() == 1
 
 
+def _customer_details(customer: Customer) -> dict[str, str]:
+    return {
+        "kind": customer.kind, "name_en": customer.name_en, "name_ar": customer.name_ar,
+        "phone": customer.phone, "email": customer.email, "vat_number": customer.vat_number,
+        "cr_number": customer.cr_number, "building_number": customer.building_number,
+        "street": customer.street, "district": customer.district, "city": customer.city,
+        "postal_code": customer.postal_code,
+    }  # fmt: skip
+
+
+def test_customer_update_replaces_every_detail_and_normalises_again():
+    customer = CustomerFactory(name_en="Old name", email="old@example.com", city="Jeddah")
+
+    services.customer_update(
+        customer=customer, kind=Customer.Kind.COMPANY, name_en="Al Noor Trading",
+        name_ar="مؤسسة النور", phone="٠٥٥ ١٢٣ ٤٥٦٧", email="", vat_number="310 1234 5678 9003",
+        cr_number="١٠١٠٤٥٦٧٨٩", building_number="٧٤٢١", street="King Fahd Road",
+        district="Al Olaya", city="Riyadh", postal_code="١٢٢١١",
+    )  # fmt: skip
+
+    customer.refresh_from_db()
+    assert _customer_details(customer) == {
+        "kind": "company", "name_en": "Al Noor Trading", "name_ar": "مؤسسة النور",
+        "phone": "+966551234567", "email": "", "vat_number": "310123456789003",
+        "cr_number": "1010456789", "building_number": "7421", "street": "King Fahd Road",
+        "district": "Al Olaya", "city": "Riyadh", "postal_code": "12211",
+    }  # fmt: skip
+
+
+def test_customer_update_refused_without_any_name_changes_nothing():
+    customer = CustomerFactory(name_en="Kept", name_ar="")
+    before = _customer_details(customer)
+
+    with pytest.raises(ValidationError) as exc:
+        services.customer_update(
+            customer=customer, kind=customer.kind, name_en="", name_ar="", phone=customer.phone,
+            email="", vat_number="", cr_number="", building_number="", street="", district="",
+            city="", postal_code="",
+        )  # fmt: skip
+
+    assert exc.value.message_dict == {
+        "name_en": ["Enter the customer's name in English or Arabic."]
+    }
+    customer.refresh_from_db()
+    assert _customer_details(customer) == before
+
+
+def test_vehicle_update_moves_the_vehicle_and_stores_the_plate_in_latin_form():
+    vehicle = VehicleFactory(plate_number="1111 AAA")
+    new_owner = CustomerFactory()
+
+    services.vehicle_update(
+        vehicle=vehicle, customer=new_owner, plate_number="ا ب ح ٩٨٧٦", make="Nissan",
+        model="Patrol", year=2021, colour="White", vin="", odometer=54000,
+    )  # fmt: skip
+
+    vehicle.refresh_from_db()
+    assert (
+        vehicle.customer_id, vehicle.plate_number, vehicle.plate_key, vehicle.make,
+        vehicle.model, vehicle.year, vehicle.colour, vehicle.vin, vehicle.odometer,
+    ) == (
+        new_owner.pk, "9876 ABJ", "9876ABJ", "Nissan", "Patrol", 2021, "White", "", 54000
+    )  # fmt: skip
+
+
+def test_serviceitem_save_creates_then_changes_an_item():
+    item = services.serviceitem_save(
+        item=None, code="OIL", name_en="Oil change", default_price=Decimal("120.00")
+    )
+    assert (item.code, item.name_ar, item.vat_rate, item.is_active) == (
+        "OIL", "", Decimal("0.15"), True
+    )  # fmt: skip
+
+    services.serviceitem_save(
+        item=item, code="OIL-5W30", name_en="Oil change 5W-30", name_ar="تغيير زيت",
+        default_price=Decimal("150.00"), vat_rate=Decimal("0"), is_active=False,
+    )  # fmt: skip
+
+    item.refresh_from_db()
+    assert (item.code, item.name_en, item.name_ar, item.default_price, item.vat_rate,
+            item.is_active) == ("OIL-5W30", "Oil change 5W-30", "تغيير زيت", Decimal("150.00"),
+                                Decimal("0"), False)  # fmt: skip
+
+
+def test_sparepart_save_refuses_a_negative_price_and_changes_nothing():
+    part = SparePartFactory(sale_price=Decimal("40.00"))
+
+    with pytest.raises(ValidationError) as exc:
+        services.sparepart_save(
+            part=part, sku=part.sku, name_en=part.name_en, sale_price=Decimal("-1.00")
+        )
+
+    assert list(exc.value.message_dict) == ["sale_price"]
+    part.refresh_from_db()
+    assert part.sale_price == Decimal("40.00")
+
+
 # Job lifecycle
 
 

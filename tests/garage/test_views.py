@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core import roles
-from garage.models import Customer, JobCard, JobLine, PartStock, StockMovement
+from garage.models import Customer, JobCard, JobLine, PartStock, SparePart, StockMovement
 from tests.factories import (
     BranchFactory,
     CompanyCustomerFactory,
@@ -303,6 +303,34 @@ def test_vehicle_create_accepts_an_arabic_plate_for_the_preset_customer(advisor_
     assert form.initial["customer"] == customer
     assert response.status_code == 302
     assert customer.vehicles.get().plate_number == "567 RS"
+
+
+def test_part_create_and_service_edit_save_through_the_catalogue_services():
+    client, _user = _client_for(roles.ADMIN)
+    service = ServiceItemFactory(code="OIL")
+
+    created = client.post(
+        reverse("garage:part_create"),
+        {"sku": "BRK-01", "name_en": "Brake pads", "name_ar": "فحمات", "sale_price": "180.00",
+         "cost": "95.00", "vat_rate": "0.15", "is_active": "on"},
+    )  # fmt: skip
+    edited = client.post(
+        reverse("garage:service_edit", args=[service.pk]),
+        {"code": "OIL", "name_en": "Oil change", "name_ar": "", "default_price": "99.50",
+         "vat_rate": "0.15"},
+    )  # fmt: skip
+
+    part = SparePart.objects.get(sku="BRK-01")
+    service.refresh_from_db()
+    assert (created.status_code, created["Location"]) == (
+        302, reverse("garage:part_detail", args=[part.pk])
+    )  # fmt: skip
+    assert (part.name_ar, part.sale_price, part.cost, part.is_active) == (
+        "فحمات", Decimal("180.00"), Decimal("95.00"), True
+    )  # fmt: skip
+    assert (edited.status_code, service.default_price, service.is_active) == (
+        302, Decimal("99.50"), False
+    )  # fmt: skip
 
 
 def test_job_create_rejects_a_vehicle_of_another_customer_next_to_the_field(advisor_client):

@@ -443,7 +443,9 @@ def test_send_to_customer_emails_html_and_the_link():
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
     assert f'href="{link}"' in html
-    assert invoice.history.last().note == f"Sent to {invoice.customer.email}"
+    assert list(invoice.events.values_list("kind", "details")) == [
+        ("emailed", {"recipient": invoice.customer.email})
+    ]
 
 
 def test_sending_needs_the_customers_email():

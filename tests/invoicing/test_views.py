@@ -458,6 +458,13 @@ def test_edit_saves_through_the_service(advisor):
     invoice.refresh_from_db()
     assert (invoice.total, invoice.balance) == (D("172.50"), D("172.50"))
     assert invoice.lines.count() == 1
+    [(kind, details, user)] = invoice.events.values_list("kind", "details", "created_by")
+    assert (kind, user) == ("edited", response.wsgi_request.user.pk)
+    assert [(f["field"], f["after"]) for f in details["fields"]] == [
+        ("due_date", invoice.due_date.isoformat()),
+        ("total", "172.50"),
+    ]
+    assert (len(details["lines_removed"]), details["lines_added"]) == (1, [])
 
 
 def test_edit_of_a_paid_invoice_is_refused_with_the_services_message(advisor):
@@ -476,7 +483,7 @@ def test_edit_of_a_paid_invoice_is_refused_with_the_services_message(advisor):
     assert saved.status_code == 200
     assert saved.context["form"].non_field_errors() == [expected]
     invoice.refresh_from_db()
-    assert (invoice.total, invoice.lines.count()) == (D("276.00"), 2)
+    assert (invoice.total, invoice.lines.count(), invoice.events.count()) == (D("276.00"), 2, 0)
 
 
 # The invoice page and its actions
