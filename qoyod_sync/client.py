@@ -37,6 +37,7 @@ from qoyod_sync.errors import (
     QoyodUnauthorised,
     QoyodUnavailable,
     describe_errors,
+    found_nothing,
     normalise_error_body,
 )
 from qoyod_sync.ratelimit import TokenBucket, bucket_for, key_digest
@@ -223,7 +224,7 @@ class _Session:
                     raise
             retry.sleep(delay)
         if reply.status == 404:
-            if empty_on_not_found and "found nothing" in reply.text.lower():
+            if empty_on_not_found and found_nothing(reply.text):
                 return None
             raise QoyodNotFound(
                 f"Qoyod found nothing at {path} (HTTP 404): {_snippet(reply)}", status_code=404
