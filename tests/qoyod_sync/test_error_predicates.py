@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -134,3 +136,30 @@ def test_only_a_rejection_counts(predicate: Predicate, exc: QoyodError) -> None:
 )
 def test_found_nothing_reads_the_404_text(text: str, expected: bool) -> None:
     assert found_nothing(text) is expected
+
+
+TEXT_METHODS = {"lower", "upper", "casefold", "startswith", "endswith", "find", "search", "match"}
+QOYOD_WORDS = {"errors", "message", "text"}
+
+
+@pytest.mark.parametrize("module", ["qoyod_sync/push/steps.py", "qoyod_sync/client/transport.py"])
+def test_callers_branch_on_the_predicates_not_on_qoyods_words(module: str) -> None:
+    tree = ast.parse((Path(__file__).resolve().parents[2] / module).read_text(encoding="utf-8"))
+    text_calls = [
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in TEXT_METHODS
+    ]
+    searched = [
+        ast.unparse(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Compare)
+        and any(isinstance(op, ast.In | ast.NotIn) for op in node.ops)
+        and any(
+            isinstance(side, ast.Attribute) and side.attr in QOYOD_WORDS for side in ast.walk(node)
+        )
+    ]
+
+    assert (text_calls, searched) == ([], [])
