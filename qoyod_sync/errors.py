@@ -13,6 +13,11 @@ Family (design.md §3):
 
 Messages are short English sentences for logs and attempt rows. They are built from what Qoyod
 answered and never from the request headers, so the API key cannot leak into them.
+
+Where the class is not enough, because Qoyod says what it objects to only in its words, the
+predicates below are the one place that reads those words (each cites the qoyod-api.md § whose
+shape it matches); callers branch on them, never on the text. We send `LOCALE: en` (§1.3), so
+the words are English (§15.27).
 """
 
 from __future__ import annotations
@@ -78,6 +83,78 @@ class QoyodRateLimited(QoyodError):
 
 class QoyodNotFound(QoyodError):
     """Qoyod has no record at that address."""
+
+
+def found_nothing(text: str) -> bool:
+    """A 404 that means an empty list, not an unknown id (qoyod-api.md §10.4, §15.26).
+
+    Lists answer `"We could not retrieve your customers, we found nothing."`, a bare JSON string
+    or plain text; a bad id answers `"We found nothing"` too, so only a list call may ask.
+    """
+    return "found nothing" in text.lower()
+
+
+def reference_taken(exc: QoyodError) -> bool:
+    """Qoyod already has a document with this reference (qoyod-api.md §11.2, §10.5).
+
+    Shape: 422 `{"errors": {"reference": ["has already been taken"]}}`.
+    """
+    return isinstance(exc, QoyodRejected) and any(
+        "taken" in message.lower() for message in exc.errors.get("reference", [])
+    )
+
+
+def sku_taken(exc: QoyodError) -> bool:
+    """Qoyod refused a product for its SKU, which must be unique (qoyod-api.md §4.1, §11.2).
+
+    Shape: 422 `{"errors": {"sku": ["Reference is already taken by id 4619"]}}`; uniqueness is
+    the only SKU rule Qoyod documents, so any objection filed under `sku` counts.
+    """
+    return isinstance(exc, QoyodRejected) and "sku" in exc.errors
+
+
+def customer_inactive(exc: QoyodError) -> bool:
+    """Qoyod refused an invoice because its contact is inactive (qoyod-api.md §5.1, §10.5).
+
+    Shape: 422 `{"errors": ["this contact <id> is not active"]}`.
+    """
+    return _mentions(exc, ("not active",))
+
+
+def stock_rejected(exc: QoyodError) -> bool:
+    """Qoyod objected to stock, a warehouse or a quantity (qoyod-api.md §5.1, §10.5).
+
+    A shortfall on tracked products is refused in words Qoyod does not document, so this looks
+    for "stock", "inventory" or "quantity" in the fields and messages, e.g. 422
+    `{"errors": {"line_items": [{"quantity": ["must be greater than 0"]}]}}` or a field
+    `inventory_id`.
+    """
+    return _mentions(exc, ("stock", "inventory", "quantity"))
+
+
+def vat_rejected(exc: QoyodError) -> bool:
+    """Qoyod objected to tax or VAT data (qoyod-api.md §4.5, §5.1 `tax_percent`, §4.1).
+
+    Shapes: a `tax_percent` field error, or `{"errors": {"tax_id": ["Please select taxes"]}}`.
+    """
+    return _mentions(exc, ("tax", "vat"))
+
+
+def accounting_rejected(exc: QoyodError) -> bool:
+    """Qoyod objected to an account (qoyod-api.md §10.2 shape 3, §4.1, §8.1).
+
+    Shapes: 422 `{"errors": "Plutus::Account id 999 is not valid"}`,
+    `{"errors": {"cogs_account_id": ["Can't be blank"]}}`.
+    """
+    return _mentions(exc, ("account",))
+
+
+def _mentions(exc: QoyodError, words: tuple[str, ...]) -> bool:
+    """Whether a rejection names one of these words in a field name or a message."""
+    if not isinstance(exc, QoyodRejected):
+        return False
+    texts = [*exc.errors, *(message for messages in exc.errors.values() for message in messages)]
+    return any(word in text.lower() for text in texts for word in words)
 
 
 def normalise_error_body(body: Any) -> dict[str, list[str]]:

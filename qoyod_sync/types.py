@@ -1,78 +1,44 @@
 """Typed Qoyod records (what the client returns) and inputs (what the writer sends).
 
-Parsers take the decoded JSON of one record and raise ValueError/KeyError/TypeError on a
-shape they cannot read; the client turns that into a typed Qoyod error.
+Records are frozen dataclasses read by qoyod_sync.decode: each declares its fields and, in its
+QOYOD table, only where a field departs from the defaults for its type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from core.money import to_decimal
-
-Json = Mapping[str, Any]
-
-
-def _optional_amount(value: Any) -> Decimal | None:
-    # Amounts arrive as strings ("80.5") or numbers (qoyod-api.md §15.3); the client decodes
-    # with parse_float=Decimal, so no float ever reaches to_decimal, which would refuse it.
-    return None if value is None or value == "" else to_decimal(value)
+from qoyod_sync.decode import From, Record, amount_or_zero, flag, text
 
 
-def _date(value: Any) -> date:
-    return date.fromisoformat(str(value)[:10])
+def _product_type(value: Any) -> str:
+    return text(value) or "Product"
 
 
-def _optional_date(value: Any) -> date | None:
-    return None if value in (None, "") else _date(value)
-
-
-def _timestamp(value: Any) -> datetime | None:
-    # Bookkeeping metadata only: an unexpected format must not make the record unreadable.
-    try:
-        return None if value in (None, "") else datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value in (None, "") else int(value)
-
-
-def _flag(value: Any) -> bool:
-    # track_quantity arrives as 0/1, "0"/"1" or a boolean (qoyod-api.md §1.4).
-    return value in (True, 1, "1", "true", "True")
+def _stock(value: Any) -> Decimal:
+    return to_decimal(0 if value is None else value)
 
 
 @dataclass(frozen=True)
-class Address:
+class Address(Record):
+    QOYOD = {
+        "street": From("billing_address"),
+        "city": From("billing_city"),
+        "state": From("billing_state"),
+        "zip_code": From("billing_zip"),
+        "country": From("billing_country"),
+    }
+
     street: str = ""
     city: str = ""
     state: str = ""
     zip_code: str = ""
     country: str = ""
     building_number: str = ""
-
-    @classmethod
-    def from_json(cls, data: Json | None) -> Address | None:
-        if not data:
-            return None
-        return cls(
-            street=_text(data.get("billing_address")),
-            city=_text(data.get("billing_city")),
-            state=_text(data.get("billing_state")),
-            zip_code=_text(data.get("billing_zip")),
-            country=_text(data.get("billing_country")),
-            building_number=_text(data.get("building_number")),
-        )
 
     def to_json(self) -> dict[str, str]:
         return {
@@ -86,7 +52,7 @@ class Address:
 
 
 @dataclass(frozen=True)
-class Customer:
+class Customer(Record):
     id: int
     name: str
     organization: str
@@ -101,40 +67,29 @@ class Customer:
     def is_active(self) -> bool:
         return self.status == "Active"
 
-    @classmethod
-    def from_json(cls, data: Json) -> Customer:
-        return cls(
-            id=int(data["id"]),
-            name=_text(data.get("name")),
-            organization=_text(data.get("organization")),
-            email=_text(data.get("email")),
-            phone_number=_text(data.get("phone_number")),
-            tax_number=_text(data.get("tax_number")),
-            status=_text(data.get("status")),
-            billing_address=Address.from_json(data.get("billing_address")),
-            updated_at=_timestamp(data.get("updated_at")),
-        )
-
 
 @dataclass(frozen=True)
-class WarehouseStock:
+class WarehouseStock(Record):
+    QOYOD = {
+        "inventory_id": From("id"),
+        "quantity": From("stock", read=_stock),
+    }
+
     inventory_id: int
     name_en: str
     name_ar: str
     quantity: Decimal
 
-    @classmethod
-    def from_json(cls, data: Json) -> WarehouseStock:
-        return cls(
-            inventory_id=int(data["id"]),
-            name_en=_text(data.get("name_en")),
-            name_ar=_text(data.get("name_ar")),
-            quantity=to_decimal(data.get("stock") if data.get("stock") is not None else 0),
-        )
-
 
 @dataclass(frozen=True)
-class Product:
+class Product(Record):
+    QOYOD = {
+        "type": From(read=_product_type),
+        "track_quantity": From(read=flag),
+        "unit_type_id": From("unit_type"),
+        "stock": From("inventories"),
+    }
+
     id: int
     sku: str
     name_ar: str
@@ -158,29 +113,9 @@ class Product:
                 return row.quantity
         return Decimal("0")
 
-    @classmethod
-    def from_json(cls, data: Json) -> Product:
-        return cls(
-            id=int(data["id"]),
-            sku=_text(data.get("sku")),
-            name_ar=_text(data.get("name_ar")),
-            name_en=_text(data.get("name_en")),
-            type=_text(data.get("type")) or "Product",
-            track_quantity=_flag(data.get("track_quantity")),
-            tax_id=_optional_int(data.get("tax_id")),
-            unit_type_id=_optional_int(data.get("unit_type")),
-            unit=_text(data.get("unit")),
-            category_id=_optional_int(data.get("category_id")),
-            selling_price=_optional_amount(data.get("selling_price")),
-            buying_price=_optional_amount(data.get("buying_price")),
-            sales_account_id=_optional_int(data.get("sales_account_id")),
-            expense_account_id=_optional_int(data.get("expense_account_id")),
-            stock=tuple(WarehouseStock.from_json(row) for row in data.get("inventories") or ()),
-        )
-
 
 @dataclass(frozen=True)
-class Warehouse:
+class Warehouse(Record):
     id: int
     name: str
     ar_name: str
@@ -188,39 +123,18 @@ class Warehouse:
     account_id: int | None
     is_default: bool
 
-    @classmethod
-    def from_json(cls, data: Json) -> Warehouse:
-        return cls(
-            id=int(data["id"]),
-            name=_text(data.get("name")),
-            ar_name=_text(data.get("ar_name")),
-            city=_text(data.get("city")),
-            account_id=_optional_int(data.get("account_id")),
-            is_default=bool(data.get("is_default")),
-        )
-
 
 @dataclass(frozen=True)
-class Tax:
+class Tax(Record):
     id: int
     name_en: str
     name_ar: str
     percentage: Decimal
     code: str
 
-    @classmethod
-    def from_json(cls, data: Json) -> Tax:
-        return cls(
-            id=int(data["id"]),
-            name_en=_text(data.get("name_en")),
-            name_ar=_text(data.get("name_ar")),
-            percentage=to_decimal(data["percentage"]),
-            code=_text(data.get("code")),
-        )
-
 
 @dataclass(frozen=True)
-class Account:
+class Account(Record):
     id: int
     code: str
     name_en: str
@@ -231,53 +145,23 @@ class Account:
     type_of_account: str
     balance: Decimal | None
 
-    @classmethod
-    def from_json(cls, data: Json) -> Account:
-        return cls(
-            id=int(data["id"]),
-            code=_text(data.get("code")),
-            name_en=_text(data.get("name_en")),
-            name_ar=_text(data.get("name_ar")),
-            type=_text(data.get("type")),
-            group_type=_text(data.get("group_type")),
-            status=_text(data.get("status")),
-            type_of_account=_text(data.get("type_of_account")),
-            balance=_optional_amount(data.get("balance")),
-        )
-
 
 @dataclass(frozen=True)
-class Unit:
+class Unit(Record):
     id: int
     unit_name: str
     unit_representation: str
 
-    @classmethod
-    def from_json(cls, data: Json) -> Unit:
-        return cls(
-            id=int(data["id"]),
-            unit_name=_text(data.get("unit_name")),
-            unit_representation=_text(data.get("unit_representation")),
-        )
-
 
 @dataclass(frozen=True)
-class Category:
+class Category(Record):
     id: int
     name: str
     parent_id: int | None
 
-    @classmethod
-    def from_json(cls, data: Json) -> Category:
-        return cls(
-            id=int(data["id"]),
-            name=_text(data.get("name")),
-            parent_id=_optional_int(data.get("parent_id")),
-        )
-
 
 @dataclass(frozen=True)
-class Allocation:
+class Allocation(Record):
     id: int
     amount: Decimal
     date: date | None
@@ -286,21 +170,15 @@ class Allocation:
     allocatee_id: int | None
     allocatee_type: str
 
-    @classmethod
-    def from_json(cls, data: Json) -> Allocation:
-        return cls(
-            id=int(data["id"]),
-            amount=to_decimal(data["amount"]),
-            date=_optional_date(data.get("date")),
-            source_id=_optional_int(data.get("source_id")),
-            source_type=_text(data.get("source_type")),
-            allocatee_id=_optional_int(data.get("allocatee_id")),
-            allocatee_type=_text(data.get("allocatee_type")),
-        )
-
 
 @dataclass(frozen=True)
-class InvoiceLine:
+class InvoiceLine(Record):
+    QOYOD = {
+        "discount_percent": From(read=amount_or_zero),
+        "discount_amount": From(read=amount_or_zero),
+        "tax_percent": From(read=amount_or_zero),
+    }
+
     product_id: int | None
     product_name: str
     description: str
@@ -313,22 +191,6 @@ class InvoiceLine:
     inventory_id: int | None
     is_inclusive: bool
 
-    @classmethod
-    def from_json(cls, data: Json) -> InvoiceLine:
-        return cls(
-            product_id=_optional_int(data.get("product_id")),
-            product_name=_text(data.get("product_name")),
-            description=_text(data.get("description")),
-            quantity=to_decimal(data["quantity"]),
-            unit_price=to_decimal(data["unit_price"]),
-            discount_percent=_optional_amount(data.get("discount_percent")) or Decimal("0"),
-            discount_amount=_optional_amount(data.get("discount_amount")) or Decimal("0"),
-            tax_percent=_optional_amount(data.get("tax_percent")) or Decimal("0"),
-            line_total=to_decimal(data["line_total"]),
-            inventory_id=_optional_int(data.get("inventory_id")),
-            is_inclusive=bool(data.get("is_inclusive")),
-        )
-
 
 # Statuses Qoyod reports (qoyod-api.md §5.2); "Approved" means approved and unpaid.
 DRAFT = "Draft"
@@ -338,7 +200,12 @@ PAID = "Paid"
 
 
 @dataclass(frozen=True)
-class Invoice:
+class Invoice(Record):
+    QOYOD = {
+        "status": From(required=True),
+        "lines": From("line_items"),
+    }
+
     id: int
     reference: str
     status: str
@@ -357,27 +224,9 @@ class Invoice:
     def is_draft(self) -> bool:
         return self.status == DRAFT
 
-    @classmethod
-    def from_json(cls, data: Json) -> Invoice:
-        return cls(
-            id=int(data["id"]),
-            reference=_text(data.get("reference")),
-            status=_text(data["status"]),
-            contact_id=_optional_int(data.get("contact_id")),
-            issue_date=_optional_date(data.get("issue_date")),
-            due_date=_optional_date(data.get("due_date")),
-            description=_text(data.get("description")),
-            total=to_decimal(data["total"]),
-            paid_amount=to_decimal(data["paid_amount"]),
-            due_amount=to_decimal(data["due_amount"]),
-            lines=tuple(InvoiceLine.from_json(row) for row in data.get("line_items") or ()),
-            payments=tuple(Allocation.from_json(row) for row in data.get("payments") or ()),
-            updated_at=_timestamp(data.get("updated_at")),
-        )
-
 
 @dataclass(frozen=True)
-class Receipt:
+class Receipt(Record):
     id: int
     reference: str
     description: str
@@ -388,40 +237,26 @@ class Receipt:
     account_id: int | None
     allocations: tuple[Allocation, ...]
 
-    @classmethod
-    def from_json(cls, data: Json) -> Receipt:
-        return cls(
-            id=int(data["id"]),
-            reference=_text(data.get("reference")),
-            description=_text(data.get("description")),
-            date=_optional_date(data.get("date")),
-            amount=to_decimal(data["amount"]),
-            kind=_text(data.get("kind")),
-            contact_id=_optional_int(data.get("contact_id")),
-            account_id=_optional_int(data.get("account_id")),
-            allocations=tuple(Allocation.from_json(row) for row in data.get("allocations") or ()),
-        )
-
 
 @dataclass(frozen=True)
-class JournalAmount:
+class JournalAmount(Record):
+    QOYOD = {
+        "comments": From("all_comments"),
+    }
+
     account_id: int
     amount: Decimal
     comments: tuple[str, ...] = ()
     contact_id: int | None = None
 
-    @classmethod
-    def from_json(cls, data: Json) -> JournalAmount:
-        return cls(
-            account_id=int(data["account_id"]),
-            amount=to_decimal(data["amount"]),
-            comments=tuple(str(c) for c in data.get("all_comments") or ()),
-            contact_id=_optional_int(data.get("contact_id")),
-        )
-
 
 @dataclass(frozen=True)
-class JournalEntry:
+class JournalEntry(Record):
+    QOYOD = {
+        "debits": From("debit_amounts"),
+        "credits": From("credit_amounts"),
+    }
+
     id: int
     date: date | None
     description: str
@@ -429,18 +264,6 @@ class JournalEntry:
     total_credit: Decimal
     debits: tuple[JournalAmount, ...]
     credits: tuple[JournalAmount, ...]
-
-    @classmethod
-    def from_json(cls, data: Json) -> JournalEntry:
-        return cls(
-            id=int(data["id"]),
-            date=_optional_date(data.get("date")),
-            description=_text(data.get("description")),
-            total_debit=to_decimal(data["total_debit"]),
-            total_credit=to_decimal(data["total_credit"]),
-            debits=tuple(JournalAmount.from_json(r) for r in data.get("debit_amounts") or ()),
-            credits=tuple(JournalAmount.from_json(r) for r in data.get("credit_amounts") or ()),
-        )
 
 
 # ---- inputs ---------------------------------------------------------------------------------

@@ -28,7 +28,13 @@ from qoyod_sync.errors import (
     QoyodRateLimited,
     QoyodRejected,
     QoyodUnauthorised,
+    accounting_rejected,
+    customer_inactive,
     describe_errors,
+    reference_taken,
+    sku_taken,
+    stock_rejected,
+    vat_rejected,
 )
 from qoyod_sync.models import (
     FailureKind,
@@ -239,7 +245,7 @@ def _create_product(send: Send, item: ServiceItem | SparePart) -> Product:
         create = writer.create_stock_product
 
     def on_error(exc: QoyodError) -> Stop:
-        if isinstance(exc, QoyodRejected) and "sku" in exc.errors:
+        if sku_taken(exc):
             # Our SKU lookup did not see it, but Qoyod has it: report, never overwrite.
             return Stop(
                 S.FAILED, FailureKind.SKU_TAKEN,
@@ -313,7 +319,7 @@ def create_invoice(send: Send, draft: DraftInvoice) -> RemoteInvoice:
         created = send.writer.create_draft_invoice(draft)
     except QoyodError as exc:
         _attempt(send, QoyodAttempt.Step.INVOICE, number, exc=exc)
-        if isinstance(exc, QoyodRejected) and _reference_taken(exc):
+        if reference_taken(exc):
             # Qoyod's unique reference caught a second create (qoyod-api.md §11.2): ours is
             # already there, so find it and link it.
             found = lookup_reference(send)
@@ -328,10 +334,6 @@ def create_invoice(send: Send, draft: DraftInvoice) -> RemoteInvoice:
     _attempt(send, QoyodAttempt.Step.INVOICE, number, outcome=QoyodAttempt.Outcome.OK,
              qoyod_id=created.id)  # fmt: skip
     return created
-
-
-def _reference_taken(exc: QoyodRejected) -> bool:
-    return any("taken" in message.lower() for message in exc.errors.get("reference", []))
 
 
 def _check_lease(send: Send) -> None:
@@ -430,7 +432,7 @@ def _invoice_stop(send: Send, exc: QoyodError) -> Stop:
         )  # fmt: skip
     if isinstance(exc, QoyodRejected):
         said = _said(exc)
-        if "not active" in said.lower():
+        if customer_inactive(exc):
             return Stop(
                 S.FAILED, FailureKind.CUSTOMER_INACTIVE,
                 _("Customer %(name)s is inactive in Qoyod: make them active in Qoyod, then "
@@ -445,12 +447,11 @@ def _invoice_stop(send: Send, exc: QoyodError) -> Stop:
 
 
 def _rejection_kind(exc: QoyodRejected) -> str:
-    """Which of our data Qoyod objected to, from the fields and words of its answer."""
-    text = " ".join([*exc.errors, *(m for ms in exc.errors.values() for m in ms)]).lower()
-    if any(word in text for word in ("stock", "inventory", "quantity")):
+    """Which of our data Qoyod objected to; an answer naming several is filed under the first."""
+    if stock_rejected(exc):
         return FailureKind.REJECTED_STOCK
-    if any(word in text for word in ("tax", "vat")):
+    if vat_rejected(exc):
         return FailureKind.REJECTED_VAT
-    if "account" in text:
+    if accounting_rejected(exc):
         return FailureKind.REJECTED_ACCOUNTING
     return FailureKind.REJECTED

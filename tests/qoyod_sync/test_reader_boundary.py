@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import inspect
 from datetime import date
@@ -12,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from qoyod_sync.client import QoyodReader, QoyodWriter
+from qoyod_sync.client import QoyodReader, QoyodWriter, reader, transport
 from qoyod_sync.errors import QoyodNotFound
 from tests.qoyod_fixtures import SandboxHandle
 
@@ -66,6 +67,22 @@ def test_no_attribute_of_a_reader_leads_to_a_write(qoyod_sandbox: SandboxHandle)
     assert not [p for p, obj in objects if isinstance(obj, httpx.Client | QoyodWriter)]
     # Its one link to the network is a function, not an object with methods.
     assert type(reader._get) is FunctionType
+
+
+def test_the_reader_module_reaches_the_transport_only_through_read() -> None:
+    tree = ast.parse(inspect.getsource(reader))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    session_members = {name for name in dir(transport.Session) if not name.startswith("__")}
+
+    assert not {"httpx", "qoyod_sync.client.writer"} & imported
+    assert used & session_members == {"read"}
+    assert session_members > {"read", "write"}
 
 
 def test_a_reader_cannot_be_given_new_attributes(qoyod_sandbox: SandboxHandle) -> None:

@@ -34,7 +34,7 @@ from core import roles
 from invoicing.models import Invoice
 from payments.models import QoyodAllocation, QoyodPaymentState, QoyodStatus
 from qoyod_sync import client, push, services, tasks
-from qoyod_sync.client import QoyodReader, QoyodWriter
+from qoyod_sync.client import QoyodReader, QoyodWriter, transport
 from tests.factories import UserFactory
 from tests.qoyod_sync.refresh_helpers import celery_worker, connect, managed_invoice, qoyod_id
 
@@ -119,7 +119,7 @@ def forbidden() -> list[Any]:
         *push_functions,
         services.connection_writer,
         services.invoice_qoyod_draft_delete,
-        client._Session.write,
+        transport.Session.write,
     ]
 
 

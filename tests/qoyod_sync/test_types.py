@@ -7,7 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from qoyod_sync.decode import Record
 from qoyod_sync.types import (
+    Address,
+    Customer,
     DraftInvoice,
     DraftLine,
     Invoice,
@@ -221,3 +224,53 @@ def test_journal_entry_payload_is_exact() -> None:
             "credit_amounts": [{"account_id": 8, "amount": "115.00"}],
         }
     }
+
+
+# The first key each record cannot do without; Address needs none.
+FIRST_REQUIRED = {
+    "Address": None,
+    "Customer": "id",
+    "WarehouseStock": "id",
+    "Product": "id",
+    "Warehouse": "id",
+    "Tax": "id",
+    "Account": "id",
+    "Unit": "id",
+    "Category": "id",
+    "Allocation": "id",
+    "InvoiceLine": "quantity",
+    "Invoice": "id",
+    "Receipt": "id",
+    "JournalAmount": "account_id",
+    "JournalEntry": "id",
+}
+
+
+def test_every_record_field_has_a_converter() -> None:
+    # A field type without a converter would raise TypeError, not KeyError, on an empty object.
+    missing: dict[str, str | None] = {}
+    for record in Record.__subclasses__():
+        try:
+            record.from_json({})
+            missing[record.__name__] = None
+        except KeyError as exc:
+            missing[record.__name__] = exc.args[0]
+
+    assert missing == FIRST_REQUIRED
+    assert Address.from_json({}) == Address()
+
+
+def test_a_row_that_is_not_an_object_is_unreadable() -> None:
+    with pytest.raises(TypeError):
+        Invoice.from_json(
+            {"id": 1, "status": "Draft", "total": 0, "paid_amount": 0, "due_amount": 0,
+             "line_items": ["not an object"]}
+        )  # fmt: skip
+
+
+def test_a_customer_without_an_address_has_none() -> None:
+    assert Customer.from_json({"id": 7, "billing_address": None}).billing_address is None
+    assert Customer.from_json({"id": 7, "billing_address": {}}).billing_address is None
+    assert Customer.from_json(
+        {"id": 7, "billing_address": {"billing_city": "Riyadh", "building_number": 1234}}
+    ).billing_address == Address(city="Riyadh", building_number="1234")

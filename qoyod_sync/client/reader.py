@@ -1,0 +1,304 @@
+"""QoyodReader: read-only access to one Qoyod company, safe to hand to background tasks.
+
+It holds nothing that can send anything but GET: its one link to the network is a function
+over Session.read, and this module never names a write path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+from qoyod_sync.client.transport import ClientOptions, Params, Session, parse
+from qoyod_sync.errors import QoyodNotFound
+from qoyod_sync.types import (
+    Account,
+    Category,
+    Customer,
+    Invoice,
+    JournalEntry,
+    Product,
+    Receipt,
+    Tax,
+    Unit,
+    Warehouse,
+)
+
+T = TypeVar("T")
+
+# Rows per page asked for, and ids or SKUs per batched lookup: 100 is the default page size
+# of every paged Qoyod list and the documented maximum of some (qoyod-api.md §9.1, §15.14).
+PAGE_SIZE = 100
+
+
+class QoyodReader:
+    """Read-only access to one Qoyod company; safe to hand to background tasks."""
+
+    __slots__ = ("_get",)
+
+    def __init__(
+        self, *, base_url: str, api_key: str, options: ClientOptions | None = None
+    ) -> None:
+        self._get = _read_only(Session(base_url, api_key, options))
+
+    @classmethod
+    def _over(cls, session: Session) -> QoyodReader:
+        reader = cls.__new__(cls)
+        reader._get = _read_only(session)
+        return reader
+
+    # customers
+
+    def list_customers(self) -> list[Customer]:
+        """All customers, every page."""
+        return self._list("/customers", "customers", Customer.from_json)
+
+    def get_customer(self, customer_id: int) -> Customer:
+        """One customer by Qoyod id."""
+        return self._one(f"/customers/{int(customer_id)}", "contact", Customer.from_json)
+
+    def find_customers_by_tax_number(self, tax_number: str) -> list[Customer]:
+        """Customers whose VAT number is exactly this (Qoyod allows duplicates)."""
+        wanted = tax_number.strip()
+        rows = self._list(
+            "/customers", "customers", Customer.from_json, [("q[tax_number_eq]", wanted)]
+        )
+        # Unknown q keys are ignored silently (qoyod-api.md §9.3): always re-check here.
+        return [c for c in rows if c.tax_number.strip() == wanted]
+
+    def find_customers_by_phone(self, phone: str) -> list[Customer]:
+        """Customers whose phone is this number, whatever the +966/0 prefix."""
+        wanted = _phone_digits(phone)
+        if not wanted:
+            return []
+        rows = self._list(
+            "/customers",
+            "customers",
+            Customer.from_json,
+            [("q[primary_contact_number_cont]", wanted)],
+        )
+        return [c for c in rows if c.phone_number and _phone_digits(c.phone_number) == wanted]
+
+    def search_customers(self, name: str) -> list[Customer]:
+        """Customers whose name contains this text (case-insensitive)."""
+        wanted = name.strip().casefold()
+        # contact_name is the Ransack attribute the spec documents (qoyod-api.md §15.17).
+        rows = self._list(
+            "/customers", "customers", Customer.from_json, [("q[contact_name_cont]", name.strip())]
+        )
+        return [c for c in rows if wanted in c.name.casefold()]
+
+    # products
+
+    def list_products(self) -> list[Product]:
+        """All products, every page."""
+        return self._list("/products", "products", Product.from_json)
+
+    def get_product(self, product_id: int) -> Product:
+        """One product with its stock per warehouse."""
+        return self._one(f"/products/{int(product_id)}", "product", Product.from_json)
+
+    def find_product_by_sku(self, sku: str) -> Product | None:
+        """The product with exactly this SKU (SKUs are unique in Qoyod), or None."""
+        return self.find_products_by_skus([sku]).get(sku)
+
+    def find_products_by_skus(self, skus: Iterable[str]) -> dict[str, Product]:
+        """Products by exact SKU, one request per 100 SKUs; missing SKUs are absent."""
+        wanted = list(dict.fromkeys(skus))
+        found: dict[str, Product] = {}
+        for chunk in _chunks(wanted, PAGE_SIZE):
+            params = [("q[sku_in][]", sku) for sku in chunk]
+            for product in self._list("/products", "products", Product.from_json, params):
+                if product.sku in chunk:
+                    found.setdefault(product.sku, product)
+        return found
+
+    # configuration
+
+    def list_warehouses(self) -> list[Warehouse]:
+        """Warehouses ("inventories"); also a cheap check that the key works."""
+        return self._list("/inventories", "inventories", Warehouse.from_json)
+
+    def list_taxes(self) -> list[Tax]:
+        """The company's taxes."""
+        return self._list("/taxes", "taxes", Tax.from_json)
+
+    def list_accounts(self) -> list[Account]:
+        """The chart of accounts (Qoyod lists leaf accounts only)."""
+        return self._list("/accounts", "accounts", Account.from_json)
+
+    def list_units(self) -> list[Unit]:
+        """Units of measure."""
+        return self._list("/product_unit_types", "product_unit_types", Unit.from_json)
+
+    def list_categories(self) -> list[Category]:
+        """Product categories."""
+        return self._list("/categories", "categories", Category.from_json)
+
+    # invoices
+
+    def get_invoice(self, invoice_id: int) -> Invoice:
+        """One invoice with its lines and payments."""
+        return self._one(f"/invoices/{int(invoice_id)}", "invoice", Invoice.from_json)
+
+    def list_invoices_by_ids(self, invoice_ids: Iterable[int]) -> list[Invoice]:
+        """The invoices with these ids, one request per 100 ids; ids Qoyod lacks are absent."""
+        wanted = list(dict.fromkeys(int(i) for i in invoice_ids))
+        found: dict[int, Invoice] = {}
+        for chunk in _chunks(wanted, PAGE_SIZE):
+            params = [("q[id_in][]", i) for i in chunk] + [("page", 1), ("per_page", PAGE_SIZE)]
+            body = self._get("/invoices", params, empty_on_not_found=True)
+            rows = [] if body is None else parse(_rows_of("invoices"), body, "GET /invoices")
+            invoices = [parse(Invoice.from_json, row, "GET /invoices") for row in rows]
+            requested = set(chunk)
+            found.update((inv.id, inv) for inv in invoices if inv.id in requested)
+            if any(inv.id not in requested for inv in invoices):
+                # The filter was ignored (unknown q keys are, §9.3): fetch the rest one by one
+                # rather than report invoices as missing.
+                for invoice_id in chunk:
+                    if invoice_id not in found:
+                        with contextlib.suppress(QoyodNotFound):
+                            found[invoice_id] = self.get_invoice(invoice_id)
+        return [found[i] for i in wanted if i in found]
+
+    def find_invoice_by_reference(self, reference: str) -> Invoice | None:
+        """The invoice whose reference is exactly ours, or None (our idempotency lookup)."""
+        params = [("q[reference_eq]", reference)]
+        for row in self._walk("/invoices", "invoices", params):
+            invoice = parse(Invoice.from_json, row, "GET /invoices")
+            if invoice.reference == reference:
+                return invoice
+        return None
+
+    # payments
+
+    def list_invoice_payments(self, *, contact_id: int | None = None) -> list[Receipt]:
+        """Payments received against invoices (receipts of kind "received")."""
+        params = [] if contact_id is None else [("q[contact_id_eq]", int(contact_id))]
+        return self._list("/invoice_payments", "receipts", Receipt.from_json, params)
+
+    def get_invoice_payment(self, payment_id: int) -> Receipt:
+        """One invoice payment (a receipt) with its allocations."""
+        return self._one(f"/invoice_payments/{int(payment_id)}", "receipt", Receipt.from_json)
+
+    def list_receipts(self, *, contact_id: int | None = None) -> list[Receipt]:
+        """All receipts, received and paid."""
+        params = [] if contact_id is None else [("q[contact_id_eq]", int(contact_id))]
+        return self._list("/receipts", "receipts", Receipt.from_json, params)
+
+    # journal entries
+
+    def get_journal_entry(self, entry_id: int) -> JournalEntry:
+        """One journal entry."""
+        return self._one(
+            f"/journal_entries/{int(entry_id)}", "journal_entry", JournalEntry.from_json
+        )
+
+    def find_journal_entries(self, *, description: str, on: date) -> list[JournalEntry]:
+        """Journal entries dated `on` whose description is exactly this."""
+        day = on.isoformat()
+        # The spec names the date attribute journal_entry_date, another client uses date
+        # (qoyod-api.md §15.18); a wrong one is ignored, so send both and check here.
+        params = [
+            ("q[description_cont]", description),
+            ("q[journal_entry_date_gteq]", day),
+            ("q[journal_entry_date_lteq]", day),
+            ("q[date_gteq]", day),
+            ("q[date_lteq]", day),
+        ]
+        rows = self._list("/journal_entries", "journal_entries", JournalEntry.from_json, params)
+        return [e for e in rows if e.description == description and e.date == on]
+
+    # plumbing
+
+    def _one(self, path: str, root: str, parser: Callable[[Any], T]) -> T:
+        body = self._get(path)
+        return parse(lambda b: parser(_root(b, root)), body, f"GET {path}")
+
+    def _list(
+        self, path: str, root: str, parser: Callable[[Any], T], params: Params = ()
+    ) -> list[T]:
+        return [parse(parser, row, f"GET {path}") for row in self._walk(path, root, params)]
+
+    def _walk(self, path: str, root: str, params: Params = ()) -> Iterator[Any]:
+        """Rows of every page, robust to endpoints that ignore paging (qoyod-api.md §9.2)."""
+        seen: set[Any] = set()
+        page = 1
+        while True:
+            query = [*params, ("q[s]", "id asc"), ("page", page), ("per_page", PAGE_SIZE)]
+            body = self._get(path, query, empty_on_not_found=True)
+            if body is None:
+                return
+            rows = parse(_rows_of(root), body, f"GET {path}")
+            if not rows or _row_id(rows[0]) in seen:
+                # An endpoint that ignores `page` sends page 1 again.
+                return
+            for row in rows:
+                row_id = _row_id(row)
+                if row_id not in seen:
+                    seen.add(row_id)
+                    yield row
+            # Fewer rows than asked for is the last page; more means per_page was ignored
+            # and everything came at once.
+            if len(rows) != PAGE_SIZE or _last_page(body, page):
+                return
+            page += 1
+
+
+def _read_only(session: Session) -> Callable[..., Any]:
+    """The reader's only link to the network: a function that sends GET and nothing else."""
+
+    # A closure rather than the session itself, so no attribute of a reader leads to an object
+    # with a way to POST, PUT or DELETE.
+    def get(path: str, params: Params = (), *, empty_on_not_found: bool = False) -> Any:
+        return session.read(path, params, empty_on_not_found=empty_on_not_found)
+
+    return get
+
+
+def _rows_of(root: str) -> Callable[[Any], list[Any]]:
+    def rows(body: Any) -> list[Any]:
+        value = _root(body, root)
+        if not isinstance(value, list):
+            raise TypeError(f"{root!r} is not a list")
+        return value
+
+    return rows
+
+
+def _row_id(row: Any) -> Any:
+    return row.get("id") if isinstance(row, Mapping) else None
+
+
+def _last_page(body: Any, page: int) -> bool:
+    pagination = body.get("pagination") if isinstance(body, Mapping) else None
+    if not isinstance(pagination, Mapping) or pagination.get("totalPages") is None:
+        return False
+    try:
+        # currentPage is a string on /products and an integer elsewhere (§15.15).
+        current = int(pagination.get("currentPage") or page)
+        return current >= int(pagination["totalPages"])
+    except (TypeError, ValueError):
+        return False
+
+
+def _root(body: Any, key: str) -> Any:
+    if not isinstance(body, Mapping):
+        raise TypeError(f"expected an object with {key!r}")
+    return body[key]
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _phone_digits(phone: str) -> str:
+    """The national number: digits only, without 00966 / +966 / a leading 0."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    for prefix in ("00966", "966", "0"):
+        if digits.startswith(prefix) and len(digits) > len(prefix) + 6:
+            return digits[len(prefix) :]
+    return digits
