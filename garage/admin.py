@@ -6,6 +6,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.http import AuthenticatedHttpRequest
 from garage import models, services
 
 
@@ -147,7 +148,7 @@ class JobCardAdmin(admin.ModelAdmin):
     actions = ["cancel_jobs"]
 
     @admin.action(description=_("Cancel selected jobs"), permissions=["change"])
-    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def cancel_jobs(self, request: AuthenticatedHttpRequest, queryset: QuerySet) -> None:
         done = 0
         for job in queryset:
             try:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -11,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from garage import validators
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-QUANTITY = {"max_digits": 12, "decimal_places": 3}
-RATE = {"max_digits": 5, "decimal_places": 4}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
+QUANTITY: dict[str, Any] = {"max_digits": 12, "decimal_places": 3}
+RATE: dict[str, Any] = {"max_digits": 5, "decimal_places": 4}
 STANDARD_VAT = Decimal("0.15")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import (
     Count,
     DecimalField,
@@ -92,7 +92,7 @@ def _search_q(
     return q
 
 
-def jobcard_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[JobCard]:
+def jobcard_visible(*, user: User | AnonymousUser) -> QuerySet[JobCard]:
     """Jobs the user may open: all of them, or for a technician only those assigned to them."""
     jobs = JobCard.objects.select_related("branch", "customer", "vehicle", "technician")
     if not user.is_authenticated:
@@ -102,7 +102,7 @@ def jobcard_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[JobCa
     return jobs
 
 
-def jobcard_list(*, user: AbstractBaseUser | AnonymousUser, search: str = "") -> QuerySet[JobCard]:
+def jobcard_list(*, user: User | AnonymousUser, search: str = "") -> QuerySet[JobCard]:
     """Visible jobs matching a job number, plate, phone, customer name or VAT number."""
     # Explicit order: Meta.ordering is dropped from queries with GROUP BY (the line count).
     jobs = (

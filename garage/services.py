@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -125,7 +125,7 @@ def vehicle_update(*, vehicle: Vehicle, **fields: Any) -> Vehicle:
     return vehicle
 
 
-def _record_job_status(job: JobCard, to_status: str, user: AbstractBaseUser | None) -> None:
+def _record_job_status(job: JobCard, to_status: str, user: User | None) -> None:
     if to_status not in JOB_TRANSITIONS[job.status]:
         raise ValidationError(
             _("A job that is %(from)s cannot become %(to)s.")
@@ -143,8 +143,8 @@ def jobcard_create(
     branch: Branch,
     customer: Customer,
     vehicle: Vehicle,
-    created_by: AbstractBaseUser | None,
-    technician: AbstractBaseUser | None = None,
+    created_by: User | None,
+    technician: User | None = None,
     complaint: str = "",
     odometer_in: int | None = None,
 ) -> JobCard:
@@ -235,7 +235,7 @@ def jobline_remove(*, line: JobLine) -> None:
 
 
 @transaction.atomic
-def jobcard_start(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
+def jobcard_start(*, job: JobCard, user: User | None) -> JobCard:
     """Mark work as started."""
     job = JobCard.objects.select_for_update().get(pk=job.pk)
     _record_job_status(job, JobCard.Status.IN_PROGRESS, user)
@@ -244,7 +244,7 @@ def jobcard_start(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
 
 
 @transaction.atomic
-def jobcard_cancel(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
+def jobcard_cancel(*, job: JobCard, user: User | None) -> JobCard:
     """Cancel a job that has not been completed; no stock was consumed yet."""
     job = JobCard.objects.select_for_update().get(pk=job.pk)
     _record_job_status(job, JobCard.Status.CANCELLED, user)
@@ -253,7 +253,7 @@ def jobcard_cancel(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
 
 
 @transaction.atomic
-def jobcard_complete(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
+def jobcard_complete(*, job: JobCard, user: User | None) -> JobCard:
     """Complete a job and consume its parts from the branch's stock, all or nothing."""
     job = JobCard.objects.select_for_update().get(pk=job.pk)
     _record_job_status(job, JobCard.Status.COMPLETED, user)
@@ -305,7 +305,7 @@ def stock_adjust(
     branch: Branch,
     quantity: Decimal,
     reason: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
 ) -> PartStock:
     """Receive (positive) or write off (negative) stock at a branch."""
     PartStock.objects.get_or_create(part=part, branch=branch)

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.http import AuthenticatedHttpRequest
 from garage import selectors, services
 from garage.filters import CustomerFilter, JobCardFilter, SparePartFilter
 from garage.forms import (
@@ -77,7 +78,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET_or_POST
 @permission_required("garage.add_jobcard", raise_exception=True)
-def job_create(request: HttpRequest) -> HttpResponse:
+def job_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = JobCardCreateForm(request.POST)
         if form.is_valid():
@@ -358,7 +359,7 @@ def part_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("garage.change_partstock", raise_exception=True)
-def part_receive(request: HttpRequest, pk: int) -> HttpResponse:
+def part_receive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     part = get_object_or_404(SparePart, pk=pk)
     form = StockReceiveForm(request.POST)
     if form.is_valid():

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -24,7 +24,7 @@ from payments.models import Payment, QoyodAllocation, QoyodPaymentState, QoyodSt
 
 
 def invoice_apply_paid_amount(
-    *, invoice: Invoice, amount_paid: Decimal, user: AbstractBaseUser | None, note: str = ""
+    *, invoice: Invoice, amount_paid: Decimal, user: User | None, note: str = ""
 ) -> None:
     """Set the paid amount and balance of a locked invoice and move its status to match."""
     invoice.amount_paid = amount_paid
@@ -46,7 +46,7 @@ def payment_record(
     method: str,
     amount: Decimal,
     paid_on: datetime.date,
-    user: AbstractBaseUser | None,
+    user: User | None,
     reference: str = "",
 ) -> Payment:
     """Record a counter payment; the invoice row is locked so two cashiers cannot overpay it."""
@@ -277,7 +277,7 @@ def qoyod_payment_states_record(
     *,
     results: Mapping[int, QoyodPaymentData | None],
     token: str,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> set[int]:
     """Record what Qoyod said for these invoices (None: gone from Qoyod); returns those changed.
 
@@ -343,7 +343,7 @@ def _record_figures(
 
 @transaction.atomic
 def _record_one(
-    invoice_id: int, remote: QoyodPaymentData, *, token: str, user: AbstractBaseUser | None
+    invoice_id: int, remote: QoyodPaymentData, *, token: str, user: User | None
 ) -> bool:
     # The invoice first, as payment_record locks it: one lock order for everyone.
     invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.http import AuthenticatedHttpRequest
 from qoyod_sync import models, push
 
 
@@ -63,7 +64,7 @@ class QoyodInvoiceSyncAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description=_("Retry Qoyod sync"), permissions=["send"])
-    def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def retry(self, request: AuthenticatedHttpRequest, queryset: QuerySet) -> None:
         for sync in queryset.select_related("invoice"):
             try:
                 result = push.invoice_send_draft(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -152,7 +152,7 @@ def invoices_refresh(
     *,
     invoice_ids: Iterable[int],
     reader: QoyodReader | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     token: str = "",
 ) -> RefreshResult:
     """Read these invoices' payment state from Qoyod, 100 per request, and record what changed.
@@ -202,7 +202,7 @@ def _record(
     targets: dict[int, int],
     remote: list[types.Invoice],
     token: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
 ) -> None:
     by_qoyod_id = {invoice.id: invoice for invoice in remote}
     results: dict[int, QoyodPaymentData | None] = {}
@@ -233,7 +233,7 @@ def open_invoices_refresh(*, reader: QoyodReader | None = None, token: str = "")
 def invoice_refresh_now(
     *,
     invoice: Invoice,
-    user: AbstractBaseUser | None,
+    user: User | None,
     reader: QoyodReader | None = None,
     wait_seconds: float = ROW_WAIT_SECONDS,
 ) -> RowOutcome:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -91,7 +91,7 @@ class SendResult:
 def invoice_send_draft(
     *,
     invoice: Invoice,
-    user: AbstractBaseUser | None,
+    user: User | None,
     retry: bool = False,
     options: ClientOptions | None = None,
 ) -> SendResult:
@@ -115,7 +115,7 @@ def invoice_send_draft(
 
 
 def _claim(
-    *, invoice: Invoice, user: AbstractBaseUser | None, retry: bool
+    *, invoice: Invoice, user: User | None, retry: bool
 ) -> tuple[QoyodInvoiceSync, str, str]:
     invoice.refresh_from_db()
     if invoice.is_void:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,7 +68,7 @@ class Stop(Exception):
 class Send:
     invoice: Invoice
     sync: QoyodInvoiceSync
-    user: AbstractBaseUser | None
+    user: User | None
     claimed_from: str
     token: str
     options: ClientOptions | None
