@@ -197,14 +197,14 @@ def jobline_add(
     errors: dict[str, list[str]] = {}
     if quantity is None or quantity <= 0:
         errors["quantity"] = [_("The quantity must be more than zero.")]
-    price = item.default_price if kind == JobLine.Kind.SERVICE else item.sale_price
+    price = item.default_price if isinstance(item, ServiceItem) else item.sale_price
     if unit_price is not None:
         price = unit_price
     if price < 0:
         errors["unit_price"] = [_("The price cannot be negative.")]
     if not item.is_active:
         errors["item"] = [_("%(item)s is no longer active.") % {"item": item}]
-    if kind == JobLine.Kind.PART and not errors:
+    if isinstance(item, SparePart) and not errors:
         already = sum((line.quantity for line in job.lines.filter(spare_part=item)), Decimal("0"))
         available = _available(item, job.branch)
         if already + quantity > available:
@@ -217,8 +217,8 @@ def jobline_add(
     return JobLine.objects.create(
         job=job,
         kind=kind,
-        service_item=item if kind == JobLine.Kind.SERVICE else None,
-        spare_part=item if kind == JobLine.Kind.PART else None,
+        service_item=item if isinstance(item, ServiceItem) else None,
+        spare_part=item if isinstance(item, SparePart) else None,
         description=description or item.name_en,
         quantity=quantity,
         unit_price=price,
@@ -263,9 +263,9 @@ def jobcard_complete(*, job: JobCard, user: User | None) -> JobCard:
     needed: dict[int, Decimal] = defaultdict(Decimal)
     parts: dict[int, SparePart] = {}
     for line in lines:
-        if line.kind == JobLine.Kind.PART:
-            needed[line.spare_part_id] += line.quantity
-            parts[line.spare_part_id] = line.spare_part
+        if line.spare_part is not None:
+            needed[line.spare_part.pk] += line.quantity
+            parts[line.spare_part.pk] = line.spare_part
     # Lock stock rows in a fixed order so two jobs sharing parts cannot deadlock.
     stock = {
         s.part_id: s

@@ -295,7 +295,9 @@ def qoyod_payment_states_record(
     allocations: dict[int, list[QoyodAllocation]] = defaultdict(list)
     for row in QoyodAllocation.objects.filter(invoice_id__in=list(states)):
         allocations[row.invoice_id].append(row)
-    changed, moved = set(), set()
+    changed: set[int] = set()
+    # What Qoyod says of each invoice whose payments moved, to record under a row lock.
+    moved: dict[int, QoyodPaymentData] = {}
     for pk, state in states.items():
         remote = results[pk]
         if _differs(state, invoices[pk], allocations[pk], remote):
@@ -303,7 +305,7 @@ def qoyod_payment_states_record(
             if remote is not None and (
                 _payment_moves(invoices[pk], remote) or _allocations_differ(allocations[pk], remote)
             ):
-                moved.add(pk)
+                moved[pk] = remote
     now = timezone.now()
     QoyodPaymentState.objects.filter(
         invoice_id__in=[pk for pk in states if pk not in changed], claim_token=token
@@ -311,13 +313,15 @@ def qoyod_payment_states_record(
         refreshed_at=now, checked_at=now, last_error="", claimed_until=None, claim_token="",
         queued_until=None,
     )  # fmt: skip
-    figures_only = [states[pk] for pk in changed - moved]
+    figures_only = [states[pk] for pk in changed - moved.keys()]
     recorded = (
         _record_figures(figures_only, invoices, results, token=token, now=now)
         if figures_only
         else set()
     )
-    return recorded | {pk for pk in moved if _record_one(pk, results[pk], token=token, user=user)}
+    return recorded | {
+        pk for pk, remote in moved.items() if _record_one(pk, remote, token=token, user=user)
+    }
 
 
 @transaction.atomic

@@ -34,7 +34,7 @@ class StateChangeInline(admin.TabularInline):
     model = models.QoyodSyncStateChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "from_state", "to_state", "changed_by", "reason"]
+    fields = ("changed_at", "from_state", "to_state", "changed_by", "reason")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -99,9 +99,9 @@ class QoyodAttemptAdmin(admin.ModelAdmin):
 class QoyodConnectionAdmin(admin.ModelAdmin):
     # The key is never shown or edited here: only its last four characters, on the settings page.
     list_display = ["base_url", "api_key_hint", "last_tested_at", "last_test_ok"]
-    fields = ["base_url", "api_key_hint", "tax_id", "unit_id", "category_id",
+    fields = ("base_url", "api_key_hint", "tax_id", "unit_id", "category_id",
               "sales_account_id", "cogs_account_id", "last_tested_at", "last_test_ok",
-              "last_test_message", "updated_by", "updated_at"]  # fmt: skip
+              "last_test_message", "updated_by", "updated_at")  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -104,7 +104,11 @@ def refreshable_targets(invoice_ids: Iterable[int] | None = None) -> dict[int, i
     rows = refreshable_invoices()
     if invoice_ids is not None:
         rows = rows.filter(pk__in=list(invoice_ids))
-    return dict(rows.values_list("pk", "qoyod_sync__qoyod_invoice_id"))
+    return {
+        pk: qoyod_id
+        for pk, qoyod_id in rows.values_list("pk", "qoyod_sync__qoyod_invoice_id")
+        if qoyod_id is not None
+    }
 
 
 def payment_data(remote: types.Invoice) -> QoyodPaymentData:

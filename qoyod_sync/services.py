@@ -252,7 +252,7 @@ def invoice_qoyod_draft_delete(
     sync = QoyodInvoiceSync.objects.filter(invoice=invoice).first()
     if not invoice.is_void:
         raise ValidationError(_("Void the invoice here first; then its Qoyod draft can go."))
-    if sync is None or sync.state != SyncState.DRAFT_CREATED:
+    if sync is None or sync.state != SyncState.DRAFT_CREATED or sync.qoyod_invoice_id is None:
         raise ValidationError(_("%(number)s has no draft in Qoyod.") % {"number": invoice.number})
     if sync.draft_deleted_at is not None:
         raise ValidationError(_("The Qoyod draft was already deleted."))

@@ -129,7 +129,7 @@ class WarehouseStock:
             inventory_id=int(data["id"]),
             name_en=_text(data.get("name_en")),
             name_ar=_text(data.get("name_ar")),
-            quantity=to_decimal(data.get("stock") if data.get("stock") is not None else 0),
+            quantity=to_decimal(0 if data.get("stock") is None else data["stock"]),
         )
 
 
