@@ -61,7 +61,8 @@ def _catalogue_for(lines: Sequence[Any]) -> Catalogue:
 
 def _catalogue_from_post(data: Any) -> Catalogue:
     """The catalogue for a submitted form: also the (possibly inactive) items it links to."""
-    service_ids, part_ids = set(), set()
+    service_ids: set[int] = set()
+    part_ids: set[int] = set()
     for key, value in data.items():
         if key.startswith(f"{LINES_PREFIX}-") and key.endswith("-item") or key == "new_item":
             kind, _sep, pk = value.partition(":")
