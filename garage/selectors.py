@@ -13,7 +13,6 @@ from django.db.models import (
     DecimalField,
     Exists,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -217,11 +216,9 @@ def vehicle_list(*, search: str = "") -> QuerySet[Vehicle]:
 
 
 def sparepart_list(*, search: str = "") -> QuerySet[SparePart]:
-    """Parts matching a SKU or name, with their stock rows prefetched as `stock_levels`."""
+    """Parts matching a SKU or name, with their stock rows prefetched."""
     parts = (
-        SparePart.objects.prefetch_related(
-            Prefetch("stock", queryset=PartStock.objects.all(), to_attr="stock_levels")
-        )
+        SparePart.objects.prefetch_related("stock")
         .annotate(total_stock=Coalesce(Sum("stock__quantity"), Value(Decimal("0"))))
         .order_by("sku")
     )
@@ -237,7 +234,7 @@ def stock_by_branch(
     """Rows of (part, quantity at each branch in `branches` order) from prefetched stock."""
     rows = []
     for part in parts:
-        levels = {s.branch_id: s.quantity for s in part.stock_levels}
+        levels = {s.branch_id: s.quantity for s in part.stock.all()}
         rows.append((part, [levels.get(b.pk, Decimal("0")) for b in branches]))
     return rows
 

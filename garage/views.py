@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -31,6 +31,8 @@ from garage.forms import (
 )
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
 
+M = TypeVar("M", bound=Model)
+
 PAGE_SIZE = 25
 # The customer page shows the latest jobs; the job list searched by mobile shows them all.
 JOBS_SHOWN = 20
@@ -46,11 +48,11 @@ def _page(request: HttpRequest, queryset: QuerySet) -> Page:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _preset(model: type[Model], value: str | None) -> Any:
+def _preset(model: type[M], value: str | None) -> M | None:
     """The object named by a ?customer=ID style parameter, or None if it is absent or wrong."""
     if not value or not value.isdigit():
         return None
-    return model.objects.filter(pk=value).first()
+    return model._default_manager.filter(pk=value).first()
 
 
 def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -154,7 +156,8 @@ def job_line_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if not _is_htmx(request):
                 return redirect("garage:job_detail", pk=job.pk)
-            form = None
+            # The fragment comes back with an empty form for the next line.
+            return _render_job(request, job)
     return _render_job(request, job, form)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +19,9 @@ from garage.models import (
     SparePart,
     Vehicle,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Invoice(models.Model):
@@ -177,6 +181,10 @@ class InvoiceLine(models.Model):
     def item(self) -> ServiceItem | SparePart | None:
         return self.service_item if self.kind == self.Kind.SERVICE else self.spare_part
 
+    @property
+    def vat_percent(self) -> Decimal:
+        return self.vat_rate * 100
+
 
 class InvoiceStatusChange(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="history")
@@ -193,3 +201,16 @@ class InvoiceStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.from_status} -> {self.to_status}"
+
+    @property
+    def from_label(self) -> StrOrPromise:
+        return _status_label(self.from_status)
+
+    @property
+    def to_label(self) -> StrOrPromise:
+        return _status_label(self.to_status)
+
+
+def _status_label(status: str) -> StrOrPromise:
+    # A status no longer among the choices still reads as what was stored.
+    return dict(Invoice.Status.choices).get(status, status)

@@ -149,11 +149,8 @@ def invoice_active_for_job(*, job: JobCard) -> Invoice | None:
 
 
 def invoice_detail(*, pk: int) -> Invoice:
-    """One invoice with its lines, history and payments, ready for the invoice and print pages.
-
-    Each line gets `vat_percent` and each history row `from_label` / `to_label` for display.
-    """
-    invoice = (
+    """One invoice with its lines, history and payments, ready for the invoice and print pages."""
+    return (
         Invoice.objects.select_related(
             "branch", "customer", "vehicle", "job", "created_by", "replaces"
         )
@@ -167,13 +164,6 @@ def invoice_detail(*, pk: int) -> Invoice:
         )
         .get(pk=pk)
     )
-    for line in invoice.lines.all():
-        line.vat_percent = line.vat_rate * 100
-    labels = dict(Invoice.Status.choices)
-    for change in invoice.history.all():
-        change.from_label = labels.get(change.from_status, change.from_status)
-        change.to_label = labels.get(change.to_status, change.to_status)
-    return invoice
 
 
 def invoice_versions(*, invoice: Invoice) -> list[Invoice]:
