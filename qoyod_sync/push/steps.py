@@ -87,8 +87,8 @@ class Send:
 
     @property
     def connected(self) -> tuple[QoyodWriter, QoyodConnection]:
-        """The writer and connection of the steps after preflight, which refuses a send
-        without them."""
+        """The writer and connection for the steps after preflight (which refuses a send without
+        a connection)."""
         if self.writer is None or self.connection is None:
             raise Stop(S.FAILED, FailureKind.NOT_CONNECTED, _("Qoyod is not connected."))
         return self.writer, self.connection
@@ -175,8 +175,9 @@ def ensure_products(send: Send) -> tuple[dict[mappers.ProductKey, int], dict[int
         for key, item in items.items()
         if key not in links or isinstance(item, SparePart)
     ]
+    writer, _connection = send.connected
     try:
-        found = send.connected[0].reader.find_products_by_skus(skus) if skus else {}
+        found = writer.reader.find_products_by_skus(skus) if skus else {}
     except QoyodError as exc:
         raise _stop_before_invoice(send, exc, _("looking up products")) from None
     ids: dict[mappers.ProductKey, int] = {}
@@ -274,8 +275,9 @@ def _create_product(send: Send, item: ServiceItem | SparePart) -> Product:
 def _product(send: Send, item: SparePart) -> Product:
     """A linked part whose SKU lookup did not return the linked product: read it by id."""
     link = QoyodProductLink.objects.get(spare_part=item)
+    writer, _connection = send.connected
     try:
-        return send.connected[0].reader.get_product(link.qoyod_id)
+        return writer.reader.get_product(link.qoyod_id)
     except QoyodNotFound:
         # Deleted in Qoyod: forget the id so the retry matches by SKU or creates it again.
         link.delete()
@@ -322,11 +324,12 @@ def _qty(value: Decimal) -> str:
 
 def create_invoice(send: Send, draft: DraftInvoice) -> RemoteInvoice:
     _check_lease(send)
+    writer, _connection = send.connected
     # From here a lost answer means the draft may exist in Qoyod.
     send.invoice_posted = True
     number = send.invoice.number
     try:
-        created = send.connected[0].create_draft_invoice(draft)
+        created = writer.create_draft_invoice(draft)
     except QoyodError as exc:
         _attempt(send, QoyodAttempt.Step.INVOICE, number, exc=exc)
         if isinstance(exc, QoyodRejected) and _reference_taken(exc):
