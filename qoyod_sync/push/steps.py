@@ -87,10 +87,10 @@ class Send:
 
     @property
     def connected(self) -> tuple[QoyodWriter, QoyodConnection]:
-        """The writer and connection for the steps after preflight (which refuses a send without
-        a connection)."""
+        """The writer and connection for the steps after preflight, which has refused a send
+        without a connection: reaching a step without them is a bug, not a user's problem."""
         if self.writer is None or self.connection is None:
-            raise Stop(S.FAILED, FailureKind.NOT_CONNECTED, _("Qoyod is not connected."))
+            raise RuntimeError("a send step ran without a Qoyod connection")
         return self.writer, self.connection
 
 
