@@ -6,6 +6,7 @@ they were written and switching a column to one of these generates no AlterField
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -25,7 +26,7 @@ class _FixedDecimalField(models.DecimalField):
         kwargs["decimal_places"] = self.decimal_places_fixed
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.DecimalField", args, kwargs
 

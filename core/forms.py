@@ -22,7 +22,7 @@ class BootstrapBoundField(BoundField):
 class BootstrapFormMixin:
     """Gives every widget its Bootstrap class and marks fields with errors as invalid."""
 
-    bound_field_class = BootstrapBoundField
+    bound_field_class: type[BoundField] | None = BootstrapBoundField
     fields: dict[str, forms.Field]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

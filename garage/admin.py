@@ -1,12 +1,27 @@
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.http import AuthenticatedHttpRequest
 from garage import models, services
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _VehicleCount(TypedDict):
+    _vehicles: int
+
+
+class _TotalStock(TypedDict):
+    _stock: Decimal | None
 
 
 @admin.register(models.Branch)
@@ -19,7 +34,7 @@ class BranchAdmin(admin.ModelAdmin):
 class VehicleInline(admin.TabularInline):
     model = models.Vehicle
     extra = 0
-    fields = ["plate_number", "make", "model", "year", "vin"]
+    fields = ("plate_number", "make", "model", "year", "vin")
     readonly_fields = fields
     show_change_link = True
     can_delete = False
@@ -45,7 +60,7 @@ class CustomerAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(_vehicles=Count("vehicles"))
 
     @admin.display(description=_("vehicles"), ordering="_vehicles")
-    def vehicle_count(self, obj: models.Customer) -> int:
+    def vehicle_count(self, obj: WithAnnotations[models.Customer, _VehicleCount]) -> int:
         return obj._vehicles
 
 
@@ -88,7 +103,7 @@ class SparePartAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(_stock=Sum("stock__quantity"))
 
     @admin.display(description=_("stock"), ordering="_stock")
-    def total_stock(self, obj: models.SparePart) -> object:
+    def total_stock(self, obj: WithAnnotations[models.SparePart, _TotalStock]) -> object:
         return obj._stock
 
 
@@ -118,7 +133,7 @@ class StockMovementAdmin(admin.ModelAdmin):
 class JobLineInline(admin.TabularInline):
     model = models.JobLine
     extra = 0
-    fields = ["kind", "service_item", "spare_part", "description", "quantity", "unit_price"]
+    fields = ("kind", "service_item", "spare_part", "description", "quantity", "unit_price")
     readonly_fields = fields
     can_delete = False
 
@@ -147,7 +162,7 @@ class JobCardAdmin(admin.ModelAdmin):
     actions = ["cancel_jobs"]
 
     @admin.action(description=_("Cancel selected jobs"), permissions=["change"])
-    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def cancel_jobs(self, request: AuthenticatedHttpRequest, queryset: QuerySet) -> None:
         done = 0
         for job in queryset:
             try:

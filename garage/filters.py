@@ -10,16 +10,14 @@ from core.forms import FilterForm
 from garage.models import Branch, Customer, JobCard, PartStock, SparePart
 
 
-def _active_branches(request: object) -> QuerySet[Branch]:
-    return Branch.objects.filter(is_active=True)
-
-
 class JobCardFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("status"), choices=JobCard.Status.choices, empty_label=_("All statuses")
     )
     branch = django_filters.ModelChoiceFilter(
-        label=_("branch"), queryset=_active_branches, empty_label=_("All branches")
+        label=_("branch"),
+        queryset=Branch.objects.filter(is_active=True),
+        empty_label=_("All branches"),
     )
 
     class Meta:
@@ -42,7 +40,7 @@ class CustomerFilter(django_filters.FilterSet):
 class SparePartFilter(django_filters.FilterSet):
     in_stock_at = django_filters.ModelChoiceFilter(
         label=_("in stock at"),
-        queryset=_active_branches,
+        queryset=Branch.objects.filter(is_active=True),
         empty_label=_("Any branch"),
         method="filter_in_stock_at",
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -95,11 +95,20 @@ class VehicleForm(BootstrapFormMixin, forms.ModelForm):
 
 
 class JobCardCreateForm(BootstrapFormMixin, forms.Form):
-    branch = forms.ModelChoiceField(label=capfirst(_("branch")), queryset=Branch.objects.none())
-    customer = CustomerChoiceField(label=capfirst(_("customer")), queryset=Customer.objects.none())
+    # Each form runs its own copy of these querysets (ModelChoiceField clones them).
+    branch = forms.ModelChoiceField(
+        label=capfirst(_("branch")), queryset=Branch.objects.filter(is_active=True)
+    )
+    customer = CustomerChoiceField(
+        label=capfirst(_("customer")), queryset=Customer.objects.filter(is_active=True)
+    )
     vehicle = VehicleChoiceField(label=capfirst(_("vehicle")), queryset=Vehicle.objects.none())
     technician = TechnicianChoiceField(
-        label=capfirst(_("technician")), queryset=get_user_model().objects.none(), required=False
+        label=capfirst(_("technician")),
+        queryset=get_user_model()
+        .objects.filter(is_active=True, groups__name=roles.TECHNICIAN)
+        .order_by("first_name", "username"),
+        required=False,
     )
     complaint = forms.CharField(
         label=capfirst(_("complaint")), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -110,22 +119,16 @@ class JobCardCreateForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args: Any, customer: Customer | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = Branch.objects.filter(is_active=True)
-        self.fields["customer"].queryset = Customer.objects.filter(is_active=True)
         vehicles = Vehicle.objects.select_related("customer")
         # Offer only the chosen customer's vehicles, but accept any vehicle on submit so a
         # mismatch gets the specific message from clean() rather than "not a valid choice".
         if customer is not None and not self.is_bound:
             vehicles = vehicles.filter(customer=customer)
-        self.fields["vehicle"].queryset = vehicles
-        self.fields["technician"].queryset = (
-            get_user_model()
-            .objects.filter(is_active=True, groups__name=roles.TECHNICIAN)
-            .order_by("first_name", "username")
-        )
+        cast(forms.ModelChoiceField, self.fields["vehicle"]).queryset = vehicles
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         customer, vehicle = cleaned.get("customer"), cleaned.get("vehicle")
         if customer and vehicle and vehicle.customer_id != customer.pk:
             self.add_error("vehicle", _("This vehicle belongs to another customer."))
@@ -153,7 +156,7 @@ class JobLineForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self._services = {str(s.pk): s for s in services}
         self._parts = {str(p.pk): p for p in parts}
-        self.fields["item"].choices = [
+        cast(forms.ChoiceField, self.fields["item"]).choices = [
             ("", "---------"),
             (
                 _("Services"),
@@ -169,7 +172,8 @@ class JobLineForm(BootstrapFormMixin, forms.Form):
         self.fields["unit_price"].widget.attrs.update(step="0.01", inputmode="decimal")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("item"):
             # ChoiceField has already checked the value is one of the options built above.
             kind, _sep, pk = cleaned["item"].partition(":")
@@ -210,7 +214,9 @@ class ServiceItemForm(BootstrapFormMixin, forms.ModelForm):
 
 
 class StockReceiveForm(BootstrapFormMixin, forms.Form):
-    branch = forms.ModelChoiceField(label=capfirst(_("branch")), queryset=Branch.objects.none())
+    branch = forms.ModelChoiceField(
+        label=capfirst(_("branch")), queryset=Branch.objects.filter(is_active=True)
+    )
     quantity = QuantityFormField(label=_("Quantity received"))
     # Stored as "received: <note>" in StockMovement.reason (100 characters).
     reason = forms.CharField(
@@ -219,10 +225,6 @@ class StockReceiveForm(BootstrapFormMixin, forms.Form):
         required=False,
         help_text=_("e.g. supplier invoice"),
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["branch"].queryset = Branch.objects.filter(is_active=True)
 
     def clean_quantity(self) -> Decimal:
         quantity = self.cleaned_data["quantity"]

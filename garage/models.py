@@ -285,7 +285,10 @@ class JobLine(models.Model):
 
     @property
     def item(self) -> ServiceItem | SparePart:
-        return self.service_item if self.kind == self.Kind.SERVICE else self.spare_part
+        item = self.service_item if self.kind == self.Kind.SERVICE else self.spare_part
+        # The jobline_kind_matches_item constraint: the column of the line's kind is filled.
+        assert item is not None
+        return item
 
 
 class JobStatusChange(models.Model):

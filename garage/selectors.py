@@ -6,13 +6,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import (
     Count,
     DecimalField,
     Exists,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -36,7 +35,7 @@ from garage.models import (
 )
 
 
-def jobcard_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[JobCard]:
+def jobcard_visible(*, user: User | AnonymousUser) -> QuerySet[JobCard]:
     """Jobs the user may open: all of them, or for a technician only those assigned to them."""
     jobs = JobCard.objects.select_related("branch", "customer", "vehicle", "technician")
     if not user.is_authenticated:
@@ -46,7 +45,7 @@ def jobcard_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[JobCa
     return jobs
 
 
-def jobcard_list(*, user: AbstractBaseUser | AnonymousUser, search: str = "") -> QuerySet[JobCard]:
+def jobcard_list(*, user: User | AnonymousUser, search: str = "") -> QuerySet[JobCard]:
     """Visible jobs matching a job number, plate, phone, customer name or VAT number."""
     # Explicit order: Meta.ordering is dropped from queries with GROUP BY (the line count).
     jobs = (
@@ -162,11 +161,9 @@ def vehicle_list(*, search: str = "") -> QuerySet[Vehicle]:
 
 
 def sparepart_list(*, search: str = "") -> QuerySet[SparePart]:
-    """Parts matching a SKU or name, with their stock rows prefetched as `stock_levels`."""
+    """Parts matching a SKU or name, with their stock rows prefetched."""
     parts = (
-        SparePart.objects.prefetch_related(
-            Prefetch("stock", queryset=PartStock.objects.all(), to_attr="stock_levels")
-        )
+        SparePart.objects.prefetch_related("stock")
         .annotate(total_stock=Coalesce(Sum("stock__quantity"), Value(Decimal("0"))))
         .order_by("sku")
     )
@@ -182,7 +179,7 @@ def stock_by_branch(
     """Rows of (part, quantity at each branch in `branches` order) from prefetched stock."""
     rows = []
     for part in parts:
-        levels = {s.branch_id: s.quantity for s in part.stock_levels}
+        levels = {s.branch_id: s.quantity for s in part.stock.all()}
         rows.append((part, [levels.get(b.pk, Decimal("0")) for b in branches]))
     return rows
 

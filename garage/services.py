@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -170,7 +170,7 @@ def vehicle_update(
     return _vehicle_clean_and_save(vehicle)
 
 
-def _record_job_status(job: JobCard, to_status: str, user: AbstractBaseUser | None) -> None:
+def _record_job_status(job: JobCard, to_status: str, user: User | None) -> None:
     if to_status not in JOB_TRANSITIONS[job.status]:
         raise ValidationError(
             _("A job that is %(from)s cannot become %(to)s.")
@@ -188,8 +188,8 @@ def jobcard_create(
     branch: Branch,
     customer: Customer,
     vehicle: Vehicle,
-    created_by: AbstractBaseUser | None,
-    technician: AbstractBaseUser | None = None,
+    created_by: User | None,
+    technician: User | None = None,
     complaint: str = "",
     odometer_in: int | None = None,
 ) -> JobCard:
@@ -242,14 +242,14 @@ def jobline_add(
     errors: dict[str, list[str]] = {}
     if quantity is None or quantity <= 0:
         errors["quantity"] = [_("The quantity must be more than zero.")]
-    price = item.default_price if kind == JobLine.Kind.SERVICE else item.sale_price
+    price = item.default_price if isinstance(item, ServiceItem) else item.sale_price
     if unit_price is not None:
         price = unit_price
     if price < 0:
         errors["unit_price"] = [_("The price cannot be negative.")]
     if not item.is_active:
         errors["item"] = [_("%(item)s is no longer active.") % {"item": item}]
-    if kind == JobLine.Kind.PART and not errors:
+    if isinstance(item, SparePart) and not errors:
         already = sum((line.quantity for line in job.lines.filter(spare_part=item)), Decimal("0"))
         available = _available(item, job.branch)
         if already + quantity > available:
@@ -262,8 +262,8 @@ def jobline_add(
     return JobLine.objects.create(
         job=job,
         kind=kind,
-        service_item=item if kind == JobLine.Kind.SERVICE else None,
-        spare_part=item if kind == JobLine.Kind.PART else None,
+        service_item=item if isinstance(item, ServiceItem) else None,
+        spare_part=item if isinstance(item, SparePart) else None,
         description=description or item.name_en,
         quantity=quantity,
         unit_price=price,
@@ -280,7 +280,7 @@ def jobline_remove(*, line: JobLine) -> None:
 
 
 @transaction.atomic
-def jobcard_start(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
+def jobcard_start(*, job: JobCard, user: User | None) -> JobCard:
     """Mark work as started."""
     job = JobCard.objects.select_for_update().get(pk=job.pk)
     _record_job_status(job, JobCard.Status.IN_PROGRESS, user)
@@ -289,7 +289,7 @@ def jobcard_start(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
 
 
 @transaction.atomic
-def jobcard_cancel(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
+def jobcard_cancel(*, job: JobCard, user: User | None) -> JobCard:
     """Cancel a job that has not been completed; no stock was consumed yet."""
     job = JobCard.objects.select_for_update().get(pk=job.pk)
     _record_job_status(job, JobCard.Status.CANCELLED, user)
@@ -298,7 +298,7 @@ def jobcard_cancel(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
 
 
 @transaction.atomic
-def jobcard_complete(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
+def jobcard_complete(*, job: JobCard, user: User | None) -> JobCard:
     """Complete a job and consume its parts from the branch's stock, all or nothing."""
     job = JobCard.objects.select_for_update().get(pk=job.pk)
     _record_job_status(job, JobCard.Status.COMPLETED, user)
@@ -308,9 +308,9 @@ def jobcard_complete(*, job: JobCard, user: AbstractBaseUser | None) -> JobCard:
     needed: dict[int, Decimal] = defaultdict(Decimal)
     parts: dict[int, SparePart] = {}
     for line in lines:
-        if line.kind == JobLine.Kind.PART:
-            needed[line.spare_part_id] += line.quantity
-            parts[line.spare_part_id] = line.spare_part
+        if line.spare_part is not None:
+            needed[line.spare_part.pk] += line.quantity
+            parts[line.spare_part.pk] = line.spare_part
     # Lock stock rows in a fixed order so two jobs sharing parts cannot deadlock.
     stock = {
         s.part_id: s
@@ -350,7 +350,7 @@ def stock_adjust(
     branch: Branch,
     quantity: Decimal,
     reason: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
 ) -> PartStock:
     """Receive (positive) or write off (negative) stock at a branch."""
     PartStock.objects.get_or_create(part=part, branch=branch)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.http import AuthenticatedHttpRequest
 from garage import selectors, services
 from garage.filters import CustomerFilter, JobCardFilter, SparePartFilter
 from garage.forms import (
@@ -30,6 +31,8 @@ from garage.forms import (
     VehicleForm,
 )
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
+
+M = TypeVar("M", bound=Model)
 
 PAGE_SIZE = 25
 # The customer page shows the latest jobs; the job list searched by mobile shows them all.
@@ -46,11 +49,11 @@ def _page(request: HttpRequest, queryset: QuerySet) -> Page:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _preset(model: type[Model], value: str | None) -> Any:
+def _preset(model: type[M], value: str | None) -> M | None:
     """The object named by a ?customer=ID style parameter, or None if it is absent or wrong."""
     if not value or not value.isdigit():
         return None
-    return model.objects.filter(pk=value).first()
+    return model._default_manager.filter(pk=value).first()
 
 
 def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -78,7 +81,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET_or_POST
 @permission_required("garage.add_jobcard", raise_exception=True)
-def job_create(request: HttpRequest) -> HttpResponse:
+def job_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = JobCardCreateForm(request.POST)
         if form.is_valid():
@@ -154,7 +157,8 @@ def job_line_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if not _is_htmx(request):
                 return redirect("garage:job_detail", pk=job.pk)
-            form = None
+            # The fragment comes back with an empty form for the next line.
+            return _render_job(request, job)
     return _render_job(request, job, form)
 
 
@@ -359,7 +363,7 @@ def part_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("garage.change_partstock", raise_exception=True)
-def part_receive(request: HttpRequest, pk: int) -> HttpResponse:
+def part_receive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     part = get_object_or_404(SparePart, pk=pk)
     form = StockReceiveForm(request.POST)
     if form.is_valid():

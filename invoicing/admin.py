@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
@@ -9,6 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
 from invoicing.selectors import invoice_search_q
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _LineCount(TypedDict):
+    _line_count: int
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -24,7 +33,7 @@ class _ReadOnlyInline(admin.TabularInline):
 
 class InvoiceLineInline(_ReadOnlyInline):
     model = InvoiceLine
-    fields = [
+    fields = (
         "position",
         "kind",
         "service_item",
@@ -39,19 +48,19 @@ class InvoiceLineInline(_ReadOnlyInline):
         "line_vat",
         "vat_adjustment",
         "line_total",
-    ]
+    )
     readonly_fields = fields
 
 
 class InvoiceStatusChangeInline(_ReadOnlyInline):
     model = InvoiceStatusChange
-    fields = ["changed_at", "from_status", "to_status", "note", "changed_by"]
+    fields = ("changed_at", "from_status", "to_status", "note", "changed_by")
     readonly_fields = fields
 
 
 class InvoiceEventInline(_ReadOnlyInline):
     model = InvoiceEvent
-    fields = ["created_at", "kind", "details", "created_by"]
+    fields = ("created_at", "kind", "details", "created_by")
     readonly_fields = fields
 
 
@@ -126,7 +135,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         return queryset.filter(q | Q(customer_vat_number__contains=search_term.strip())), False
 
     @admin.display(description=_("lines"), ordering="_line_count")
-    def line_count(self, obj: Invoice) -> int:
+    def line_count(self, obj: WithAnnotations[Invoice, _LineCount]) -> int:
         return obj._line_count
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import FilterForm
@@ -12,16 +11,14 @@ from garage.models import Branch
 from invoicing.models import Invoice
 
 
-def _active_branches(request: object) -> QuerySet[Branch]:
-    return Branch.objects.filter(is_active=True)
-
-
 class InvoiceFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Invoice.Status.choices, empty_label=_("All statuses")
     )
     branch = django_filters.ModelChoiceFilter(
-        label=_("Branch"), queryset=_active_branches, empty_label=_("All branches")
+        label=_("Branch"),
+        queryset=Branch.objects.filter(is_active=True),
+        empty_label=_("All branches"),
     )
     issued_from = django_filters.DateFilter(
         label=_("Issued from"),

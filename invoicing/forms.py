@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -17,22 +17,35 @@ from garage.models import Customer, ServiceItem, SparePart, Vehicle
 from invoicing.models import InvoiceLine
 from invoicing.services import LineData
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from core.calculations import LineResult
+
 HUNDRED = Decimal("100")
 Kind = InvoiceLine.Kind
 
 
 class LineLike(Protocol):
-    """What LineData (a prefilled line) and InvoiceLine (a saved one) have in common."""
+    """What LineData (a prefilled line) and InvoiceLine (a saved one) have in common; read-only,
+    as LineData is frozen."""
 
-    kind: str
-    description_en: str
-    description_ar: str
-    quantity: Decimal
-    unit_price: Decimal
-    vat_rate: Decimal
-    discount: Decimal
-    price_includes_vat: bool
-
+    @property
+    def kind(self) -> str: ...
+    @property
+    def description_en(self) -> str: ...
+    @property
+    def description_ar(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def vat_rate(self) -> Decimal: ...
+    @property
+    def discount(self) -> Decimal: ...
+    @property
+    def price_includes_vat(self) -> bool: ...
     @property
     def item(self) -> ServiceItem | SparePart | None: ...
 
@@ -67,7 +80,7 @@ def line_initial(line: LineLike) -> dict[str, Any]:
 
 def catalogue_line_initial(kind: str, item: ServiceItem | SparePart) -> dict[str, Any]:
     """Initial data of a new line for a catalogue item at its list price and VAT rate."""
-    price = item.default_price if kind == Kind.SERVICE else item.sale_price
+    price = item.default_price if isinstance(item, ServiceItem) else item.sale_price
     return {
         "item": item_key(kind, item),
         "description_en": item.name_en,
@@ -111,6 +124,8 @@ def _label(code: str, item: ServiceItem | SparePart) -> str:
 
 
 class InvoiceLineForm(BootstrapFormMixin, forms.Form):
+    # The calculator's figures for this line, hung on the form by the edit page.
+    result: LineResult | None = None
     # One select for services and parts: the chosen option decides the line's kind.
     item = forms.ChoiceField(label=_("Service or part"))
     description_en = forms.CharField(label=_("Description"), max_length=300)
@@ -131,12 +146,12 @@ class InvoiceLineForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args: Any, catalogue: Catalogue, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.catalogue = catalogue
-        self.fields["item"].choices = catalogue.choices
+        cast(forms.ChoiceField, self.fields["item"]).choices = catalogue.choices
         for name in ("quantity", "unit_price", "discount", "vat_percent"):
             self.fields[name].widget.attrs.update(step="any", inputmode="decimal")
 
     @property
-    def kind_label(self) -> str:
+    def kind_label(self) -> StrOrPromise:
         """Service or Spare part, from the item currently chosen (bound or initial)."""
         key = self["item"].value() or ""
         kind = key.partition(":")[0]
@@ -164,7 +179,8 @@ class InvoiceLineForm(BootstrapFormMixin, forms.Form):
         return percent
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         quantity, price = cleaned.get("quantity"), cleaned.get("unit_price")
         discount = cleaned.get("discount")
         if quantity and price is not None and discount and discount > quantity * price:
@@ -197,20 +213,28 @@ class BaseInvoiceLineFormSet(forms.BaseFormSet):
 
     def kept_forms(self) -> list[InvoiceLineForm]:
         """The line forms not ticked for deletion, in page order."""
-        return [f for f in self.forms if not (self.can_delete and self._should_delete_form(f))]
+        return [
+            f
+            for f in self.forms
+            if not (self.can_delete and f.cleaned_data.get(forms.formsets.DELETION_FIELD_NAME))
+        ]
 
     def line_data(self) -> list[LineData]:
         return [form.line_data() for form in self.kept_forms()]
 
 
 MAX_LINES = 200
-InvoiceLineFormSet = forms.formset_factory(
-    InvoiceLineForm,
-    formset=BaseInvoiceLineFormSet,
-    extra=0,
-    can_delete=True,
-    max_num=MAX_LINES,
-    validate_max=True,
+# A subclass of `formset`, which the stub of formset_factory does not say.
+InvoiceLineFormSet = cast(
+    type[BaseInvoiceLineFormSet],
+    forms.formset_factory(
+        InvoiceLineForm,
+        formset=BaseInvoiceLineFormSet,
+        extra=0,
+        can_delete=True,
+        max_num=MAX_LINES,
+        validate_max=True,
+    ),
 )
 LINES_PREFIX = "lines"
 
@@ -249,15 +273,16 @@ class InvoiceForm(BootstrapFormMixin, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers
+        cast(forms.ModelChoiceField, self.fields["customer"]).queryset = customers
         # On submit any vehicle is accepted so that a vehicle of another customer gets the
         # specific message from clean() instead of "not one of the available choices".
-        self.fields["vehicle"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["vehicle"]).queryset = (
             Vehicle.objects.select_related("customer") if self.is_bound else vehicles
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         customer, vehicle = cleaned.get("customer"), cleaned.get("vehicle")
         if customer and vehicle and vehicle.customer_id != customer.pk:
             self.add_error("vehicle", _("This vehicle belongs to another customer."))

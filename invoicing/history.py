@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.text import capfirst
@@ -22,6 +22,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from invoicing.models import Invoice, InvoiceLine
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # What the printed invoice shows above its lines; the customer and vehicle are compared through
 # their snapshot, which is what changes on paper when another customer or vehicle is chosen.
@@ -137,7 +140,7 @@ def edit_changes(*, before: EditSnapshot, after: EditSnapshot) -> dict[str, Any]
 
 @dataclass(frozen=True)
 class FieldChange:
-    label: str
+    label: StrOrPromise
     before: object
     after: object
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -18,6 +19,11 @@ from garage.models import (
     SparePart,
     Vehicle,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from invoicing.history import EditDisplay
 
 
 class Invoice(models.Model):
@@ -101,6 +107,10 @@ class Invoice(models.Model):
         ]
         indexes = [models.Index(fields=["-issue_date", "-id"], name="invoice_list_order")]
 
+    # Set by selectors.invoice_detail for the invoice page: status changes and events,
+    # oldest first.
+    timeline: list[InvoiceStatusChange | InvoiceEvent]
+
     def __str__(self) -> str:
         return self.number
 
@@ -177,6 +187,10 @@ class InvoiceLine(models.Model):
     def item(self) -> ServiceItem | SparePart | None:
         return self.service_item if self.kind == self.Kind.SERVICE else self.spare_part
 
+    @property
+    def vat_percent(self) -> Decimal:
+        return self.vat_rate * 100
+
 
 class InvoiceStatusChange(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="history")
@@ -193,6 +207,14 @@ class InvoiceStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.from_status} -> {self.to_status}"
+
+    @property
+    def from_label(self) -> StrOrPromise:
+        return _status_label(self.from_status)
+
+    @property
+    def to_label(self) -> StrOrPromise:
+        return _status_label(self.to_status)
 
 
 class InvoiceEvent(models.Model):
@@ -219,5 +241,13 @@ class InvoiceEvent(models.Model):
         verbose_name = _("invoice event")
         verbose_name_plural = _("invoice events")
 
+    # Set by selectors.invoice_detail on "edited" events: the change, ready to show.
+    edit: EditDisplay
+
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.kind}"
+
+
+def _status_label(status: str) -> StrOrPromise:
+    # A status no longer among the choices still reads as what was stored.
+    return dict(Invoice.Status.choices).get(status, status)

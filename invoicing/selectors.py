@@ -128,12 +128,6 @@ def invoice_detail(*, pk: int) -> Invoice:
         )
         .get(pk=pk)
     )
-    for line in invoice.lines.all():
-        line.vat_percent = line.vat_rate * 100
-    labels = dict(Invoice.Status.choices)
-    for change in invoice.history.all():
-        change.from_label = labels.get(change.from_status, change.from_status)
-        change.to_label = labels.get(change.to_status, change.to_status)
     for event in invoice.events.all():
         if event.kind == InvoiceEvent.Kind.EDITED:
             event.edit = edit_display(event.details)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -60,7 +60,7 @@ class LineData:
 
 
 def invoice_set_status(
-    *, invoice: Invoice, to_status: str, user: AbstractBaseUser | None, note: str = ""
+    *, invoice: Invoice, to_status: str, user: User | None, note: str = ""
 ) -> None:
     """Move an invoice to another business status and record who did it; raise if not allowed."""
     from_status = invoice.status
@@ -157,8 +157,8 @@ def _write_lines(invoice: Invoice, lines: Sequence[LineData], totals) -> None:
             invoice=invoice,
             position=position,
             kind=line.kind,
-            service_item=line.item if line.kind == InvoiceLine.Kind.SERVICE else None,
-            spare_part=line.item if line.kind == InvoiceLine.Kind.PART else None,
+            service_item=line.item if isinstance(line.item, ServiceItem) else None,
+            spare_part=line.item if isinstance(line.item, SparePart) else None,
             description_en=line.description_en,
             description_ar=line.description_ar,
             quantity=line.quantity,
@@ -211,7 +211,7 @@ def invoice_create(
     issue_date: datetime.date,
     due_date: datetime.date,
     requires_qoyod: bool,
-    user: AbstractBaseUser | None,
+    user: User | None,
     notes: str = "",
     replaces: Invoice | None = None,
 ) -> Invoice:
@@ -265,7 +265,7 @@ def invoice_update(
     issue_date: datetime.date,
     due_date: datetime.date,
     requires_qoyod: bool,
-    user: AbstractBaseUser | None,
+    user: User | None,
     notes: str = "",
 ) -> Invoice:
     """Correct an invoice that is not void, not paid in any part and not managed in Qoyod.
@@ -299,7 +299,7 @@ def invoice_update(
 
 
 @transaction.atomic
-def invoice_void(*, invoice: Invoice, reason: str, user: AbstractBaseUser | None) -> Invoice:
+def invoice_void(*, invoice: Invoice, reason: str, user: User | None) -> Invoice:
     """Void an unpaid invoice; its job reappears in Needs Invoice."""
     invoice = _locked(invoice)
     reason = (reason or "").strip()
@@ -319,7 +319,7 @@ def invoice_void(*, invoice: Invoice, reason: str, user: AbstractBaseUser | None
 
 
 @transaction.atomic
-def invoice_reissue(*, invoice: Invoice, user: AbstractBaseUser | None) -> Invoice:
+def invoice_reissue(*, invoice: Invoice, user: User | None) -> Invoice:
     """Issue a replacement of a void invoice with the same lines, linked to the original."""
     invoice = _locked(invoice)
     if not invoice.is_void:
@@ -352,16 +352,14 @@ def invoice_reissue(*, invoice: Invoice, user: AbstractBaseUser | None) -> Invoi
     )  # fmt: skip
 
 
-def invoice_void_and_reissue(
-    *, invoice: Invoice, reason: str, user: AbstractBaseUser | None
-) -> Invoice:
+def invoice_void_and_reissue(*, invoice: Invoice, reason: str, user: User | None) -> Invoice:
     """Void an invoice and issue its replacement in one step."""
     with transaction.atomic():
         invoice_void(invoice=invoice, reason=reason, user=user)
         return invoice_reissue(invoice=invoice, user=user)
 
 
-def invoice_send_to_customer(*, invoice: Invoice, link: str, user: AbstractBaseUser | None) -> None:
+def invoice_send_to_customer(*, invoice: Invoice, link: str, user: User | None) -> None:
     """Email the invoice (HTML body and a link to the printable page) to the customer; the
     email is recorded as an "emailed" event with its recipient and `user`."""
     invoice.refresh_from_db()

@@ -27,7 +27,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = [
+    list_display = (
         "invoice",
         "paid_on",
         "method",
@@ -35,7 +35,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         "reference",
         "created_by",
         "created_at",
-    ]
+    )
     list_filter = ["method", "paid_on"]
     search_fields = [
         "invoice__number",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -8,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField
 from invoicing.models import Invoice
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Payment(models.Model):
@@ -140,7 +145,7 @@ class QoyodAllocation(models.Model):
         return f"{self.invoice_id}: {self.source_type} {self.source_id} {self.amount}"
 
     @property
-    def source_label(self) -> str:
+    def source_label(self) -> StrOrPromise:
         try:
             return self.Source(self.source_type).label
         except ValueError:

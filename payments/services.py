@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -24,7 +24,7 @@ from payments.models import Payment, QoyodAllocation, QoyodPaymentState, QoyodSt
 
 
 def invoice_apply_paid_amount(
-    *, invoice: Invoice, amount_paid: Decimal, user: AbstractBaseUser | None, note: str = ""
+    *, invoice: Invoice, amount_paid: Decimal, user: User | None, note: str = ""
 ) -> None:
     """Set the paid amount and balance of a locked invoice and move its status to match."""
     invoice.amount_paid = amount_paid
@@ -46,7 +46,7 @@ def payment_record(
     method: str,
     amount: Decimal,
     paid_on: datetime.date,
-    user: AbstractBaseUser | None,
+    user: User | None,
     reference: str = "",
 ) -> Payment:
     """Record a counter payment; the invoice row is locked so two cashiers cannot overpay it."""
@@ -277,7 +277,7 @@ def qoyod_payment_states_record(
     *,
     results: Mapping[int, QoyodPaymentData | None],
     token: str,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> set[int]:
     """Record what Qoyod said for these invoices (None: gone from Qoyod); returns those changed.
 
@@ -295,7 +295,9 @@ def qoyod_payment_states_record(
     allocations: dict[int, list[QoyodAllocation]] = defaultdict(list)
     for row in QoyodAllocation.objects.filter(invoice_id__in=list(states)):
         allocations[row.invoice_id].append(row)
-    changed, moved = set(), set()
+    changed: set[int] = set()
+    # What Qoyod says of each invoice whose payments moved, to record under a row lock.
+    moved: dict[int, QoyodPaymentData] = {}
     for pk, state in states.items():
         remote = results[pk]
         if _differs(state, invoices[pk], allocations[pk], remote):
@@ -303,7 +305,7 @@ def qoyod_payment_states_record(
             if remote is not None and (
                 _payment_moves(invoices[pk], remote) or _allocations_differ(allocations[pk], remote)
             ):
-                moved.add(pk)
+                moved[pk] = remote
     now = timezone.now()
     QoyodPaymentState.objects.filter(
         invoice_id__in=[pk for pk in states if pk not in changed], claim_token=token
@@ -311,13 +313,15 @@ def qoyod_payment_states_record(
         refreshed_at=now, checked_at=now, last_error="", claimed_until=None, claim_token="",
         queued_until=None,
     )  # fmt: skip
-    figures_only = [states[pk] for pk in changed - moved]
+    figures_only = [states[pk] for pk in changed - moved.keys()]
     recorded = (
         _record_figures(figures_only, invoices, results, token=token, now=now)
         if figures_only
         else set()
     )
-    return recorded | {pk for pk in moved if _record_one(pk, results[pk], token=token, user=user)}
+    return recorded | {
+        pk for pk, remote in moved.items() if _record_one(pk, remote, token=token, user=user)
+    }
 
 
 @transaction.atomic
@@ -343,7 +347,7 @@ def _record_figures(
 
 @transaction.atomic
 def _record_one(
-    invoice_id: int, remote: QoyodPaymentData, *, token: str, user: AbstractBaseUser | None
+    invoice_id: int, remote: QoyodPaymentData, *, token: str, user: User | None
 ) -> bool:
     # The invoice first, as payment_record locks it: one lock order for everyone.
     invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from core.http import AuthenticatedHttpRequest
 from invoicing.forms import add_service_error
 from invoicing.models import Invoice
 from payments import services
@@ -31,7 +32,7 @@ def _refusal(invoice: Invoice) -> str | None:
 
 @permission_required("payments.add_payment", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def payment_create(request: HttpRequest, invoice_id: int) -> HttpResponse:
+def payment_create(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=invoice_id)
     if request.method == "GET" and (refusal := _refusal(invoice)):
         messages.error(request, refusal)

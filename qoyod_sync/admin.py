@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.http import AuthenticatedHttpRequest
 from qoyod_sync import models, push
 
 
@@ -33,7 +34,7 @@ class StateChangeInline(admin.TabularInline):
     model = models.QoyodSyncStateChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "from_state", "to_state", "changed_by", "reason"]
+    fields = ("changed_at", "from_state", "to_state", "changed_by", "reason")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -63,7 +64,7 @@ class QoyodInvoiceSyncAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description=_("Retry Qoyod sync"), permissions=["send"])
-    def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def retry(self, request: AuthenticatedHttpRequest, queryset: QuerySet) -> None:
         for sync in queryset.select_related("invoice"):
             try:
                 result = push.invoice_send_draft(
@@ -98,9 +99,9 @@ class QoyodAttemptAdmin(admin.ModelAdmin):
 class QoyodConnectionAdmin(admin.ModelAdmin):
     # The key is never shown or edited here: only its last four characters, on the settings page.
     list_display = ["base_url", "api_key_hint", "last_tested_at", "last_test_ok"]
-    fields = ["base_url", "api_key_hint", "tax_id", "unit_id", "category_id",
+    fields = ("base_url", "api_key_hint", "tax_id", "unit_id", "category_id",
               "sales_account_id", "cogs_account_id", "last_tested_at", "last_test_ok",
-              "last_test_message", "updated_by", "updated_at"]  # fmt: skip
+              "last_test_message", "updated_by", "updated_at")  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

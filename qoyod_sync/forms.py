@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from django import forms
@@ -13,6 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from garage.models import Branch
 from qoyod_sync.models import QoyodConnection
+
+if TYPE_CHECKING:
+    from django.http import QueryDict
+    from django_stubs_ext import StrOrPromise
+
+    Choices = list[tuple[str, StrOrPromise]]
 
 _MIN_KEY_LENGTH = 8
 
@@ -80,7 +86,7 @@ class ConnectionForm(forms.Form):
         return key
 
 
-def _choices(rows: list[Mapping[str, Any]], label: str = "name") -> list[tuple[str, str]]:
+def _choices(rows: Sequence[Mapping[str, Any]], label: str = "name") -> Choices:
     return [(str(row["id"]), f"{row[label]}") for row in rows]
 
 
@@ -97,7 +103,7 @@ class MappingsForm(forms.Form):
         label=_("Cost of goods sold account"), coerce=int, required=False, empty_value=None
     )
 
-    def __init__(self, *args: Any, connection: QoyodConnection, **kwargs: Any):
+    def __init__(self, data: QueryDict | None = None, *, connection: QoyodConnection) -> None:
         initial = {
             "tax_id": connection.tax_id,
             "unit_id": connection.unit_id,
@@ -113,7 +119,7 @@ class MappingsForm(forms.Form):
         )
         for branch in self.branches:
             initial[f"warehouse_{branch.pk}"] = mapped.get(branch.pk)
-        super().__init__(*args, initial=initial, **kwargs)
+        super().__init__(data, initial=initial)
         catalogue = connection.catalogue
         taxes = [
             {**t, "label": f"{t['name']} ({t['percentage']}%)"} for t in catalogue.get("taxes", [])
@@ -121,12 +127,17 @@ class MappingsForm(forms.Form):
         accounts = [
             {**a, "label": f"{a['code']} {a['name']}"} for a in catalogue.get("accounts", [])
         ]
-        none = [("", _("— not set —"))]
-        self.fields["tax_id"].choices = _choices(taxes, "label")
-        self.fields["unit_id"].choices = _choices(catalogue.get("units", []))
-        self.fields["category_id"].choices = _choices(catalogue.get("categories", []))
-        self.fields["sales_account_id"].choices = none + _choices(accounts, "label")
-        self.fields["cogs_account_id"].choices = none + _choices(accounts, "label")
+        none: Choices = [("", _("— not set —"))]
+        offered = {
+            "tax_id": _choices(taxes, "label"),
+            "unit_id": _choices(catalogue.get("units", [])),
+            "category_id": _choices(catalogue.get("categories", [])),
+            "sales_account_id": none + _choices(accounts, "label"),
+            "cogs_account_id": none + _choices(accounts, "label"),
+        }
+        for name, choices in offered.items():
+            # Declared above as TypedChoiceFields.
+            cast(forms.TypedChoiceField, self.fields[name]).choices = choices
         warehouses = _choices(catalogue.get("warehouses", []))
         for branch in self.branches:
             self.fields[f"warehouse_{branch.pk}"] = forms.TypedChoiceField(

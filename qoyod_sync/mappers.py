@@ -28,9 +28,16 @@ class ProductKey:
     pk: int
 
 
+def line_item(line: InvoiceLine) -> ServiceItem | SparePart:
+    """The catalogue item of a line being sent; preflight refuses a send with a line without one."""
+    item = line.item
+    if item is None:
+        raise ValueError(f"invoice line {line.pk} is linked to no service or part")
+    return item
+
+
 def product_key(line: InvoiceLine) -> ProductKey:
-    item_id = line.service_item_id if line.kind == InvoiceLine.Kind.SERVICE else line.spare_part_id
-    return ProductKey(kind=line.kind, pk=item_id)
+    return ProductKey(kind=line.kind, pk=line_item(line).pk)
 
 
 def product_sku(item: ServiceItem | SparePart) -> str:

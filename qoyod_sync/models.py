@@ -7,6 +7,8 @@ Qoyod lives here, in QoyodInvoiceSync, whose moves are the table in qoyod_sync/p
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from core.fields import MoneyField
 from garage.models import Branch, Customer, ServiceItem, SparePart
 from invoicing.models import Invoice
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class QoyodConnection(models.Model):
@@ -232,7 +237,7 @@ class QoyodInvoiceSync(models.Model):
         return SyncState.UNKNOWN if self.lease_expired else self.state
 
     @property
-    def effective_state_label(self) -> str:
+    def effective_state_label(self) -> StrOrPromise:
         return SyncState(self.effective_state).label
 
     @property

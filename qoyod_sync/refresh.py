@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -104,7 +104,11 @@ def refreshable_targets(invoice_ids: Iterable[int] | None = None) -> dict[int, i
     rows = refreshable_invoices()
     if invoice_ids is not None:
         rows = rows.filter(pk__in=list(invoice_ids))
-    return dict(rows.values_list("pk", "qoyod_sync__qoyod_invoice_id"))
+    return {
+        pk: qoyod_id
+        for pk, qoyod_id in rows.values_list("pk", "qoyod_sync__qoyod_invoice_id")
+        if qoyod_id is not None
+    }
 
 
 def payment_data(remote: types.Invoice) -> QoyodPaymentData:
@@ -152,7 +156,7 @@ def invoices_refresh(
     *,
     invoice_ids: Iterable[int],
     reader: QoyodReader | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     token: str = "",
 ) -> RefreshResult:
     """Read these invoices' payment state from Qoyod, 100 per request, and record what changed.
@@ -202,7 +206,7 @@ def _record(
     targets: dict[int, int],
     remote: list[types.Invoice],
     token: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
 ) -> None:
     by_qoyod_id = {invoice.id: invoice for invoice in remote}
     results: dict[int, QoyodPaymentData | None] = {}
@@ -233,7 +237,7 @@ def open_invoices_refresh(*, reader: QoyodReader | None = None, token: str = "")
 def invoice_refresh_now(
     *,
     invoice: Invoice,
-    user: AbstractBaseUser | None,
+    user: User | None,
     reader: QoyodReader | None = None,
     wait_seconds: float = ROW_WAIT_SECONDS,
 ) -> RowOutcome:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import AuthenticatedHttpRequest
 from invoicing.models import Invoice
 from qoyod_sync import refresh, tasks
 
@@ -47,7 +48,7 @@ def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
 
 @require_POST
 @permission_required(VIEW, raise_exception=True)
-def invoice_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_refresh(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
     outcome = refresh.invoice_refresh_now(invoice=invoice, user=request.user)
     if _is_htmx(request):

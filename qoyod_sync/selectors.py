@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
@@ -20,6 +21,9 @@ from qoyod_sync.models import (
     QoyodSyncStateChange,
     SyncState,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def retry_queue() -> QuerySet[QoyodInvoiceSync]:
@@ -60,7 +64,7 @@ def branch_warehouses() -> list[tuple[Branch, BranchWarehouse | None]]:
 @dataclass(frozen=True)
 class FixLink:
     url: str
-    label: str
+    label: StrOrPromise
 
 
 def fix_link(sync: QoyodInvoiceSync) -> FixLink | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -64,9 +64,7 @@ def connection_reader(
     return QoyodReader(base_url=connection.base_url, api_key=_api_key(connection), options=options)
 
 
-def connection_save(
-    *, base_url: str, api_key: str, user: AbstractBaseUser | None
-) -> QoyodConnection:
+def connection_save(*, base_url: str, api_key: str, user: User | None) -> QoyodConnection:
     """Create or update the connection; a blank key keeps the one already saved."""
     base_url = base_url.strip().rstrip("/")
     api_key = api_key.strip()
@@ -157,9 +155,7 @@ def _map_unmapped_branches(connection: QoyodConnection, catalogue: Mapping[str, 
     return len(unmapped)
 
 
-def connection_test(
-    *, user: AbstractBaseUser | None, options: ClientOptions | None = None
-) -> QoyodConnection:
+def connection_test(*, user: User | None, options: ClientOptions | None = None) -> QoyodConnection:
     """Read warehouses, taxes, units, categories and accounts from Qoyod (never writes there)."""
     connection = connection_get()
     if connection is None:
@@ -222,7 +218,7 @@ def connection_mappings_save(
     category_id: int | None,
     sales_account_id: int | None,
     cogs_account_id: int | None,
-    user: AbstractBaseUser | None,
+    user: User | None,
 ) -> QoyodConnection:
     """Save each branch's Qoyod warehouse and the defaults used to create products."""
     connection = connection_get()
@@ -250,13 +246,13 @@ def connection_mappings_save(
 
 
 def invoice_qoyod_draft_delete(
-    *, invoice: Invoice, user: AbstractBaseUser | None, options: ClientOptions | None = None
+    *, invoice: Invoice, user: User | None, options: ClientOptions | None = None
 ) -> None:
     """Delete the Qoyod draft of an invoice voided here, if Qoyod still holds it as a draft."""
     sync = QoyodInvoiceSync.objects.filter(invoice=invoice).first()
     if not invoice.is_void:
         raise ValidationError(_("Void the invoice here first; then its Qoyod draft can go."))
-    if sync is None or sync.state != SyncState.DRAFT_CREATED:
+    if sync is None or sync.state != SyncState.DRAFT_CREATED or sync.qoyod_invoice_id is None:
         raise ValidationError(_("%(number)s has no draft in Qoyod.") % {"number": invoice.number})
     if sync.draft_deleted_at is not None:
         raise ValidationError(_("The Qoyod draft was already deleted."))

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypedDict
 
 from celery import Task, shared_task
 from django.db import transaction
@@ -23,7 +24,18 @@ from qoyod_sync import refresh
 
 logger = logging.getLogger(__name__)
 
-READ_TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+class _TaskOptions(TypedDict):
+    acks_late: bool
+    reject_on_worker_lost: bool
+    ignore_result: bool
+
+
+READ_TASK_OPTIONS: _TaskOptions = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+}
 
 
 @shared_task(bind=True, **READ_TASK_OPTIONS)
@@ -67,7 +79,7 @@ def invoices_refresh_enqueue(*, invoice_ids: Iterable[int], stale_only: bool) ->
 def _publish(invoice_ids: list[int], token: str) -> None:
     try:
         # No publish retries: with the broker down the page would wait, which it must not.
-        refresh_invoices.apply_async(args=[invoice_ids], task_id=token, retry=False)
+        refresh_invoices.apply_async(args=(invoice_ids,), task_id=token, retry=False)
     except (OperationalError, OSError):
         logger.warning("Could not queue a Qoyod refresh of %d invoices", len(invoice_ids))
         refresh.invoices_unmark_queued(token=token)

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.http import AuthenticatedHttpRequest
 from invoicing.models import Invoice
 from qoyod_sync import push, selectors, services
 from qoyod_sync.forms import ConnectionForm, MappingsForm
@@ -69,7 +70,7 @@ def _settings_page(
 
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
-def settings(request: HttpRequest) -> HttpResponse:
+def settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _settings_page(request)
     connection = services.connection_get()
@@ -87,7 +88,7 @@ def settings(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def connection_test(request: HttpRequest) -> HttpResponse:
+def connection_test(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         connection = services.connection_test(user=request.user)
     except ValidationError as exc:
@@ -100,7 +101,7 @@ def connection_test(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
-def mappings(request: HttpRequest) -> HttpResponse:
+def mappings(request: AuthenticatedHttpRequest) -> HttpResponse:
     connection = services.connection_get()
     if connection is None:
         return redirect("qoyod_sync:settings")
@@ -124,7 +125,7 @@ def mappings(request: HttpRequest) -> HttpResponse:
 # ---- send and retry -------------------------------------------------------------------------
 
 
-def _send(request: HttpRequest, pk: int, *, retry: bool) -> HttpResponse:
+def _send(request: AuthenticatedHttpRequest, pk: int, *, retry: bool) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
     try:
         result = push.invoice_send_draft(invoice=invoice, user=request.user, retry=retry)
@@ -146,19 +147,19 @@ def _send(request: HttpRequest, pk: int, *, retry: bool) -> HttpResponse:
 
 @require_POST
 @permission_required(SEND, raise_exception=True)
-def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _send(request, pk, retry=False)
 
 
 @require_POST
 @permission_required(SEND, raise_exception=True)
-def invoice_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _send(request, pk, retry=True)
 
 
 @require_POST
 @permission_required(SEND, raise_exception=True)
-def invoice_draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_draft_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
     try:
         services.invoice_qoyod_draft_delete(invoice=invoice, user=request.user)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import AuthenticatedHttpRequest
 from garage.validators import plate_in_arabic
 from invoicing import selectors, services
 from invoicing.forms import (
@@ -70,7 +71,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, _load(pk))
 
 
-def _void(request: HttpRequest, pk: int, *, reissue: bool) -> HttpResponse:
+def _void(request: AuthenticatedHttpRequest, pk: int, *, reissue: bool) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
     form = VoidForm(request.POST)
     if form.is_valid():
@@ -99,19 +100,19 @@ def _void(request: HttpRequest, pk: int, *, reissue: bool) -> HttpResponse:
 
 @permission_required("invoicing.void_invoice", raise_exception=True)
 @require_POST
-def invoice_void(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_void(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _void(request, pk, reissue=False)
 
 
 @permission_required("invoicing.void_invoice", raise_exception=True)
 @require_POST
-def invoice_void_and_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_void_and_reissue(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _void(request, pk, reissue=True)
 
 
 @permission_required("invoicing.void_invoice", raise_exception=True)
 @require_POST
-def invoice_reissue(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_reissue(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
     try:
         replacement = services.invoice_reissue(invoice=invoice, user=request.user)
@@ -136,7 +137,7 @@ def shared_link(request: HttpRequest, invoice: Invoice) -> str:
 
 @permission_required("invoicing.send_invoice_to_customer", raise_exception=True)
 @require_POST
-def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice.objects.select_related("customer", "job"), pk=pk)
     try:
         services.invoice_send_to_customer(

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.http import AuthenticatedHttpRequest
 from garage.models import JobCard
 from invoicing import selectors, services
 from invoicing.forms import (
@@ -60,7 +61,8 @@ def _catalogue_for(lines: Sequence[Any]) -> Catalogue:
 
 def _catalogue_from_post(data: Any) -> Catalogue:
     """The catalogue for a submitted form: also the (possibly inactive) items it links to."""
-    service_ids, part_ids = set(), set()
+    service_ids: set[int] = set()
+    part_ids: set[int] = set()
     for key, value in data.items():
         if key.startswith(f"{LINES_PREFIX}-") and key.endswith("-item") or key == "new_item":
             kind, _sep, pk = value.partition(":")
@@ -154,7 +156,7 @@ def _render_form(
 
 @permission_required("invoicing.add_invoice", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def invoice_generate(request: HttpRequest, job_id: int) -> HttpResponse:
+def invoice_generate(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(JobCard.objects.select_related("customer", "vehicle"), pk=job_id)
     existing = selectors.invoice_active_for_job(job=job)
     if existing is not None:
@@ -232,7 +234,7 @@ def _edit_refusal(invoice: Invoice) -> str | None:
 
 @permission_required("invoicing.change_invoice", raise_exception=True)
 @require_http_methods(["GET", "POST"])
-def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice.objects.select_related("job"), pk=pk)
     if request.method == "GET" and (refusal := _edit_refusal(invoice)):
         messages.error(request, refusal)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -91,7 +91,7 @@ class SendResult:
 def invoice_send_draft(
     *,
     invoice: Invoice,
-    user: AbstractBaseUser | None,
+    user: User | None,
     retry: bool = False,
     options: ClientOptions | None = None,
 ) -> SendResult:
@@ -115,7 +115,7 @@ def invoice_send_draft(
 
 
 def _claim(
-    *, invoice: Invoice, user: AbstractBaseUser | None, retry: bool
+    *, invoice: Invoice, user: User | None, retry: bool
 ) -> tuple[QoyodInvoiceSync, str, str]:
     invoice.refresh_from_db()
     if invoice.is_void:
@@ -210,7 +210,7 @@ def _run(send: Send) -> RemoteInvoice:
         send.invoice.lines.select_related("service_item", "spare_part").order_by("position", "id")
     )
     if send.connection is not None:
-        send.connection = _catalogue_loaded(send)
+        send.connection = _catalogue_loaded(send, send.connection)
     problems = invoice_preflight(invoice=send.invoice, lines=send.lines, connection=send.connection)
     if problems:
         raise Stop(S.FAILED, problems[0].kind, "\n".join(p.message for p in problems))
@@ -225,12 +225,12 @@ def _run(send: Send) -> RemoteInvoice:
     return create_invoice(send, draft)
 
 
-def _catalogue_loaded(send: Send) -> QoyodConnection:
+def _catalogue_loaded(send: Send, connection: QoyodConnection) -> QoyodConnection:
     """The first send after setup reads what Test connection would (warehouses, defaults)."""
     try:
-        return connection_ensure_catalogue(connection=send.connection, options=send.options)
+        return connection_ensure_catalogue(connection=connection, options=send.options)
     except ValidationError:
-        return send.connection
+        return connection
 
 
 # ---- recording the outcome ------------------------------------------------------------------
@@ -239,8 +239,8 @@ def _catalogue_loaded(send: Send) -> QoyodConnection:
 def _finish(send: Send, stop: Stop) -> SendResult:
     sync, invoice = send.sync, send.invoice
     fields: dict[str, Any] = {"lease_until": None, "claim_token": ""}
-    if stop.state == S.DRAFT_CREATED:
-        remote = stop.remote
+    # Only a created draft carries Qoyod's record of it.
+    if (remote := stop.remote) is not None:
         invoice.refresh_from_db(fields=["total"])
         fields.update(
             qoyod_invoice_id=remote.id, qoyod_total=remote.total,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -45,7 +45,7 @@ def sync_transition(
     *,
     sync: QoyodInvoiceSync,
     to_state: str,
-    user: AbstractBaseUser | None,
+    user: User | None,
     note: str = "",
     expect_token: str | None = None,
     condition: Q | None = None,

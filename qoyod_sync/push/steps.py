@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,10 +45,17 @@ from qoyod_sync.models import (
     QoyodProductLink,
 )
 from qoyod_sync.models import SyncState as S
+from qoyod_sync.types import Customer as RemoteCustomer
 from qoyod_sync.types import DraftInvoice, Product
 from qoyod_sync.types import Invoice as RemoteInvoice
 
-T = TypeVar("T")
+
+class _Created(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+T = TypeVar("T", bound=_Created)
 
 
 # No new Qoyod write starts unless it can finish (client deadline) inside the lease.
@@ -74,7 +81,7 @@ class Stop(Exception):
 class Send:
     invoice: Invoice
     sync: QoyodInvoiceSync
-    user: AbstractBaseUser | None
+    user: User | None
     claimed_from: str
     token: str
     options: ClientOptions | None
@@ -83,6 +90,14 @@ class Send:
     lines: list[InvoiceLine] = field(default_factory=list)
     # Set just before POST /invoices: from then on a lost answer means "may exist in Qoyod".
     invoice_posted: bool = False
+
+    @property
+    def connected(self) -> tuple[QoyodWriter, QoyodConnection]:
+        """The writer and connection for the steps after preflight, which has refused a send
+        without a connection: reaching a step without them is a bug, not a user's problem."""
+        if self.writer is None or self.connection is None:
+            raise RuntimeError("a send step ran without a Qoyod connection")
+        return self.writer, self.connection
 
 
 def number_of(invoice: Invoice) -> dict[str, str]:
@@ -115,15 +130,15 @@ def ensure_customer(send: Send) -> int:
     link = QoyodCustomerLink.objects.filter(customer=customer).first()
     if link is not None:
         return link.qoyod_id
-    reader = send.writer.reader
-    matched_by, matches = None, []
+    writer, _connection = send.connected
+    matched_by = QoyodCustomerLink.MatchedBy.VAT_NUMBER
+    matches: list[RemoteCustomer] = []
     try:
         if customer.vat_number:
-            matched_by = QoyodCustomerLink.MatchedBy.VAT_NUMBER
-            matches = reader.find_customers_by_tax_number(customer.vat_number)
+            matches = writer.reader.find_customers_by_tax_number(customer.vat_number)
         if not matches:
             matched_by = QoyodCustomerLink.MatchedBy.PHONE
-            matches = reader.find_customers_by_phone(customer.phone)
+            matches = writer.reader.find_customers_by_phone(customer.phone)
     except QoyodError as exc:
         raise _stop_before_invoice(send, exc, _("looking up the customer")) from None
     if matches:
@@ -139,7 +154,7 @@ def ensure_customer(send: Send) -> int:
         return chosen_id
     created = _write(
         send, QoyodAttempt.Step.CUSTOMER, customer.name,
-        lambda: send.writer.create_customer(**mappers.customer_fields(customer)),
+        lambda: writer.create_customer(**mappers.customer_fields(customer)),
         lambda exc: _stop_before_invoice(send, exc, _("creating the customer")),
     )  # fmt: skip
     # Stored before anything else can fail, so a retry never creates the customer again.
@@ -158,7 +173,7 @@ def ensure_products(send: Send) -> tuple[dict[mappers.ProductKey, int], dict[int
     """Each line's Qoyod product id, and the Qoyod record of each spare part (for its stock)."""
     items: dict[mappers.ProductKey, ServiceItem | SparePart] = {}
     for line in send.lines:
-        items.setdefault(mappers.product_key(line), line.item)
+        items.setdefault(mappers.product_key(line), mappers.line_item(line))
     links = _product_links(items)
     # One lookup by SKU serves both matching the unlinked items and reading the parts' stock.
     skus = [
@@ -166,8 +181,9 @@ def ensure_products(send: Send) -> tuple[dict[mappers.ProductKey, int], dict[int
         for key, item in items.items()
         if key not in links or isinstance(item, SparePart)
     ]
+    writer, _connection = send.connected
     try:
-        found = send.writer.reader.find_products_by_skus(skus) if skus else {}
+        found = writer.reader.find_products_by_skus(skus) if skus else {}
     except QoyodError as exc:
         raise _stop_before_invoice(send, exc, _("looking up products")) from None
     ids: dict[mappers.ProductKey, int] = {}
@@ -203,7 +219,7 @@ def _product_links(
     for row in rows:
         if row.service_item_id is not None:
             links[mappers.ProductKey(InvoiceLine.Kind.SERVICE, row.service_item_id)] = row.qoyod_id
-        else:
+        elif row.spare_part_id is not None:
             links[mappers.ProductKey(InvoiceLine.Kind.PART, row.spare_part_id)] = row.qoyod_id
     return links
 
@@ -235,8 +251,9 @@ def _link_product(item: ServiceItem | SparePart, qoyod_id: int, sku: str, matche
 
 
 def _create_product(send: Send, item: ServiceItem | SparePart) -> Product:
-    writer, connection = send.writer, send.connection
+    writer, connection = send.connected
     sku = mappers.product_sku(item)
+    create: Callable[..., Product]
     if isinstance(item, ServiceItem):
         fields = mappers.service_product_fields(item, connection)
         create = writer.create_service_product
@@ -264,8 +281,9 @@ def _create_product(send: Send, item: ServiceItem | SparePart) -> Product:
 def _product(send: Send, item: SparePart) -> Product:
     """A linked part whose SKU lookup did not return the linked product: read it by id."""
     link = QoyodProductLink.objects.get(spare_part=item)
+    writer, _connection = send.connected
     try:
-        return send.writer.reader.get_product(link.qoyod_id)
+        return writer.reader.get_product(link.qoyod_id)
     except QoyodNotFound:
         # Deleted in Qoyod: forget the id so the retry matches by SKU or creates it again.
         link.delete()
@@ -283,7 +301,7 @@ def check_stock(send: Send, parts: dict[int, Product], inventory_id: int) -> Non
     names: dict[int, str] = {}
     for line in send.lines:
         if line.spare_part is not None:
-            pk = line.spare_part_id
+            pk = line.spare_part.pk
             needed[pk] = needed.get(pk, Decimal("0")) + line.quantity
             names[pk] = f"{line.spare_part.name} ({line.spare_part.sku})"
     short = [
@@ -312,11 +330,12 @@ def _qty(value: Decimal) -> str:
 
 def create_invoice(send: Send, draft: DraftInvoice) -> RemoteInvoice:
     _check_lease(send)
+    writer, _connection = send.connected
     # From here a lost answer means the draft may exist in Qoyod.
     send.invoice_posted = True
     number = send.invoice.number
     try:
-        created = send.writer.create_draft_invoice(draft)
+        created = writer.create_draft_invoice(draft)
     except QoyodError as exc:
         _attempt(send, QoyodAttempt.Step.INVOICE, number, exc=exc)
         if reference_taken(exc):
@@ -337,7 +356,9 @@ def create_invoice(send: Send, draft: DraftInvoice) -> RemoteInvoice:
 
 
 def _check_lease(send: Send) -> None:
-    if timezone.now() + _WRITE_MARGIN > send.sync.lease_until:
+    # A claimed send always has a lease; without one it is not this send's to write.
+    lease_until = send.sync.lease_until
+    if lease_until is None or timezone.now() + _WRITE_MARGIN > lease_until:
         raise Stop(
             S.FAILED, FailureKind.TEMPORARY,
             _("The send took too long and stopped before writing to Qoyod; retry."),

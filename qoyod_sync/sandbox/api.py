@@ -262,7 +262,7 @@ def _list(
     if listing.root == "receipts":
         _kind_as_text(query)
     rows = apply(list(listing.rows(company)), query, listing.attributes, strict=strict)
-    meta = None
+    meta: dict[str, Any] | None = None
     paged = listing.paging in (PAGED, PAGED_META) or (
         listing.paging == OPTIONAL and query.page and query.per_page
     )

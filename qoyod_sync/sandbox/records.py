@@ -38,7 +38,7 @@ def money(value: Decimal) -> str:
     value = value.normalize()
     if value == 0:
         return "0.0"
-    if value.as_tuple().exponent >= 0:
+    if value == value.to_integral_value():
         return f"{value:f}.0"
     return f"{value:f}"
 

@@ -50,8 +50,9 @@ def _state_for(context: template.Context, invoice: Invoice) -> QoyodPaymentState
         cache = getattr(page, "_qoyod_payment_states", None)
         if cache is None:
             ids = {row.pk for row in page if isinstance(row, Invoice)}
-            states = QoyodPaymentState.objects.filter(invoice_id__in=ids)
-            cache = page._qoyod_payment_states = (ids, {s.invoice_id: s for s in states})
+            rows = QoyodPaymentState.objects.filter(invoice_id__in=ids)
+            # Kept on the page object, so it lives exactly as long as the page being rendered.
+            cache = page._qoyod_payment_states = (ids, {s.invoice_id: s for s in rows})  # type: ignore[attr-defined]
         ids, states = cache
         if invoice.pk in ids:
             return states.get(invoice.pk)

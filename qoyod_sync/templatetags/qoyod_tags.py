@@ -29,7 +29,8 @@ def _sync_for(context: template.Context, invoice: Invoice) -> QoyodInvoiceSync |
         cache = getattr(page, "_qoyod_syncs", None)
         if cache is None:
             ids = {row.pk for row in page}
-            cache = page._qoyod_syncs = (ids, selectors.syncs_by_invoice(ids))
+            # Kept on the page object, so it lives exactly as long as the page being rendered.
+            cache = page._qoyod_syncs = (ids, selectors.syncs_by_invoice(ids))  # type: ignore[attr-defined]
         ids, rows = cache
         if invoice.pk in ids:
             return rows.get(invoice.pk)
@@ -92,6 +93,6 @@ def qoyod_invoice_panel(context: template.Context, invoice: Invoice) -> dict[str
             and sync.state == SyncState.DRAFT_CREATED
             and sync.draft_deleted_at is None
         ),
-        "next": request.get_full_path(),
+        "next": request.get_full_path() if request else "",
         "csrf_token": context.get("csrf_token"),
     }
