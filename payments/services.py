@@ -1,5 +1,5 @@
 """Payments recorded here, at the counter, on invoices Qoyod does not manage; and the payment
-state of Qoyod-managed invoices as read back from Qoyod (qoyod_sync/refresh.py does the reading).
+state of Qoyod-managed invoices as read back from Qoyod (qoyod_sync/readback/ does the reading).
 """
 
 from __future__ import annotations
