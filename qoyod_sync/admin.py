@@ -6,9 +6,8 @@ Machine fields are read-only; the one action calls the same service as the Retry
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qoyod_sync import models, push
@@ -23,9 +22,7 @@ class InRetryQueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "yes":
-            lapsed = Q(state=models.SyncState.SENDING, lease_until__lte=timezone.now())
-            states = [models.SyncState.FAILED, models.SyncState.UNKNOWN]
-            return queryset.filter(Q(state__in=states) | lapsed)
+            return queryset.in_retry_queue()
         return queryset
 
 

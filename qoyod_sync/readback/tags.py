@@ -24,6 +24,8 @@ from django.core.paginator import Page
 from invoicing.models import Invoice
 from payments.models import QoyodPaymentState
 from qoyod_sync.readback import fetch
+from qoyod_sync.status import Action, sync_status
+from qoyod_sync.templatetags.qoyod_tags import sync_for
 
 register = template.Library()
 
@@ -69,7 +71,7 @@ def qoyod_payment_cell(context: template.Context, invoice: Invoice) -> dict[str,
         "invoice": invoice,
         "state": state,
         "pending": state is not None and state.is_pending,
-        "can_refresh": not invoice.is_void,
+        "can_refresh": Action.REFRESH in sync_status(invoice, sync_for(context, invoice)).actions,
         # Inside a list row the button swaps the row by htmx; elsewhere it posts and redirects.
         "in_row": isinstance(context.get("page"), Page) or bool(context.get("qoyod_row")),
         "next": request.get_full_path() if request else "",
