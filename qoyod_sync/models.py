@@ -1,8 +1,8 @@
 """The Qoyod connection, remote ids of our customers and products, and each invoice's sync state.
 
 An invoice's business status (issued, paid, void) lives in invoicing; whether and how it reached
-Qoyod lives here, in QoyodInvoiceSync, whose moves are the table in qoyod_sync/push.py
-(design.md §4).
+Qoyod lives here, in QoyodInvoiceSync, whose moves are the table in qoyod_sync/push/state.py
+(design.md §4); qoyod_sync/status.py derives from both what is shown and what may be done.
 """
 
 from __future__ import annotations
