@@ -247,3 +247,13 @@ def test_the_edit_page_turns_a_refused_invoice_away_with_the_guards_sentence(cli
     response = client.get(reverse("invoicing:invoice_edit", args=[invoice.pk]), follow=True)
 
     assert [str(m) for m in response.context["messages"]] == [invoice.edit_refusal()]
+
+
+def test_the_invoice_page_says_why_a_paid_invoice_cannot_be_voided(client):
+    invoice = _partly_paid()
+    client.force_login(UserFactory(role=roles.ADMIN))
+
+    html = client.get(reverse("invoicing:invoice_detail", args=[invoice.pk])).content.decode()
+
+    assert f'data-testid="void-refusal">{escape(invoice.void_refusal())}</p>' in html
+    assert "Void…" not in html
