@@ -17,6 +17,7 @@ from garage import roles
 from invoicing.models import Invoice
 from qoyod_sync.models import QoyodInvoiceSync, SyncState
 from qoyod_sync.push import SendRefused, invoice_send_draft
+from qoyod_sync.readback import fetch
 from qoyod_sync.services import invoice_qoyod_draft_delete
 from qoyod_sync.status import Action, sync_status
 from tests.factories import UserFactory
@@ -242,3 +243,19 @@ def test_the_admin_filter_the_page_and_the_row_rule_list_the_same_invoices():
     per_row = {s.invoice_id for s in QoyodInvoiceSync.objects.all() if s.in_retry_queue}
     assert len(expected) == 19  # 3 open statuses × 5, and void × 4
     assert listed_by_admin == listed_by_page == per_row == expected
+
+
+@pytest.mark.django_db
+def test_refresh_is_offered_for_exactly_the_invoices_the_read_back_reads():
+    made = [
+        _saved(status, requires, sync)
+        for status in Invoice.Status.values
+        for requires in (True, False)
+        for sync in SYNCS
+    ]
+    rows = {s.invoice_id: s for s in QoyodInvoiceSync.objects.all()}
+
+    offered = {i.pk for i in made if REFRESH in sync_status(i, rows.get(i.pk)).actions}
+
+    assert len(offered) == 6  # draft created, not deleted, not void: 3 statuses × 2 flags
+    assert offered == set(fetch.refreshable_targets())
