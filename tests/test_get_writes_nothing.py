@@ -35,11 +35,11 @@ def _routes(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPa
     routes = []
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
-            if entry.namespace == "admin":
-                continue  # Django's own views; ours are the ones that could write on a GET.
             inner = ":".join(p for p in (namespace, entry.namespace or "") if p)
             routes += _routes(entry, inner)
-        elif entry.name:
+        elif entry.name and not (namespace == "admin" and entry.pattern.regex.groupindex):
+            # In the admin, the pages that name one object are Django's own forms; its index
+            # and every list (our filters and list columns among them) are walked.
             routes.append((f"{namespace}:{entry.name}" if namespace else entry.name, entry))
     return routes
 
