@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeGuard
 
 from django.utils.translation import gettext as _
 
@@ -36,7 +37,7 @@ class SyncStatus:
 
     @property
     def label(self) -> str:
-        return SyncState(self.state).label
+        return str(SyncState(self.state).label)
 
     @property
     def actions(self) -> frozenset[Action]:
@@ -100,7 +101,7 @@ def claim_refusal(
     return _("%(number)s is not marked “Requires Qoyod invoice”.") % number
 
 
-def _has_draft(sync: QoyodInvoiceSync | None) -> bool:
+def _has_draft(sync: QoyodInvoiceSync | None) -> TypeGuard[QoyodInvoiceSync]:
     return sync is not None and sync.state == S.DRAFT_CREATED
 
 
