@@ -25,15 +25,16 @@ from tests.invoicing_factories import InvoiceFactory
 
 S = SyncState
 SEND, RETRY, DELETE, REFRESH = Action.SEND, Action.RETRY, Action.DELETE_DRAFT, Action.REFRESH
-NOW = timezone.now()
+LIVE = datetime.timedelta(minutes=5)
+LAPSED = datetime.timedelta(seconds=-1)
 
-# The sync row an invoice has: (state, lease_until, draft deleted), or None for no row.
+# The sync row an invoice has: (state, lease left from now, draft deleted), or None for no row.
 SYNCS = {
     "no row": None,
     "not required": (S.NOT_REQUIRED, None, False),
     "ready": (S.READY, None, False),
-    "sending": (S.SENDING, NOW + datetime.timedelta(minutes=5), False),
-    "sending, lease lapsed": (S.SENDING, NOW - datetime.timedelta(seconds=1), False),
+    "sending": (S.SENDING, LIVE, False),
+    "sending, lease lapsed": (S.SENDING, LAPSED, False),
     "draft created": (S.DRAFT_CREATED, None, False),
     "draft created, deleted in Qoyod": (S.DRAFT_CREATED, None, True),
     "failed": (S.FAILED, None, False),
@@ -106,10 +107,11 @@ def _objects(status: str, requires: bool, sync: str) -> tuple[Invoice, QoyodInvo
     if spec is None:
         return invoice, None
     state, lease, deleted = spec
+    now = timezone.now()
     row = QoyodInvoiceSync(
-        invoice=invoice, state=state, lease_until=lease,
+        invoice=invoice, state=state, lease_until=now + lease if lease else None,
         qoyod_invoice_id=41 if state == S.DRAFT_CREATED else None,
-        draft_deleted_at=NOW if deleted else None,
+        draft_deleted_at=now if deleted else None,
     )  # fmt: skip
     return invoice, row
 
@@ -171,10 +173,12 @@ def _saved(status: str, requires: bool, sync: str) -> Invoice:
     Invoice.objects.filter(pk=invoice.pk).update(status=status, qoyod_managed=managed)
     if spec is not None:
         state, lease, deleted = spec
+        now = timezone.now()
         QoyodInvoiceSync.objects.create(
-            invoice=invoice, state=state, lease_until=lease, claim_token="t" if lease else "",
+            invoice=invoice, state=state, lease_until=now + lease if lease else None,
+            claim_token="t" if lease else "",
             qoyod_invoice_id=41 if state == S.DRAFT_CREATED else None,
-            draft_deleted_at=NOW if deleted else None,
+            draft_deleted_at=now if deleted else None,
         )  # fmt: skip
     return Invoice.objects.get(pk=invoice.pk)
 
