@@ -163,7 +163,7 @@ def _measure(server, run) -> tuple[int, float, float]:
 
 
 def _batched(reader, ids: list[int]) -> None:
-    from qoyod_sync.refresh import invoices_refresh
+    from qoyod_sync.readback.fetch import invoices_refresh
 
     result = invoices_refresh(invoice_ids=ids, reader=reader)
     assert len(result.refreshed) == len(ids), result.failed
@@ -174,7 +174,7 @@ def _naive(reader, targets: dict[int, int], ids: list[int]) -> None:
     from django.utils import timezone
 
     from payments.services import qoyod_payment_states_claim, qoyod_payment_states_record
-    from qoyod_sync.refresh import CLAIM, payment_data
+    from qoyod_sync.readback.fetch import CLAIM, payment_data
 
     results = {pk: payment_data(reader.get_invoice(targets[pk])) for pk in ids}
     until = timezone.now() + CLAIM

@@ -83,6 +83,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.navigation",
             ],
+            # Tag libraries that live beside the code they draw rather than in a templatetags
+            # package: the read-back package keeps its tags with its views.
+            "libraries": {"qoyod_refresh": "qoyod_sync.readback.tags"},
         },
     },
 ]

@@ -8,6 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField, QuantityField, RateField
@@ -122,25 +123,90 @@ class Invoice(models.Model):
     def has_payments(self) -> bool:
         return self.amount_paid > 0
 
+    # Guards (InvenTree's can_complete shape): each returns None when the action is allowed, or
+    # the sentence shown to the user when it is not. The services raise with that sentence and
+    # the pages read the same method to decide which actions to offer.
+
+    def _managed_in_qoyod(self, action: str) -> str:
+        return gettext(
+            "%(number)s is managed in Qoyod: %(action)s there, or void and reissue it here."
+        ) % {"number": self.number, "action": action}
+
+    def edit_refusal(self) -> str | None:
+        if self.qoyod_managed:
+            return self._managed_in_qoyod(gettext("edit it"))
+        if self.is_void:
+            return gettext("A void invoice cannot be edited.")
+        if self.has_payments:
+            return gettext(
+                "%(number)s already has payments; void is not possible either — issue a credit "
+                "note."
+            ) % {"number": self.number}
+        return None
+
+    def void_refusal(self) -> str | None:
+        if self.is_void:
+            return gettext("%(number)s is already void.") % {"number": self.number}
+        if self.has_payments:
+            return gettext(
+                "%(number)s has payments of %(paid)s SAR and cannot be voided: issue a credit "
+                "note instead."
+            ) % {"number": self.number, "paid": self.amount_paid}
+        return None
+
+    def reissue_refusal(self) -> str | None:
+        if not self.is_void:
+            return gettext("Only a void invoice can be reissued; void %(number)s first.") % {
+                "number": self.number
+            }
+        replacement = getattr(self, "replaced_by", None)
+        if replacement is not None:
+            return replacement.already_invoiced()
+        return None
+
+    def payment_refusal(self) -> str | None:
+        """Why no payment can be recorded here (the counter); the amount is checked apart."""
+        if self.qoyod_managed or self.requires_qoyod:
+            return gettext(
+                "%(number)s is invoiced through Qoyod: record the payment in Qoyod, then refresh."
+            ) % {"number": self.number}
+        if self.is_void:
+            return gettext("A void invoice cannot be paid.")
+        if self.status == self.Status.PAID:
+            return gettext("%(number)s is paid in full.") % {"number": self.number}
+        return None
+
+    def send_refusal(self) -> str | None:
+        """Why the invoice cannot be emailed to the customer."""
+        if self.qoyod_managed:
+            return self._managed_in_qoyod(gettext("send it to the customer"))
+        if self.is_void:
+            return gettext("A void invoice cannot be sent.")
+        if not self.customer.email:
+            return gettext("The customer has no email address; add one first.")
+        return None
+
+    def already_invoiced(self) -> str:
+        """The sentence for another invoice of this invoice's job, which this one blocks."""
+        return gettext("Job %(job)s already has invoice %(number)s.") % {
+            "job": self.job.number, "number": self.number,
+        }  # fmt: skip
+
     @property
     def can_edit(self) -> bool:
-        return not (self.is_void or self.qoyod_managed or self.has_payments)
+        return self.edit_refusal() is None
 
     @property
     def can_void(self) -> bool:
-        return not self.is_void and not self.has_payments
+        return self.void_refusal() is None
+
+    @property
+    def can_reissue(self) -> bool:
+        return self.reissue_refusal() is None
 
     @property
     def can_pay_here(self) -> bool:
-        return (
-            not self.requires_qoyod
-            and not self.qoyod_managed
-            and self.status in (self.Status.ISSUED, self.Status.PARTIALLY_PAID)
-        )
-
-    @property
-    def can_send_to_customer(self) -> bool:
-        return not self.is_void and not self.qoyod_managed
+        return self.payment_refusal() is None
 
 
 class InvoiceLine(models.Model):

@@ -39,8 +39,7 @@ class InvoiceAlreadyExists(ValidationError):
     """The job already has an active invoice; `invoice` is that invoice."""
 
     def __init__(self, invoice: Invoice) -> None:
-        super().__init__(_("Job %(job)s already has invoice %(number)s.")
-                         % {"job": invoice.job.number, "number": invoice.number})  # fmt: skip
+        super().__init__(invoice.already_invoiced())
         self.invoice = invoice
 
 
@@ -247,12 +246,10 @@ def _locked(invoice: Invoice) -> Invoice:
     return Invoice.objects.select_for_update().get(pk=invoice.pk)
 
 
-def _refuse_if_qoyod_managed(invoice: Invoice, action: str) -> None:
-    if invoice.qoyod_managed:
-        raise ValidationError(
-            _("%(number)s is managed in Qoyod: %(action)s there, or void and reissue it here.")
-            % {"number": invoice.number, "action": action}
-        )
+def _refuse(refusal: str | None) -> None:
+    """Raise the sentence of a guard on the model (Invoice.edit_refusal and the others)."""
+    if refusal is not None:
+        raise ValidationError(refusal)
 
 
 @transaction.atomic
@@ -273,14 +270,7 @@ def invoice_update(
     What changed, before and after, is recorded as an "edited" event by `user`.
     """
     invoice = _locked(invoice)
-    _refuse_if_qoyod_managed(invoice, _("edit it"))
-    if invoice.is_void:
-        raise ValidationError(_("A void invoice cannot be edited."))
-    if invoice.has_payments:
-        raise ValidationError(
-            _("%(number)s already has payments; void is not possible either — issue a credit "
-              "note.") % {"number": invoice.number}
-        )  # fmt: skip
+    _refuse(invoice.edit_refusal())
     _check_dates(issue_date, due_date)
     totals = _calculate(lines)
     before = edit_snapshot(invoice=invoice)
@@ -305,13 +295,7 @@ def invoice_void(*, invoice: Invoice, reason: str, user: User | None) -> Invoice
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why the invoice is void.")]})
-    if invoice.is_void:
-        raise ValidationError(_("%(number)s is already void.") % {"number": invoice.number})
-    if invoice.has_payments:
-        raise ValidationError(
-            _("%(number)s has payments of %(paid)s SAR and cannot be voided: issue a credit "
-              "note instead.") % {"number": invoice.number, "paid": invoice.amount_paid}
-        )  # fmt: skip
+    _refuse(invoice.void_refusal())
     invoice_set_status(invoice=invoice, to_status=S.VOID, user=user, note=reason)
     invoice.void_reason = reason
     invoice.save(update_fields=["status", "void_reason", "updated_at"])
@@ -322,13 +306,11 @@ def invoice_void(*, invoice: Invoice, reason: str, user: User | None) -> Invoice
 def invoice_reissue(*, invoice: Invoice, user: User | None) -> Invoice:
     """Issue a replacement of a void invoice with the same lines, linked to the original."""
     invoice = _locked(invoice)
-    if not invoice.is_void:
-        raise ValidationError(
-            _("Only a void invoice can be reissued; void %(number)s first.")
-            % {"number": invoice.number}
-        )
-    if hasattr(invoice, "replaced_by"):
-        raise InvoiceAlreadyExists(invoice.replaced_by)
+    refusal = invoice.reissue_refusal()
+    if refusal is not None:
+        # Already reissued: refused with the replacement attached, so the page can open it.
+        replacement = getattr(invoice, "replaced_by", None)
+        raise InvoiceAlreadyExists(replacement) if replacement else ValidationError(refusal)
     lines = [
         LineData(
             kind=line.kind,
@@ -363,11 +345,7 @@ def invoice_send_to_customer(*, invoice: Invoice, link: str, user: User | None) 
     """Email the invoice (HTML body and a link to the printable page) to the customer; the
     email is recorded as an "emailed" event with its recipient and `user`."""
     invoice.refresh_from_db()
-    _refuse_if_qoyod_managed(invoice, _("send it to the customer"))
-    if invoice.is_void:
-        raise ValidationError(_("A void invoice cannot be sent."))
-    if not invoice.customer.email:
-        raise ValidationError(_("The customer has no email address; add one first."))
+    _refuse(invoice.send_refusal())
     context = {"invoice": invoice, "link": link, "seller_name": settings.SELLER_NAME}
     with translation.override(translation.get_language()):
         subject = _("Invoice %(number)s from %(seller)s") % {

@@ -1,5 +1,5 @@
 """Payments recorded here, at the counter, on invoices Qoyod does not manage; and the payment
-state of Qoyod-managed invoices as read back from Qoyod (qoyod_sync/refresh.py does the reading).
+state of Qoyod-managed invoices as read back from Qoyod (qoyod_sync/readback/ does the reading).
 """
 
 from __future__ import annotations
@@ -51,13 +51,8 @@ def payment_record(
 ) -> Payment:
     """Record a counter payment; the invoice row is locked so two cashiers cannot overpay it."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if invoice.qoyod_managed or invoice.requires_qoyod:
-        raise ValidationError(
-            _("%(number)s is invoiced through Qoyod: record the payment in Qoyod, then refresh.")
-            % {"number": invoice.number}
-        )
-    if invoice.is_void:
-        raise ValidationError(_("A void invoice cannot be paid."))
+    if (refusal := invoice.payment_refusal()) is not None:
+        raise ValidationError(refusal)
     if amount is None or amount <= 0:
         raise ValidationError({"amount": [_("The amount must be more than zero.")]})
     if amount != to_money(amount):

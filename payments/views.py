@@ -17,24 +17,11 @@ from payments import services
 from payments.forms import PaymentForm
 
 
-def _refusal(invoice: Invoice) -> str | None:
-    """Why no payment can be taken here, in the words payment_record uses; None if it can."""
-    if invoice.qoyod_managed or invoice.requires_qoyod:
-        return _(
-            "%(number)s is invoiced through Qoyod: record the payment in Qoyod, then refresh."
-        ) % {"number": invoice.number}
-    if invoice.is_void:
-        return _("A void invoice cannot be paid.")
-    if invoice.status == Invoice.Status.PAID:
-        return _("%(number)s is paid in full.") % {"number": invoice.number}
-    return None
-
-
 @permission_required("payments.add_payment", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def payment_create(request: AuthenticatedHttpRequest, invoice_id: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=invoice_id)
-    if request.method == "GET" and (refusal := _refusal(invoice)):
+    if request.method == "GET" and (refusal := invoice.payment_refusal()):
         messages.error(request, refusal)
         return redirect("invoicing:invoice_detail", pk=invoice.pk)
 

@@ -5,10 +5,11 @@ Machine fields are read-only; the one action calls the same service as the Retry
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.http import AuthenticatedHttpRequest
@@ -24,9 +25,8 @@ class InRetryQueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "yes":
-            lapsed = Q(state=models.SyncState.SENDING, lease_until__lte=timezone.now())
-            states = [models.SyncState.FAILED, models.SyncState.UNKNOWN]
-            return queryset.filter(Q(state__in=states) | lapsed)
+            # The changelist's queryset comes from QoyodInvoiceSync.objects, so it has the method.
+            return cast(models.QoyodInvoiceSyncQuerySet, queryset).in_retry_queue()
         return queryset
 
 

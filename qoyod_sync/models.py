@@ -1,8 +1,8 @@
 """The Qoyod connection, remote ids of our customers and products, and each invoice's sync state.
 
 An invoice's business status (issued, paid, void) lives in invoicing; whether and how it reached
-Qoyod lives here, in QoyodInvoiceSync, whose moves are the table in qoyod_sync/push.py
-(design.md §4).
+Qoyod lives here, in QoyodInvoiceSync, whose moves are the table in qoyod_sync/push/state.py
+(design.md §4); qoyod_sync/status.py derives from both what is shown and what may be done.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from garage.models import Branch, Customer, ServiceItem, SparePart
 from invoicing.models import Invoice
 
 if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+    pass
 
 
 class QoyodConnection(models.Model):
@@ -174,6 +174,31 @@ class FailureKind(models.TextChoices):
     OUTCOME_UNKNOWN = "outcome_unknown", _("No answer from Qoyod")
 
 
+def retry_queued(state: str, invoice: Invoice) -> bool:
+    """Whether a row in effective `state` of `invoice` waits in the retry queue.
+
+    An unknown send stays queued whatever became of the invoice since: it may exist in Qoyod, and
+    a person has to look. A failed one waits only while it is still meant for Qoyod: once the
+    invoice is voided or "Requires Qoyod invoice" is unticked there is nothing left to retry.
+    QoyodInvoiceSyncQuerySet.in_retry_queue is the same rule as a query.
+    """
+    if state == SyncState.UNKNOWN:
+        return True
+    return state == SyncState.FAILED and invoice.requires_qoyod and not invoice.is_void
+
+
+class QoyodInvoiceSyncQuerySet(models.QuerySet["QoyodInvoiceSync"]):
+    def in_retry_queue(self) -> QoyodInvoiceSyncQuerySet:
+        """The rows retry_queued accepts (a sending row whose lease lapsed counts as unknown)."""
+        unknown = Q(state=SyncState.UNKNOWN) | Q(
+            state=SyncState.SENDING, lease_until__lte=timezone.now()
+        )
+        failed = Q(state=SyncState.FAILED, invoice__requires_qoyod=True) & ~Q(
+            invoice__status=Invoice.Status.VOID
+        )
+        return self.filter(unknown | failed)
+
+
 class QoyodInvoiceSync(models.Model):
     """Where one invoice stands with Qoyod; claimed by one request at a time (design.md §4)."""
 
@@ -204,6 +229,8 @@ class QoyodInvoiceSync(models.Model):
     draft_deleted_at = models.DateTimeField(_("draft deleted in Qoyod"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = QoyodInvoiceSyncQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("invoice sync with Qoyod")
@@ -237,12 +264,8 @@ class QoyodInvoiceSync(models.Model):
         return SyncState.UNKNOWN if self.lease_expired else self.state
 
     @property
-    def effective_state_label(self) -> StrOrPromise:
-        return SyncState(self.effective_state).label
-
-    @property
     def in_retry_queue(self) -> bool:
-        return self.effective_state in (SyncState.FAILED, SyncState.UNKNOWN)
+        return retry_queued(self.effective_state, self.invoice)
 
 
 class QoyodSyncStateChange(models.Model):

@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from garage.models import Branch
@@ -19,7 +18,6 @@ from qoyod_sync.models import (
     QoyodAttempt,
     QoyodInvoiceSync,
     QoyodSyncStateChange,
-    SyncState,
 )
 
 if TYPE_CHECKING:
@@ -27,14 +25,9 @@ if TYPE_CHECKING:
 
 
 def retry_queue() -> QuerySet[QoyodInvoiceSync]:
-    """Every invoice whose send failed or may have reached Qoyod, oldest attempt first."""
-    lapsed = Q(state=SyncState.SENDING, lease_until__lte=timezone.now())
-    # An unknown send stays listed even if the invoice was voided since: it may exist in Qoyod.
-    failed = Q(state=SyncState.FAILED, invoice__requires_qoyod=True) & ~Q(
-        invoice__status=Invoice.Status.VOID
-    )
+    """Every invoice in the retry queue (models.retry_queued), oldest attempt first."""
     return (
-        QoyodInvoiceSync.objects.filter(failed | Q(state=SyncState.UNKNOWN) | lapsed)
+        QoyodInvoiceSync.objects.in_retry_queue()
         .select_related("invoice", "invoice__customer", "last_attempt_by")
         .order_by("last_attempt_at", "pk")
     )

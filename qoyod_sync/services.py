@@ -22,8 +22,8 @@ from qoyod_sync.models import (
     QoyodAttempt,
     QoyodConnection,
     QoyodInvoiceSync,
-    SyncState,
 )
+from qoyod_sync.status import Action, sync_status
 
 STANDARD_VAT_PERCENT = 15
 
@@ -250,12 +250,10 @@ def invoice_qoyod_draft_delete(
 ) -> None:
     """Delete the Qoyod draft of an invoice voided here, if Qoyod still holds it as a draft."""
     sync = QoyodInvoiceSync.objects.filter(invoice=invoice).first()
-    if not invoice.is_void:
-        raise ValidationError(_("Void the invoice here first; then its Qoyod draft can go."))
-    if sync is None or sync.state != SyncState.DRAFT_CREATED or sync.qoyod_invoice_id is None:
-        raise ValidationError(_("%(number)s has no draft in Qoyod.") % {"number": invoice.number})
-    if sync.draft_deleted_at is not None:
-        raise ValidationError(_("The Qoyod draft was already deleted."))
+    refusal = sync_status(invoice, sync).refusal(Action.DELETE_DRAFT)
+    if refusal is not None:
+        raise ValidationError(refusal)
+    assert sync is not None and sync.qoyod_invoice_id is not None, "offered only with a draft"
     connection = connection_get()
     if connection is None:
         raise ValidationError(_("Qoyod is not connected."))

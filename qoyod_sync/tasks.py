@@ -1,7 +1,7 @@
 """Celery tasks. They only read from Qoyod (design.md §3, §5).
 
-A task reaches Qoyod only through qoyod_sync.refresh, whose one client is the QoyodReader that
-connection_reader builds; tests/qoyod_sync/test_tasks.py walks everything a task can call and
+A task reaches Qoyod only through qoyod_sync.readback.fetch, whose one client is the QoyodReader
+that connection_reader builds; tests/qoyod_sync/test_tasks.py walks everything a task can call and
 fails if a write is among it. Tasks take ids, load, call one function, and are safe twice
 (compare before write). They are acknowledged late and rejected when their worker dies, so a
 killed worker's task is delivered again and finishes the job.
@@ -20,7 +20,8 @@ from celery import Task, shared_task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
-from qoyod_sync import refresh
+from payments.services import qoyod_payment_states_unqueue
+from qoyod_sync.readback import fetch
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +42,13 @@ READ_TASK_OPTIONS: _TaskOptions = {
 @shared_task(bind=True, **READ_TASK_OPTIONS)
 def refresh_invoices(self: Task, invoice_ids: list[int]) -> None:
     """Read back the payment state of these invoices from Qoyod."""
-    refresh.invoices_refresh(invoice_ids=invoice_ids, token=self.request.id or "")
+    fetch.invoices_refresh(invoice_ids=invoice_ids, token=self.request.id or "")
 
 
 @shared_task(bind=True, **READ_TASK_OPTIONS)
 def refresh_open_invoices(self: Task) -> None:
     """Read back every open Qoyod-managed invoice (beat, every QOYOD_REFRESH_PERIOD_MINUTES)."""
-    refresh.open_invoices_refresh(token=self.request.id or "")
+    fetch.open_invoices_refresh(token=self.request.id or "")
 
 
 @dataclass(frozen=True)
@@ -65,15 +66,15 @@ def invoices_refresh_enqueue(*, invoice_ids: Iterable[int], stale_only: bool) ->
     checked within QOYOD_REFRESH_STALE_MINUTES are queued; invoices already queued or being
     read are not queued again, but are among the pending ones the page waits for.
     """
-    targets = refresh.refreshable_targets(invoice_ids)
+    targets = fetch.refreshable_targets(invoice_ids)
     if not targets:
         return Queued(frozenset(), frozenset())
     # The task id is the claim token, so the task owns the rows marked for it.
     token = uuid.uuid4().hex
-    marked = refresh.invoices_mark_queued(invoice_ids=targets, token=token, stale_only=stale_only)
+    marked = fetch.invoices_mark_queued(invoice_ids=targets, token=token, stale_only=stale_only)
     if marked:
         transaction.on_commit(partial(_publish, marked, token))
-    return Queued(frozenset(targets), frozenset(refresh.invoices_pending(targets)))
+    return Queued(frozenset(targets), frozenset(fetch.invoices_pending(targets)))
 
 
 def _publish(invoice_ids: list[int], token: str) -> None:
@@ -82,4 +83,4 @@ def _publish(invoice_ids: list[int], token: str) -> None:
         refresh_invoices.apply_async(args=(invoice_ids,), task_id=token, retry=False)
     except (OperationalError, OSError):
         logger.warning("Could not queue a Qoyod refresh of %d invoices", len(invoice_ids))
-        refresh.invoices_unmark_queued(token=token)
+        qoyod_payment_states_unqueue(token=token)

@@ -18,5 +18,5 @@ urlpatterns = [
         views.invoice_draft_delete,
         name="invoice_draft_delete",
     ),
-    path("", include("qoyod_sync.refresh_urls")),
+    path("", include("qoyod_sync.readback.urls")),
 ]

@@ -21,6 +21,7 @@ from core.http import AuthenticatedHttpRequest
 from invoicing.models import Invoice
 from qoyod_sync import push, selectors, services
 from qoyod_sync.forms import ConnectionForm, MappingsForm
+from qoyod_sync.status import sync_status
 
 MANAGE = "qoyod_sync.manage_connection"
 SEND = "qoyod_sync.send_invoice"
@@ -176,5 +177,5 @@ def invoice_draft_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
 @permission_required(SEND, raise_exception=True)
 def retry_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.retry_queue(), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(sync, selectors.fix_link(sync)) for sync in page]
+    rows = [(sync, selectors.fix_link(sync), sync_status(sync.invoice, sync)) for sync in page]
     return render(request, "qoyod_sync/retry_queue.html", {"page": page, "rows": rows})

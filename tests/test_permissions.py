@@ -97,6 +97,7 @@ MATRIX: dict[str, tuple[str, set[str] | str]] = {
     # Reading payments back from Qoyod only reads: whoever sees invoices may refresh them.
     "qoyod_sync:invoice_refresh": ("POST", INVOICE_READERS),
     "qoyod_sync:invoices_refresh": ("POST", INVOICE_READERS),
+    "qoyod_sync:refresh_stale": ("POST", INVOICE_READERS),
     "qoyod_sync:refresh_poll": ("GET", INVOICE_READERS),
 }
 

@@ -57,8 +57,6 @@ def _render_detail(
             "invoice": invoice,
             "rates": selectors.invoice_rate_summary(invoice=invoice),
             "versions": versions,
-            # A void invoice is reissued at most once: its replacement is the next version.
-            "can_reissue": invoice.is_void and versions[-1].pk == invoice.pk,
             "void_form": void_form or VoidForm(),
             "void_form_open": void_form is not None,
         },

@@ -217,26 +217,11 @@ def invoice_generate(request: AuthenticatedHttpRequest, job_id: int) -> HttpResp
     )
 
 
-def _edit_refusal(invoice: Invoice) -> str | None:
-    """Why the invoice cannot be edited, in the words invoice_update uses; None if it can."""
-    if invoice.qoyod_managed:
-        return _(
-            "%(number)s is managed in Qoyod: %(action)s there, or void and reissue it here."
-        ) % {"number": invoice.number, "action": _("edit it")}
-    if invoice.is_void:
-        return _("A void invoice cannot be edited.")
-    if invoice.has_payments:
-        return _(
-            "%(number)s already has payments; void is not possible either — issue a credit note."
-        ) % {"number": invoice.number}
-    return None
-
-
 @permission_required("invoicing.change_invoice", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def invoice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice.objects.select_related("job"), pk=pk)
-    if request.method == "GET" and (refusal := _edit_refusal(invoice)):
+    if request.method == "GET" and (refusal := invoice.edit_refusal()):
         messages.error(request, refusal)
         return to_invoice(invoice)
 

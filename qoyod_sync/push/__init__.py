@@ -56,6 +56,7 @@ from qoyod_sync.services import (
     connection_get,
     connection_writer,
 )
+from qoyod_sync.status import Action, claim_refusal, sync_status
 from qoyod_sync.types import Invoice as RemoteInvoice
 
 __all__ = [
@@ -117,41 +118,27 @@ def invoice_send_draft(
 def _claim(
     *, invoice: Invoice, user: User | None, retry: bool
 ) -> tuple[QoyodInvoiceSync, str, str]:
+    action = Action.RETRY if retry else Action.SEND
     invoice.refresh_from_db()
-    if invoice.is_void:
-        raise SendRefused(_("%(number)s is void; it is not sent to Qoyod.") % number_of(invoice))
-    sync, _created = QoyodInvoiceSync.objects.get_or_create(
-        invoice=invoice, defaults={"state": S.READY if invoice.requires_qoyod else S.NOT_REQUIRED}
-    )
-    if invoice.qoyod_managed and sync.state != S.DRAFT_CREATED:
-        # Managed in Qoyod by some other path (no send recorded here): never a second draft.
-        raise SendRefused(_("%(number)s is already managed in Qoyod.") % number_of(invoice))
-    if not invoice.requires_qoyod:
-        if sync.state in (S.READY, S.FAILED):
-            _try(sync_transition, sync=sync, to_state=S.NOT_REQUIRED, user=user,
-                 note=_("Requires Qoyod invoice was unticked."))  # fmt: skip
-        if sync.state in (S.NOT_REQUIRED,):
-            raise SendRefused(
-                _("%(number)s is not marked “Requires Qoyod invoice”.") % number_of(invoice)
-            )
-    elif sync.state == S.NOT_REQUIRED:
+    sync = QoyodInvoiceSync.objects.filter(invoice=invoice).first()
+    _refuse_unless_offered(invoice, sync, action)
+    if sync is None:
+        sync, _created = QoyodInvoiceSync.objects.get_or_create(invoice=invoice)
+    # Bring the row to the state sync_status derived, so the claim moves from what was shown.
+    if sync.state == S.NOT_REQUIRED:
         _try(sync_transition, sync=sync, to_state=S.READY, user=user,
              note=_("Requires Qoyod invoice was ticked."))  # fmt: skip
     if sync.lease_expired:
         # The request that claimed it died: whatever it sent may have reached Qoyod.
-        try:
-            sync_transition(
-                sync=sync, to_state=S.UNKNOWN, user=user,
-                condition=Q(lease_until__lte=timezone.now()),
-                note=_("The send that started at %(when)s never finished.")
-                % {"when": timezone.localtime(sync.last_attempt_at).strftime("%Y-%m-%d %H:%M")},
-                failure_kind=FailureKind.OUTCOME_UNKNOWN, lease_until=None, claim_token="",
-            )  # fmt: skip
-        except StateConflict:
-            raise SendRefused(_refusal(invoice, S.SENDING)) from None
-    allowed = (S.FAILED, S.UNKNOWN) if retry else (S.READY,)
-    if sync.state not in allowed:
-        raise SendRefused(_refusal(invoice, sync.state))
+        _try(
+            sync_transition, sync=sync, to_state=S.UNKNOWN, user=user,
+            condition=Q(lease_until__lte=timezone.now()),
+            note=_("The send that started at %(when)s never finished.")
+            % {"when": timezone.localtime(sync.last_attempt_at).strftime("%Y-%m-%d %H:%M")},
+            failure_kind=FailureKind.OUTCOME_UNKNOWN, lease_until=None, claim_token="",
+        )  # fmt: skip
+    # Another request may have moved the row meanwhile.
+    _refuse_unless_offered(invoice, sync, action)
     claimed_from = sync.state
     token = uuid.uuid4().hex
     now = timezone.now()
@@ -163,10 +150,20 @@ def _claim(
             last_attempt_at=now, last_attempt_by=user,
         )  # fmt: skip
     except StateConflict:
-        # Another click, tab or user won the compare-and-set.
+        # Another click, tab or user won the compare-and-set. Should the row be back where it
+        # was already, that other send has just finished: still not ours to make.
         sync.refresh_from_db()
-        raise SendRefused(_refusal(invoice, sync.state)) from None
+        _refuse_unless_offered(invoice, sync, action)
+        refusal = claim_refusal(invoice, sync, S.SENDING, retry=retry)
+        assert refusal is not None, "a row being sent by another request is always refused"
+        raise SendRefused(refusal) from None
     return sync, claimed_from, token
+
+
+def _refuse_unless_offered(invoice: Invoice, sync: QoyodInvoiceSync | None, action: Action) -> None:
+    refusal = sync_status(invoice, sync).refusal(action)
+    if refusal is not None:
+        raise SendRefused(refusal)
 
 
 def _try(function: Callable[..., None], **kwargs: Any) -> None:
@@ -175,20 +172,6 @@ def _try(function: Callable[..., None], **kwargs: Any) -> None:
         function(**kwargs)
     except StateConflict:
         kwargs["sync"].refresh_from_db()
-
-
-def _refusal(invoice: Invoice, state: str) -> str:
-    if state == S.SENDING:
-        return _("%(number)s is already being sent to Qoyod.") % number_of(invoice)
-    if state == S.DRAFT_CREATED:
-        return _("%(number)s already has a draft in Qoyod.") % number_of(invoice)
-    if state in (S.FAILED, S.UNKNOWN):
-        return _(
-            "%(number)s needs a retry, not a new send: see the reason, then Retry."
-        ) % number_of(invoice)
-    if state == S.READY:
-        return _("%(number)s has not been sent yet: use Send draft to Qoyod.") % number_of(invoice)
-    return _("%(number)s is not marked “Requires Qoyod invoice”.") % number_of(invoice)
 
 
 # ---- the work (no transaction is open here) -------------------------------------------------

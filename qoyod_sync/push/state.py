@@ -16,11 +16,14 @@ from qoyod_sync.models import SyncState as S
 
 # Allowed moves (design.md §4). SENDING goes back to where it came from when Qoyod refuses the
 # API key: the invoice waits for the finance manager, not in the retry queue as a failure.
+# Unticking "Requires Qoyod invoice" moves no row: qoyod_sync.status derives "not required" from
+# the invoice's flag. A row stored as not required (written before that) becomes ready when the
+# flag is ticked and a send starts.
 TRANSITIONS: dict[str, set[str]] = {
     S.NOT_REQUIRED: {S.READY},
-    S.READY: {S.SENDING, S.NOT_REQUIRED},
+    S.READY: {S.SENDING},
     S.SENDING: {S.DRAFT_CREATED, S.FAILED, S.UNKNOWN, S.READY},
-    S.FAILED: {S.SENDING, S.NOT_REQUIRED},
+    S.FAILED: {S.SENDING},
     S.UNKNOWN: {S.SENDING},
     S.DRAFT_CREATED: set(),
 }

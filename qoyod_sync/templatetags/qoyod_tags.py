@@ -14,14 +14,16 @@ from django.core.paginator import Page
 
 from invoicing.models import Invoice
 from qoyod_sync import selectors
-from qoyod_sync.models import QoyodInvoiceSync, SyncState
+from qoyod_sync.models import QoyodInvoiceSync
+from qoyod_sync.status import Action, sync_status
 
 register = template.Library()
 
 SEND = "qoyod_sync.send_invoice"
 
 
-def _sync_for(context: template.Context, invoice: Invoice) -> QoyodInvoiceSync | None:
+def sync_for(context: template.Context, invoice: Invoice) -> QoyodInvoiceSync | None:
+    """The invoice's sync row (None if it has none); readback's tags use it too."""
     # On a list page the whole page's rows are loaded in one query on the first cell, so the
     # list costs the same number of queries for 1 row as for 50.
     page = context.get("page")
@@ -37,28 +39,19 @@ def _sync_for(context: template.Context, invoice: Invoice) -> QoyodInvoiceSync |
     return QoyodInvoiceSync.objects.filter(invoice_id=invoice.pk).first()
 
 
-def display_state(invoice: Invoice, sync: QoyodInvoiceSync | None) -> str:
-    """What the row shows: the sync state, with the invoice's own flags where no send happened."""
-    if sync is None:
-        if invoice.qoyod_managed:
-            return SyncState.DRAFT_CREATED
-        return SyncState.READY if invoice.requires_qoyod else SyncState.NOT_REQUIRED
-    state = sync.effective_state
-    if not invoice.requires_qoyod and state in (SyncState.READY, SyncState.FAILED):
-        return SyncState.NOT_REQUIRED
-    return state
-
-
 @register.inclusion_tag("qoyod_sync/invoice_cell.html", takes_context=True)
 def qoyod_cell(context: template.Context, invoice: Invoice) -> dict[str, Any]:
-    sync = _sync_for(context, invoice)
+    sync = sync_for(context, invoice)
+    status = sync_status(invoice, sync)
     request = context.get("request")
     user = getattr(request, "user", None)
+    allowed = bool(user and user.has_perm(SEND))
     return {
         "invoice": invoice,
         "sync": sync,
-        "state": display_state(invoice, sync),
-        "can_send": bool(user and user.has_perm(SEND)) and invoice.status != Invoice.Status.VOID,
+        "state": status.state,
+        "can_send": allowed and Action.SEND in status.actions,
+        "can_retry": allowed and Action.RETRY in status.actions,
         # Inside a list row the buttons swap the row by htmx; elsewhere they post and redirect.
         "in_row": isinstance(context.get("page"), Page),
         "next": request.get_full_path() if request else "",
@@ -77,22 +70,16 @@ def qoyod_invoice_panel(context: template.Context, invoice: Invoice) -> dict[str
     sync = (
         QoyodInvoiceSync.objects.filter(invoice=invoice).select_related("last_attempt_by").first()
     )
-    can_send = user.has_perm(SEND)
+    status = sync_status(invoice, sync)
     return {
         "visible": True,
         "invoice": invoice,
         "sync": sync,
-        "state": display_state(invoice, sync),
+        "state": status.state,
         "fix": selectors.fix_link(sync) if sync and sync.failure_kind else None,
         "attempts": list(selectors.invoice_attempts(invoice=invoice)),
         "history": list(selectors.invoice_sync_history(sync=sync)) if sync else [],
-        "can_delete_draft": (
-            can_send
-            and invoice.is_void
-            and sync is not None
-            and sync.state == SyncState.DRAFT_CREATED
-            and sync.draft_deleted_at is None
-        ),
+        "can_delete_draft": user.has_perm(SEND) and Action.DELETE_DRAFT in status.actions,
         "next": request.get_full_path() if request else "",
         "csrf_token": context.get("csrf_token"),
     }

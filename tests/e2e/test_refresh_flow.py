@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from core import roles
 from invoicing.models import Invoice
-from qoyod_sync import refresh
+from qoyod_sync.readback import fetch
 from tests.factories import UserFactory
 from tests.qoyod_sync.refresh_helpers import celery_worker, connect, managed_invoice, qoyod_id
 
@@ -45,7 +45,7 @@ def invoices(qoyod_sandbox) -> dict[str, Invoice]:
     approved = managed_invoice(qoyod_sandbox, job__vehicle__plate_number="55 RSD")
     qoyod_sandbox.act("invoices", qoyod_id(approved), "approve")
     # Read a minute ago: not stale, so opening the page leaves it alone.
-    refresh.invoices_refresh(invoice_ids=[approved.pk])
+    fetch.invoices_refresh(invoice_ids=[approved.pk])
     qoyod_sandbox.requests.clear()
     return {"paid": paid, "returned": returned, "approved": approved}
 

@@ -1,20 +1,21 @@
 """Template tags through which invoice pages show and refresh Qoyod payment state.
 
 invoicing imports nothing from qoyod_sync (design.md §1); its templates load these tags, as they
-load qoyod_tags for the Qoyod column.
+load qoyod_tags for the Qoyod column. The library is registered as `qoyod_refresh` in
+settings.TEMPLATES (a tag library outside a templatetags package is only found that way).
 
 {% load qoyod_refresh %}
-{% qoyod_refresh_header page %}   Refresh Qoyod for the visible rows, and the status line that
-                                  polls until their background refresh has finished. Rendering
-                                  it is opening the page: it queues a background read of the
-                                  visible rows not checked within QOYOD_REFRESH_STALE_MINUTES
-                                  (sent to the broker after commit; the page never waits).
+{% qoyod_refresh_header page %}   Refresh Qoyod for the visible rows, and the status line. Once
+                                  the page has loaded, the line posts the visible rows to
+                                  readback.views.refresh_stale, which queues those not checked
+                                  within QOYOD_REFRESH_STALE_MINUTES and answers with the line
+                                  that polls until their background refresh has finished.
+                                  Rendering writes nothing: a GET never writes.
 {% qoyod_payment_cell invoice %}  Qoyod status, paid, last refreshed and Refresh from Qoyod.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django import template
@@ -22,7 +23,9 @@ from django.core.paginator import Page
 
 from invoicing.models import Invoice
 from payments.models import QoyodPaymentState
-from qoyod_sync import tasks
+from qoyod_sync.readback import fetch
+from qoyod_sync.status import Action, sync_status
+from qoyod_sync.templatetags.qoyod_tags import sync_for
 
 register = template.Library()
 
@@ -31,12 +34,9 @@ register = template.Library()
 def qoyod_refresh_header(context: template.Context, page: Page) -> dict[str, Any]:
     # Only Qoyod-managed rows can need a read: a page without any costs no query.
     ids = [row.pk for row in page if isinstance(row, Invoice) and row.qoyod_managed]
-    queued = tasks.invoices_refresh_enqueue(invoice_ids=ids, stale_only=True) if ids else None
     request = context.get("request")
     return {
-        "refreshable": sorted(queued.refreshable) if queued else [],
-        "pending": sorted(queued.pending) if queued else [],
-        "started": int(time.time()),
+        "refreshable": sorted(fetch.refreshable_targets(ids)) if ids else [],
         "next": request.get_full_path() if request else "",
         "csrf_token": context.get("csrf_token"),
     }
@@ -72,7 +72,7 @@ def qoyod_payment_cell(context: template.Context, invoice: Invoice) -> dict[str,
         "invoice": invoice,
         "state": state,
         "pending": state is not None and state.is_pending,
-        "can_refresh": not invoice.is_void,
+        "can_refresh": Action.REFRESH in sync_status(invoice, sync_for(context, invoice)).actions,
         # Inside a list row the button swaps the row by htmx; elsewhere it posts and redirects.
         "in_row": isinstance(context.get("page"), Page) or bool(context.get("qoyod_row")),
         "next": request.get_full_path() if request else "",

@@ -1,6 +1,6 @@
-"""The invoices page and the refresh routes: page open queues stale rows and never waits for
-Qoyod, Refresh from Qoyod swaps the row, Refresh Qoyod queues the visible rows, the poll hands
-back the rows that finished.
+"""The invoices page and the refresh routes: the page, once loaded, posts its rows and the stale
+ones are queued (the page itself writes nothing and never waits for Qoyod), Refresh from Qoyod
+swaps the row, Refresh Qoyod queues the visible rows, the poll hands back the rows that finished.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.utils import timezone
 from core import roles
 from invoicing.models import Invoice
 from payments.models import QoyodPaymentState, QoyodStatus
-from qoyod_sync import refresh
+from qoyod_sync.readback import fetch
 from tests.factories import UserFactory
 from tests.invoicing_factories import InvoiceFactory
 from tests.qoyod_sync.refresh_helpers import connect, managed_invoice, qoyod_id
@@ -45,7 +45,16 @@ def _pending_attr(html: str) -> int:
     return int(re.search(r'data-testid="qoyod-refresh-status" data-pending="(\d+)"', html)[1])
 
 
-def test_opening_the_page_queues_stale_qoyod_rows_and_does_not_ask_qoyod(
+def _stale_check(client, html: str):
+    """What htmx does once the page has loaded: post the stale form's rows."""
+    form = re.search(
+        r'<form hidden hx-post="([^"]+)" hx-trigger="load"[^>]*>(.*?)</form>', html, re.S
+    )
+    ids = re.findall(r'name="invoice" value="(\d+)"', form[2])
+    return client.post(form[1], {"invoice": ids}, HTTP_HX_REQUEST="true")
+
+
+def test_opening_the_page_writes_nothing_and_asks_for_the_stale_check(
     advisor, qoyod, django_capture_on_commit_callbacks
 ):
     stale = managed_invoice(qoyod)
@@ -55,14 +64,36 @@ def test_opening_the_page_queues_stale_qoyod_rows_and_does_not_ask_qoyod(
         response = advisor.get(LIST)
 
     assert response.status_code == 200
+    assert callbacks == []
+    assert not QoyodPaymentState.objects.filter(invoice=stale).exists()
+    html = response.content.decode()
+    assert f'hx-post="{reverse("qoyod_sync:refresh_stale")}" hx-trigger="load"' in html
+    assert f'hx-select-oob="#invoice-row-{stale.pk}"' in html
+    assert _pending_attr(html) == 0
+    assert 'data-testid="qoyod-refresh-all"' in html
+
+
+def test_the_stale_check_queues_stale_qoyod_rows_and_does_not_ask_qoyod(
+    advisor, qoyod, django_capture_on_commit_callbacks
+):
+    stale = managed_invoice(qoyod)
+    other = InvoiceFactory()  # not in Qoyod: never queued
+    page = advisor.get(LIST).content.decode()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = _stale_check(advisor, page)
+
+    assert response.status_code == 200
     assert qoyod.requests.count() == 0
     assert len(callbacks) == 1  # one task for the page, sent after commit
     state = QoyodPaymentState.objects.get(invoice=stale)
     assert state.queued_until > timezone.now() and state.claim_token
+    assert not QoyodPaymentState.objects.filter(invoice=other).exists()
     html = response.content.decode()
+    assert html.startswith('<span id="qoyod-refresh-status"')
     assert _pending_attr(html) == 1
     assert f"invoice={stale.pk}" in html and f"#invoice-row-{stale.pk}" in html
-    assert 'data-testid="qoyod-refresh-all"' in html
+    assert f'id="invoice-row-{stale.pk}"' in html
     assert "Refreshing from Qoyod…" in html  # the row itself says it is waiting
 
 
@@ -70,51 +101,53 @@ def test_rows_checked_recently_are_not_queued_again(
     advisor, qoyod, django_capture_on_commit_callbacks
 ):
     invoice = managed_invoice(qoyod)
-    refresh.invoices_refresh(invoice_ids=[invoice.pk])
+    fetch.invoices_refresh(invoice_ids=[invoice.pk])
+    page = advisor.get(LIST).content.decode()
 
     with django_capture_on_commit_callbacks() as callbacks:
-        response = advisor.get(LIST)
+        response = _stale_check(advisor, page)
 
     assert callbacks == []
     assert _pending_attr(response.content.decode()) == 0
     # "now" or "a second ago", depending on the clock.
-    assert re.search(r'data-testid="qoyod-refreshed"[^>]*>Refreshed ', response.content.decode())
+    assert re.search(r'data-testid="qoyod-refreshed"[^>]*>Refreshed ', page)
 
 
 def test_a_row_checked_longer_ago_than_the_stale_minutes_is_queued(
     advisor, qoyod, settings, django_capture_on_commit_callbacks
 ):
     invoice = managed_invoice(qoyod)
-    refresh.invoices_refresh(invoice_ids=[invoice.pk])
+    fetch.invoices_refresh(invoice_ids=[invoice.pk])
     old = timezone.now() - timedelta(minutes=settings.QOYOD_REFRESH_STALE_MINUTES, seconds=1)
     QoyodPaymentState.objects.filter(invoice=invoice).update(checked_at=old)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        advisor.get(LIST)
+        _stale_check(advisor, advisor.get(LIST).content.decode())
 
     assert len(callbacks) == 1
 
 
 def test_a_page_opened_twice_queues_one_task(advisor, qoyod, django_capture_on_commit_callbacks):
-    managed_invoice(qoyod)
+    invoice = managed_invoice(qoyod)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        advisor.get(LIST)
-        second = advisor.get(LIST)
+        _stale_check(advisor, advisor.get(LIST).content.decode())
+        second_page = advisor.get(LIST).content.decode()
+        second = _stale_check(advisor, second_page)
 
     assert len(callbacks) == 1
-    # The second page still waits for the row the first one queued.
+    # The second page's row already waits for the read the first one queued, and so does its
+    # status line.
+    assert re.search(rf'id="invoice-row-{invoice.pk}".*Refreshing from Qoyod…', second_page, re.S)
     assert _pending_attr(second.content.decode()) == 1
 
 
 def test_the_page_costs_the_same_queries_for_1_and_20_qoyod_rows(advisor, qoyod):
     managed_invoice(qoyod)
-    advisor.get(LIST)  # queue the first row, so both measured pages only read
     with CaptureQueriesContext(connection) as one:
         advisor.get(LIST)
     for _ in range(19):
         managed_invoice(qoyod)
-    advisor.get(LIST)
     with CaptureQueriesContext(connection) as twenty:
         advisor.get(LIST)
 
@@ -174,7 +207,7 @@ def test_refresh_qoyod_queues_the_visible_rows_even_when_fresh(
     advisor, qoyod, django_capture_on_commit_callbacks
 ):
     fresh, other = managed_invoice(qoyod), managed_invoice(qoyod)
-    refresh.invoices_refresh(invoice_ids=[fresh.pk, other.pk])
+    fetch.invoices_refresh(invoice_ids=[fresh.pk, other.pk])
     local = InvoiceFactory()
 
     with django_capture_on_commit_callbacks() as callbacks:
@@ -202,8 +235,8 @@ def test_refresh_qoyod_with_no_qoyod_rows_says_so(advisor, db):
 def test_the_poll_hands_back_the_rows_that_finished(advisor, qoyod):
     done, waiting = managed_invoice(qoyod), managed_invoice(qoyod)
     qoyod.act("invoices", qoyod_id(done), "approve")
-    refresh.invoices_mark_queued(invoice_ids=[waiting.pk], token="t", stale_only=False)
-    refresh.invoices_refresh(invoice_ids=[done.pk])
+    fetch.invoices_mark_queued(invoice_ids=[waiting.pk], token="t", stale_only=False)
+    fetch.invoices_refresh(invoice_ids=[done.pk])
     url = reverse("qoyod_sync:refresh_poll")
 
     response = advisor.get(url, {"invoice": [done.pk, waiting.pk], "started": int(time.time())})
@@ -218,7 +251,7 @@ def test_the_poll_hands_back_the_rows_that_finished(advisor, qoyod):
 
 def test_the_poll_stops_when_every_row_finished(advisor, qoyod):
     invoice = managed_invoice(qoyod)
-    refresh.invoices_refresh(invoice_ids=[invoice.pk])
+    fetch.invoices_refresh(invoice_ids=[invoice.pk])
 
     response = advisor.get(
         reverse("qoyod_sync:refresh_poll"), {"invoice": invoice.pk, "started": int(time.time())}
@@ -231,8 +264,8 @@ def test_the_poll_stops_when_every_row_finished(advisor, qoyod):
 
 def test_the_poll_gives_up_when_the_worker_never_came(advisor, qoyod):
     invoice = managed_invoice(qoyod)
-    refresh.invoices_mark_queued(invoice_ids=[invoice.pk], token="t", stale_only=False)
-    long_ago = int(time.time() - refresh.QUEUED_FOR.total_seconds() - 1)
+    fetch.invoices_mark_queued(invoice_ids=[invoice.pk], token="t", stale_only=False)
+    long_ago = int(time.time() - fetch.QUEUED_FOR.total_seconds() - 1)
 
     response = advisor.get(
         reverse("qoyod_sync:refresh_poll"), {"invoice": invoice.pk, "started": long_ago}
@@ -247,7 +280,7 @@ def test_the_cell_shows_partial_payment_total_difference_and_last_error(advisor,
     invoice = managed_invoice(qoyod, qoyod_total=Decimal("300.00"))
     qoyod.act("invoices", qoyod_id(invoice), "approve")
     qoyod.act("invoices", qoyod_id(invoice), "payments", {"amount": "50.00"})
-    refresh.invoices_refresh(invoice_ids=[invoice.pk])
+    fetch.invoices_refresh(invoice_ids=[invoice.pk])
     QoyodPaymentState.objects.filter(invoice=invoice).update(
         last_error="Could not refresh from Qoyod: down", checked_at=timezone.now()
     )

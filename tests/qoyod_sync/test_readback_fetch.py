@@ -21,7 +21,7 @@ from django.utils import timezone
 from invoicing.models import Invoice
 from payments.models import QoyodAllocation, QoyodPaymentState, QoyodStatus
 from payments.services import qoyod_payment_states_claim
-from qoyod_sync import refresh
+from qoyod_sync.readback import fetch
 from tests.invoicing_factories import run_in_threads
 from tests.qoyod_sync.refresh_helpers import managed_invoice, qoyod_id
 
@@ -66,7 +66,7 @@ def test_approved_unpaid_draft_reads_back_as_approved_and_stays_issued(qoyod_san
     invoice = managed_invoice(qoyod_sandbox)
     qoyod_sandbox.act("invoices", qoyod_id(invoice), "approve")
 
-    result = refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    result = fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
 
     state = _state(invoice)
     assert result.changed == {invoice.pk}
@@ -87,7 +87,7 @@ def test_full_payment_in_qoyod_makes_the_invoice_paid_here(qoyod_sandbox, reader
     qoyod_sandbox.act("invoices", qid, "approve")
     paid = qoyod_sandbox.act("invoices", qid, "payments", {"date": "2025-03-03"})
 
-    refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
 
     assert _money(invoice) == (Invoice.Status.PAID, D("276.00"), D("0.00"))
     state = _state(invoice)
@@ -120,7 +120,7 @@ def test_partial_payment_records_the_paid_amount_and_keeps_the_balance_open(qoyo
     qoyod_sandbox.act("invoices", qid, "approve")
     qoyod_sandbox.act("invoices", qid, "payments", {"amount": "100.50"})
 
-    refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
 
     assert _money(invoice) == (Invoice.Status.PARTIALLY_PAID, D("100.50"), D("175.50"))
     state = _state(invoice)
@@ -137,7 +137,7 @@ def test_two_partial_payments_add_up_then_the_rest_pays_it(qoyod_sandbox, reader
     qoyod_sandbox.act("invoices", qid, "payments", {"amount": "76.00", "date": "2025-03-01"})
     qoyod_sandbox.act("invoices", qid, "payments", {"amount": "100.00", "date": "2025-03-02"})
 
-    refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
 
     assert _money(invoice) == (Invoice.Status.PARTIALLY_PAID, D("176.00"), D("100.00"))
     assert list(QoyodAllocation.objects.filter(invoice=invoice).values_list("date", "amount")) == [
@@ -146,7 +146,7 @@ def test_two_partial_payments_add_up_then_the_rest_pays_it(qoyod_sandbox, reader
     ]
 
     qoyod_sandbox.act("invoices", qid, "payments", {"date": "2025-03-09"})
-    refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
 
     assert _money(invoice) == (Invoice.Status.PAID, D("276.00"), D("0.00"))
     assert QoyodAllocation.objects.filter(invoice=invoice).count() == 3
@@ -161,7 +161,7 @@ def test_a_draft_deleted_in_qoyod_is_flagged_returned_by_accounting(qoyod_sandbo
     kept, deleted = managed_invoice(qoyod_sandbox), managed_invoice(qoyod_sandbox)
     qoyod_sandbox.act("invoices", qoyod_id(deleted), "delete")
 
-    result = refresh.invoices_refresh(invoice_ids=[kept.pk, deleted.pk], reader=reader)
+    result = fetch.invoices_refresh(invoice_ids=[kept.pk, deleted.pk], reader=reader)
 
     assert result.refreshed == {kept.pk, deleted.pk}
     state = _state(deleted)
@@ -174,7 +174,7 @@ def test_a_draft_deleted_in_qoyod_is_flagged_returned_by_accounting(qoyod_sandbo
     assert qoyod_sandbox.requests.count(path=INVOICES) == 1
 
     returned_at = state.returned_at
-    assert refresh.invoices_refresh(invoice_ids=[deleted.pk], reader=reader).changed == set()
+    assert fetch.invoices_refresh(invoice_ids=[deleted.pk], reader=reader).changed == set()
     assert _state(deleted).returned_at == returned_at
 
 
@@ -184,7 +184,7 @@ def test_a_total_changed_in_qoyod_is_flagged_and_paid_in_full_is_still_paid(qoyo
     qoyod_sandbox.act("invoices", qid, "approve")
     qoyod_sandbox.act("invoices", qid, "payments", {})
 
-    refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
 
     state = _state(invoice)
     assert (state.qoyod_total, state.total_difference) == (D("300.00"), D("24.00"))
@@ -200,7 +200,7 @@ def test_250_stale_invoices_are_read_in_3_requests_all_get(qoyod_sandbox, reader
         qoyod_sandbox.act("invoices", qoyod_id(invoice), "payments", {})
     qoyod_sandbox.requests.clear()
 
-    result = refresh.invoices_refresh(invoice_ids=[i.pk for i in invoices], reader=reader)
+    result = fetch.invoices_refresh(invoice_ids=[i.pk for i in invoices], reader=reader)
 
     sent = qoyod_sandbox.requests.all()
     assert len(sent) == 3 <= 4
@@ -216,13 +216,13 @@ def test_nothing_changed_writes_only_the_refreshed_time(qoyod_sandbox, reader):
     qid = qoyod_id(invoice)
     qoyod_sandbox.act("invoices", qid, "approve")
     qoyod_sandbox.act("invoices", qid, "payments", {"amount": "10.00"})
-    refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
     first = _state(invoice)
     allocation_pks = list(QoyodAllocation.objects.values_list("pk", flat=True))
     invoice.refresh_from_db()
     updated_at, history = invoice.updated_at, invoice.history.count()
 
-    result = refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    result = fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
 
     assert result.refreshed == {invoice.pk} and result.changed == set()
     again = _state(invoice)
@@ -235,12 +235,12 @@ def test_nothing_changed_writes_only_the_refreshed_time(qoyod_sandbox, reader):
 
 def test_a_qoyod_failure_is_recorded_and_changes_nothing(qoyod_sandbox, reader):
     invoice = managed_invoice(qoyod_sandbox)
-    refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
     before = _state(invoice)
     qoyod_sandbox.act("invoices", qoyod_id(invoice), "approve")
     qoyod_sandbox.faults.fail_next(5, status=503, method="GET", path="/invoices")
 
-    result = refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    result = fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
 
     assert result.failed[invoice.pk].startswith("Could not refresh from Qoyod: ")
     state = _state(invoice)
@@ -252,7 +252,7 @@ def test_a_qoyod_failure_is_recorded_and_changes_nothing(qoyod_sandbox, reader):
     assert qoyod_sandbox.requests.count(path=INVOICES) == 1 + 3
 
     qoyod_sandbox.faults.clear()
-    refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
     assert (_state(invoice).qoyod_status, _state(invoice).last_error) == (QoyodStatus.APPROVED, "")
 
 
@@ -260,7 +260,7 @@ def test_after_one_batch_fails_the_others_are_not_asked_again(qoyod_sandbox, rea
     invoices = [managed_invoice(qoyod_sandbox) for _ in range(150)]
     qoyod_sandbox.faults.fail_next(10, status=503, method="GET", path="/invoices")
 
-    result = refresh.invoices_refresh(invoice_ids=[i.pk for i in invoices], reader=reader)
+    result = fetch.invoices_refresh(invoice_ids=[i.pk for i in invoices], reader=reader)
 
     assert len(result.failed) == 150
     assert qoyod_sandbox.requests.count(path=INVOICES) == 3  # one batch, its 3 attempts
@@ -269,12 +269,12 @@ def test_after_one_batch_fails_the_others_are_not_asked_again(qoyod_sandbox, rea
 
 def test_invoices_another_refresh_is_reading_are_left_to_it(qoyod_sandbox, reader):
     invoice = managed_invoice(qoyod_sandbox)
-    until = timezone.now() + refresh.CLAIM
+    until = timezone.now() + fetch.CLAIM
     assert qoyod_payment_states_claim(invoice_ids=[invoice.pk], token="other", until=until) == [
         invoice.pk
     ]
 
-    result = refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
+    result = fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader)
 
     assert result.busy == {invoice.pk} and result.refreshed == set()
     assert qoyod_sandbox.requests.count() == 0
@@ -283,10 +283,10 @@ def test_invoices_another_refresh_is_reading_are_left_to_it(qoyod_sandbox, reade
 def test_a_redelivered_task_takes_back_its_own_claim(qoyod_sandbox, reader):
     invoice = managed_invoice(qoyod_sandbox)
     # The worker that held this claim was killed mid-read; its task comes back with its id.
-    until = timezone.now() + refresh.CLAIM
+    until = timezone.now() + fetch.CLAIM
     qoyod_payment_states_claim(invoice_ids=[invoice.pk], token="task-1", until=until)
 
-    result = refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader, token="task-1")
+    result = fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader, token="task-1")
 
     assert result.refreshed == {invoice.pk}
     assert _state(invoice).claim_token == ""
@@ -297,9 +297,7 @@ def test_a_lapsed_claim_is_taken_over(qoyod_sandbox, reader):
     lapsed = timezone.now() - timedelta(seconds=1)
     qoyod_payment_states_claim(invoice_ids=[invoice.pk], token="dead", until=lapsed)
 
-    assert refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader).refreshed == {
-        invoice.pk
-    }
+    assert fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader).refreshed == {invoice.pk}
 
 
 def test_invoices_not_managed_in_qoyod_are_not_read(qoyod_sandbox, reader):
@@ -309,7 +307,7 @@ def test_invoices_not_managed_in_qoyod_are_not_read(qoyod_sandbox, reader):
     voided = managed_invoice(qoyod_sandbox)
     Invoice.objects.filter(pk=voided.pk).update(status=Invoice.Status.VOID)
 
-    result = refresh.invoices_refresh(invoice_ids=[local.pk, voided.pk], reader=reader)
+    result = fetch.invoices_refresh(invoice_ids=[local.pk, voided.pk], reader=reader)
 
     assert result.refreshed == set() and qoyod_sandbox.requests.count() == 0
     assert not QoyodPaymentState.objects.exists()
@@ -319,9 +317,9 @@ def test_open_invoices_refresh_skips_those_paid_here(qoyod_sandbox, reader):
     open_one, paid_one = managed_invoice(qoyod_sandbox), managed_invoice(qoyod_sandbox)
     qoyod_sandbox.act("invoices", qoyod_id(paid_one), "approve")
     qoyod_sandbox.act("invoices", qoyod_id(paid_one), "payments", {})
-    refresh.invoices_refresh(invoice_ids=[paid_one.pk], reader=reader)
+    fetch.invoices_refresh(invoice_ids=[paid_one.pk], reader=reader)
 
-    result = refresh.open_invoices_refresh(reader=reader)
+    result = fetch.open_invoices_refresh(reader=reader)
 
     assert result.refreshed == {open_one.pk}
 
@@ -332,17 +330,17 @@ def test_row_refresh_waits_for_the_refresh_already_reading_it(qoyod_sandbox, rea
     qoyod_sandbox.faults.set_latency(300)
     background = threading.Thread(
         target=lambda: (
-            refresh.invoices_refresh(invoice_ids=[invoice.pk], reader=reader),
+            fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader),
             db_connection.close(),
         )
     )
     background.start()
     deadline = time.monotonic() + 5
-    while not refresh.invoices_pending([invoice.pk], running_only=True):
+    while not fetch.invoices_pending([invoice.pk], running_only=True):
         assert time.monotonic() < deadline
         time.sleep(0.01)
 
-    outcome = refresh.invoice_refresh_now(invoice=invoice, user=None, reader=reader)
+    outcome = fetch.invoice_refresh_now(invoice=invoice, user=None, reader=reader)
     background.join()
 
     assert outcome.ok and outcome.message == "Refreshed from Qoyod."
@@ -354,10 +352,10 @@ def test_row_refresh_messages(qoyod_sandbox, reader):
     from tests.invoicing_factories import InvoiceFactory
 
     invoice = managed_invoice(qoyod_sandbox)
-    first = refresh.invoice_refresh_now(invoice=invoice, user=None, reader=reader)
-    second = refresh.invoice_refresh_now(invoice=invoice, user=None, reader=reader)
+    first = fetch.invoice_refresh_now(invoice=invoice, user=None, reader=reader)
+    second = fetch.invoice_refresh_now(invoice=invoice, user=None, reader=reader)
     local = InvoiceFactory()
-    not_in_qoyod = refresh.invoice_refresh_now(invoice=local, user=None, reader=reader)
+    not_in_qoyod = fetch.invoice_refresh_now(invoice=local, user=None, reader=reader)
 
     assert (first.ok, first.message) == (True, "Updated from Qoyod.")
     assert (second.ok, second.message) == (True, "Checked with Qoyod: nothing changed.")
@@ -370,7 +368,7 @@ def test_row_refresh_messages(qoyod_sandbox, reader):
 def test_without_a_connection_the_failure_is_recorded(qoyod_sandbox):
     invoice = managed_invoice(qoyod_sandbox)
 
-    result = refresh.invoices_refresh(invoice_ids=[invoice.pk])
+    result = fetch.invoices_refresh(invoice_ids=[invoice.pk])
 
     assert result.failed == {invoice.pk: "Could not refresh from Qoyod: Qoyod is not connected."}
     assert _state(invoice).last_error == result.failed[invoice.pk]
@@ -386,7 +384,7 @@ def test_overlapping_refreshes_of_the_same_invoices_ask_qoyod_once(qoyod_sandbox
     qoyod_sandbox.faults.set_latency(1000)
     reader = qoyod_sandbox.reader()
 
-    results = run_in_threads(8, lambda _i: refresh.invoices_refresh(invoice_ids=ids, reader=reader))
+    results = run_in_threads(8, lambda _i: fetch.invoices_refresh(invoice_ids=ids, reader=reader))
 
     assert not [r for r in results if isinstance(r, Exception)]
     assert qoyod_sandbox.requests.count(path=INVOICES) == 2  # 150 invoices, one read each

@@ -1,5 +1,6 @@
-"""Refresh from Qoyod (a row, now), Refresh Qoyod (the visible rows, in the background) and the
-poll through which the invoices page picks up rows a background refresh has finished.
+"""Refresh from Qoyod (a row, now), Refresh Qoyod (the visible rows, in the background), the
+stale-row check the invoices page posts once it has loaded, and the poll through which the page
+picks up rows a background refresh has finished.
 
 Reads only, so whoever may see invoices may refresh them. Thin: parse, call one function, render.
 """
@@ -21,7 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.http import AuthenticatedHttpRequest
 from invoicing.models import Invoice
-from qoyod_sync import refresh, tasks
+from qoyod_sync import tasks
+from qoyod_sync.readback import fetch
 
 VIEW = "invoicing.view_invoice"
 # More than a page of invoices; the ids come from the page, this only bounds a forged request.
@@ -50,7 +52,7 @@ def _redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
 @permission_required(VIEW, raise_exception=True)
 def invoice_refresh(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk)
-    outcome = refresh.invoice_refresh_now(invoice=invoice, user=request.user)
+    outcome = fetch.invoice_refresh_now(invoice=invoice, user=request.user)
     if _is_htmx(request):
         invoice.refresh_from_db()
         return render(
@@ -93,6 +95,27 @@ def invoices_refresh(request: HttpRequest) -> HttpResponse:
     return _redirect_back(request, reverse("invoicing:invoice_list"))
 
 
+@require_POST
+@permission_required(VIEW, raise_exception=True)
+def refresh_stale(request: HttpRequest) -> HttpResponse:
+    """Queue the page's rows not checked lately; answer with the status line and those rows."""
+    queued = tasks.invoices_refresh_enqueue(
+        invoice_ids=_ids(request.POST.getlist("invoice")), stale_only=True
+    )
+    pending = sorted(queued.pending)
+    return render(
+        request,
+        "qoyod_sync/refresh_poll.html",
+        {
+            "invoices": Invoice.objects.filter(pk__in=pending),
+            "pending": pending,
+            "started": int(time.time()),
+            "message": "",
+            "qoyod_row": True,
+        },
+    )
+
+
 @require_GET
 @permission_required(VIEW, raise_exception=True)
 def refresh_poll(request: HttpRequest) -> HttpResponse:
@@ -100,8 +123,8 @@ def refresh_poll(request: HttpRequest) -> HttpResponse:
     ids = _ids(request.GET.getlist("invoice"))
     started = request.GET.get("started", "")
     started_at = int(started) if started.isdigit() else int(time.time())
-    pending = refresh.invoices_pending(ids)
-    timed_out = time.time() - started_at > refresh.QUEUED_FOR.total_seconds()
+    pending = fetch.invoices_pending(ids)
+    timed_out = time.time() - started_at > fetch.QUEUED_FOR.total_seconds()
     if timed_out and pending:
         message = _(
             "The background refresh has not finished; the worker may be stopped. "

@@ -4,6 +4,7 @@
     invoice_refresh_now(invoice=..., user=)   the row button: read now, or wait for a read running
     open_invoices_refresh()                   every open Qoyod-managed invoice (the periodic task)
     invoices_mark_queued(...)                 mark invoices before qoyod_sync.tasks queues a read
+    invoices_pending(...)                     which of them a queued or running read still holds
 
 Reads only: the one Qoyod client here is the QoyodReader that connection_reader builds. Invoices
 are read up to 100 per request (`q[id_in][]`, qoyod-api.md §9.3), each batch claimed first so
@@ -37,7 +38,6 @@ from payments.services import (
     qoyod_payment_states_queue,
     qoyod_payment_states_record,
     qoyod_payment_states_release,
-    qoyod_payment_states_unqueue,
 )
 from qoyod_sync import types
 from qoyod_sync.client import DEFAULT_DEADLINE, PAGE_SIZE, QoyodReader
@@ -282,11 +282,6 @@ def invoices_mark_queued(*, invoice_ids: Iterable[int], token: str, stale_only: 
         until=now + QUEUED_FOR,
         checked_before=stale_before if stale_only else None,
     )
-
-
-def invoices_unmark_queued(*, token: str) -> None:
-    """Undo invoices_mark_queued when the task could not be queued."""
-    qoyod_payment_states_unqueue(token=token)
 
 
 def invoices_pending(invoice_ids: Iterable[int], *, running_only: bool = False) -> set[int]:

@@ -1,0 +1,145 @@
+"""Where an invoice stands with Qoyod and what may be done about it, decided in one place.
+
+sync_status(invoice, sync) gives the state to show and act on, whether the invoice waits in the
+retry queue, and each action (send, retry, delete the old draft, refresh) either offered or
+refused with the sentence the user reads. The Qoyod column and panel, the retry queue page, the
+send claim and the draft delete all read it, so a button is offered exactly when pressing it
+would be accepted. Permissions are the caller's business: this says what the invoice allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeGuard
+
+from django.utils.translation import gettext as _
+
+from invoicing.models import Invoice
+from qoyod_sync.models import QoyodInvoiceSync, SyncState, retry_queued
+
+S = SyncState
+
+
+class Action(StrEnum):
+    SEND = "send"
+    RETRY = "retry"
+    DELETE_DRAFT = "delete_draft"
+    REFRESH = "refresh"
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    state: str
+    in_retry_queue: bool
+    # Every action that is not offered, with the reason; the others are offered.
+    refusals: dict[Action, str]
+
+    @property
+    def label(self) -> str:
+        return str(SyncState(self.state).label)
+
+    @property
+    def actions(self) -> frozenset[Action]:
+        return frozenset(Action) - self.refusals.keys()
+
+    def refusal(self, action: Action) -> str | None:
+        return self.refusals.get(action)
+
+    # For templates, which cannot pass an argument.
+    @property
+    def can_send(self) -> bool:
+        return Action.SEND in self.actions
+
+    @property
+    def can_retry(self) -> bool:
+        return Action.RETRY in self.actions
+
+
+def effective_state(invoice: Invoice, sync: QoyodInvoiceSync | None) -> str:
+    """The state the send claim acts on (design.md §4), before it writes anything.
+
+    A sending row whose lease lapsed may have reached Qoyod, so it is unknown. The invoice's own
+    flag wins over a ready, failed or not-required row: "Requires Qoyod invoice" may have been
+    ticked or unticked since the row was written. An invoice with no row was never sent from
+    here, unless it is managed in Qoyod by some other path.
+    """
+    if sync is None:
+        if invoice.qoyod_managed:
+            return S.DRAFT_CREATED
+        return S.READY if invoice.requires_qoyod else S.NOT_REQUIRED
+    state = sync.effective_state
+    if state in (S.READY, S.FAILED) and not invoice.requires_qoyod:
+        return S.NOT_REQUIRED
+    if state == S.NOT_REQUIRED and invoice.requires_qoyod:
+        return S.READY
+    return state
+
+
+def claim_refusal(
+    invoice: Invoice, sync: QoyodInvoiceSync | None, state: str, *, retry: bool
+) -> str | None:
+    """Why a send (or, with `retry`, a retry) of an invoice whose row is in `state` is refused."""
+    number = {"number": invoice.number}
+    if invoice.is_void:
+        return _("%(number)s is void; it is not sent to Qoyod.") % number
+    if invoice.qoyod_managed and (sync is None or sync.state != S.DRAFT_CREATED):
+        # Managed in Qoyod by some other path (no send recorded here): never a second draft.
+        return _("%(number)s is already managed in Qoyod.") % number
+    if state == S.SENDING:
+        return _("%(number)s is already being sent to Qoyod.") % number
+    if state == S.DRAFT_CREATED:
+        return _("%(number)s already has a draft in Qoyod.") % number
+    if state in (S.FAILED, S.UNKNOWN):
+        if retry:
+            return None
+        return _("%(number)s needs a retry, not a new send: see the reason, then Retry.") % number
+    if state == S.READY:
+        if not retry:
+            return None
+        return _("%(number)s has not been sent yet: use Send draft to Qoyod.") % number
+    return _("%(number)s is not marked “Requires Qoyod invoice”.") % number
+
+
+def _has_draft(sync: QoyodInvoiceSync | None) -> TypeGuard[QoyodInvoiceSync]:
+    return sync is not None and sync.state == S.DRAFT_CREATED
+
+
+def _delete_draft_refusal(invoice: Invoice, sync: QoyodInvoiceSync | None) -> str | None:
+    if not invoice.is_void:
+        return _("Void the invoice here first; then its Qoyod draft can go.")
+    if not _has_draft(sync):
+        return _("%(number)s has no draft in Qoyod.") % {"number": invoice.number}
+    if sync.draft_deleted_at is not None:
+        return _("The Qoyod draft was already deleted.")
+    return None
+
+
+def _refresh_refusal(invoice: Invoice, sync: QoyodInvoiceSync | None) -> str | None:
+    """readback.fetch.refreshable_invoices is the same rule as a query."""
+    refreshable = (
+        invoice.qoyod_managed
+        and not invoice.is_void
+        and _has_draft(sync)
+        and sync.qoyod_invoice_id is not None
+        and sync.draft_deleted_at is None
+    )
+    if refreshable:
+        return None
+    return _("%(number)s has no draft in Qoyod.") % {"number": invoice.number}
+
+
+def sync_status(invoice: Invoice, sync: QoyodInvoiceSync | None) -> SyncStatus:
+    """Where `invoice` (whose sync row is `sync`, None if it has none) stands with Qoyod."""
+    state = effective_state(invoice, sync)
+    refusals = {
+        Action.SEND: claim_refusal(invoice, sync, state, retry=False),
+        Action.RETRY: claim_refusal(invoice, sync, state, retry=True),
+        Action.DELETE_DRAFT: _delete_draft_refusal(invoice, sync),
+        Action.REFRESH: _refresh_refusal(invoice, sync),
+    }
+    return SyncStatus(
+        state=state,
+        in_retry_queue=sync is not None and retry_queued(sync.effective_state, invoice),
+        refusals={action: why for action, why in refusals.items() if why is not None},
+    )

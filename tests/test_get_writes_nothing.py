@@ -1,0 +1,106 @@
+"""A GET never writes: every route is opened with GET by a superuser, with the query log on.
+
+Routes come from the URL resolver, so a new one is covered the day it is added; path arguments
+are filled from factory objects. Routes that only take POST answer 405 without touching the
+database. Logging in happens before the log starts; a session row the request itself saves
+(a flash message, a language choice) is bookkeeping, not a write of ours.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core import signing
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from invoicing.models import Invoice
+from invoicing.views.document import SHARE_SALT
+from payments.models import QoyodPaymentState
+from qoyod_sync.models import QoyodInvoiceSync, SyncState
+from tests.factories import PartLineFactory, PartStockFactory, ServiceItemFactory, UserFactory
+from tests.invoicing_factories import CompletedJobFactory, InvoiceFactory
+
+pytestmark = pytest.mark.django_db
+
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+BOOKKEEPING = re.compile(r'\b(INTO|UPDATE|FROM)\s+"?django_session"?', re.I)
+
+
+def _routes(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
+    routes = []
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = ":".join(p for p in (namespace, entry.namespace or "") if p)
+            routes += _routes(entry, inner)
+        elif entry.name and not (namespace == "admin" and entry.pattern.regex.groupindex):
+            # In the admin, the pages that name one object are Django's own forms; its index
+            # and every list (our filters and list columns among them) are walked.
+            routes.append((f"{namespace}:{entry.name}" if namespace else entry.name, entry))
+    return routes
+
+
+ROUTES = dict(_routes(get_resolver()))
+
+
+@pytest.fixture
+def world():
+    line = PartLineFactory()
+    PartStockFactory(part=line.spare_part, branch=line.job.branch, quantity=Decimal("5"))
+    invoice = InvoiceFactory()
+    # Rows that make the Qoyod parts of the pages draw: a managed invoice with a stale payment
+    # state (the invoices page once queued it on render), a failed send in the retry queue.
+    managed = InvoiceFactory(requires_qoyod=True)
+    QoyodInvoiceSync.objects.create(
+        invoice=managed, state=SyncState.DRAFT_CREATED, qoyod_invoice_id=7
+    )
+    Invoice.objects.filter(pk=managed.pk).update(qoyod_managed=True)
+    QoyodPaymentState.objects.create(invoice=managed, checked_at=timezone.now().replace(year=2020))
+    failed = InvoiceFactory(requires_qoyod=True)
+    QoyodInvoiceSync.objects.create(invoice=failed, state=SyncState.FAILED, reason="down")
+    pk_of = {
+        "garage:job": line.job_id,
+        "garage:customer": line.job.customer_id,
+        "garage:vehicle": line.job.vehicle_id,
+        "garage:part": line.spare_part_id,
+        "garage:service": ServiceItemFactory().pk,
+        "invoicing:invoice": invoice.pk,
+        "qoyod_sync:invoice": managed.pk,
+    }
+    other = {
+        "line_pk": line.pk,
+        "job_id": CompletedJobFactory().pk,
+        "invoice_id": invoice.pk,
+        "token": signing.dumps(invoice.pk, salt=SHARE_SALT),
+    }
+    return pk_of, other
+
+
+def _url(name: str, pattern: URLPattern, world) -> str:
+    pk_of, other = world
+    kwargs = {}
+    for key in pattern.pattern.converters:
+        if key == "pk":
+            kwargs[key] = next(v for prefix, v in pk_of.items() if name.startswith(prefix + "_"))
+        else:
+            kwargs[key] = other[key]
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_a_get_writes_nothing(name, world, client):
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    url = _url(name, ROUTES[name], world)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+
+    assert response.status_code < 500
+    writes = [
+        q["sql"] for q in queries if WRITE.match(q["sql"]) and not BOOKKEEPING.search(q["sql"])
+    ]
+    assert writes == []
