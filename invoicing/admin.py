@@ -48,6 +48,10 @@ class InvoiceStatusChangeInline(_ReadOnlyInline):
     fields = ["changed_at", "from_status", "to_status", "note", "changed_by"]
     readonly_fields = fields
 
+    @admin.display(description=_("note"))
+    def note(self, obj: InvoiceStatusChange) -> str:
+        return obj.note
+
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):

@@ -60,6 +60,7 @@ class QoyodPaymentStateAdmin(ReadOnlyAdmin):
         "returned_by_accounting",
         "refreshed_at",
         "last_error",
+        "qoyod_message",
     ]
     list_filter = ["qoyod_status", "returned_by_accounting"]
     search_fields = ["invoice__number", "invoice__customer_name", "invoice__vehicle_plate"]

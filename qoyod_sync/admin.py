@@ -33,8 +33,12 @@ class StateChangeInline(admin.TabularInline):
     model = models.QoyodSyncStateChange
     extra = 0
     can_delete = False
-    fields = ["changed_at", "from_state", "to_state", "changed_by", "reason"]
+    fields = ["changed_at", "from_state", "to_state", "changed_by", "reason", "qoyod_message"]
     readonly_fields = fields
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj: models.QoyodSyncStateChange) -> str:
+        return obj.reason
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -55,12 +59,16 @@ class QoyodInvoiceSyncAdmin(admin.ModelAdmin):
     list_filter = [InRetryQueueFilter, "state", "failure_kind"]
     search_fields = ["invoice__number", "invoice__customer_name", "qoyod_invoice_id"]
     list_select_related = ["invoice", "last_attempt_by"]
-    readonly_fields = [f.name for f in models.QoyodInvoiceSync._meta.fields]
+    readonly_fields = ["reason", *(f.name for f in models.QoyodInvoiceSync._meta.fields)]
     inlines = [StateChangeInline]
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj: models.QoyodInvoiceSync) -> str:
+        return obj.reason
 
     @admin.action(description=_("Retry Qoyod sync"), permissions=["send"])
     def retry(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from garage.models import MONEY, Branch, Customer, ServiceItem, SparePart
+from invoicing.messages import render
 from invoicing.models import Invoice
 
 
@@ -184,7 +185,11 @@ class QoyodInvoiceSync(models.Model):
     # Qoyod's total minus ours, recorded when the draft is created (rounding, changed lines).
     total_difference = models.DecimalField(**MONEY, null=True, blank=True)
     failure_kind = models.CharField(max_length=20, choices=FailureKind, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
+    # Why it failed, as a Message (invoicing/messages.py) shown in the reader's language, and
+    # apart from it Qoyod's own words, never translated.
+    reason_code = models.CharField(max_length=60, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
+    qoyod_message = models.TextField(_("Qoyod's message"), blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     last_attempt_by = models.ForeignKey(
@@ -218,6 +223,10 @@ class QoyodInvoiceSync(models.Model):
         return f"{self.invoice_id}: {self.state}"
 
     @property
+    def reason(self) -> str:
+        return render(self.reason_code, self.reason_params)
+
+    @property
     def lease_expired(self) -> bool:
         return (
             self.state == SyncState.SENDING
@@ -245,7 +254,9 @@ class QoyodSyncStateChange(models.Model):
     sync = models.ForeignKey(QoyodInvoiceSync, on_delete=models.CASCADE, related_name="history")
     from_state = models.CharField(max_length=14, choices=SyncState)
     to_state = models.CharField(max_length=14, choices=SyncState)
-    reason = models.TextField(blank=True)
+    reason_code = models.CharField(max_length=60, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
+    qoyod_message = models.TextField(_("Qoyod's message"), blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -258,6 +269,10 @@ class QoyodSyncStateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sync_id}: {self.from_state} -> {self.to_state}"
+
+    @property
+    def reason(self) -> str:
+        return render(self.reason_code, self.reason_params)
 
 
 class QoyodAttempt(models.Model):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from garage.models import Branch
+from invoicing.messages import Message
 from invoicing.models import Invoice
 from qoyod_sync import crypto
 from qoyod_sync.client import ClientOptions, QoyodReader, QoyodWriter
@@ -42,12 +43,7 @@ def _api_key(connection: QoyodConnection) -> str:
         return crypto.decrypt(connection.api_key_encrypted)
     except crypto.FieldKeyError:
         # Never fall back to the stored text: it is ciphertext, not a key Qoyod should see.
-        raise ConnectionUnusable(
-            _(
-                "The saved Qoyod API key cannot be read with this server's encryption keys. "
-                "Ask the finance manager to enter the key again in the Qoyod settings."
-            )
-        ) from None
+        raise ConnectionUnusable(Message("qoyod.key_unreadable").render()) from None
 
 
 def connection_writer(

@@ -202,7 +202,12 @@ def test_invoice_list_query_count_does_not_grow_with_qoyod_cells(
 ):
     client = client_for(roles.ACCOUNTANT)
     invoices = [InvoiceFactory(requires_qoyod=True) for _ in range(rows)]
-    QoyodInvoiceSync.objects.create(invoice=invoices[0], state=SyncState.FAILED, reason="x")
+    QoyodInvoiceSync.objects.create(
+        invoice=invoices[0],
+        state=SyncState.FAILED,
+        reason_code="legacy",
+        reason_params={"text": "x"},
+    )
 
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("invoicing:invoice_list")).status_code == 200
