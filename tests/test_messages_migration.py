@@ -1,0 +1,82 @@
+"""The data migrations that turned stored text into message codes: nothing is lost either way."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from invoicing.models import InvoiceStatusChange
+from payments.models import QoyodPaymentState
+from qoyod_sync.models import QoyodInvoiceSync, QoyodSyncStateChange, SyncState
+from tests.invoicing_factories import InvoiceFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MIGRATIONS = [
+    ("invoicing", "0004_messages_as_codes"),
+    ("payments", "0004_messages_as_codes"),
+    ("qoyod_sync", "0003_messages_as_codes"),
+]
+OLD_REASON = "رفض قيود الطلب (HTTP 422)"
+
+
+def _executor() -> MigrationExecutor:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    return executor
+
+
+def test_stored_text_becomes_legacy_messages_and_back():
+    invoice = InvoiceFactory()
+    sync = QoyodInvoiceSync.objects.create(
+        invoice=invoice, state=SyncState.FAILED, reason_code="sync.retry"
+    )
+    QoyodSyncStateChange.objects.create(
+        sync=sync, from_state=SyncState.SENDING, to_state=SyncState.FAILED,
+        reason_code="sync.retry",
+    )  # fmt: skip
+    QoyodPaymentState.objects.create(invoice=invoice)
+    InvoiceStatusChange.objects.create(
+        invoice=invoice, from_status="issued", to_status="void",
+        note_code="user_text", note_params={"text": "Wrong customer"},
+    )  # fmt: skip
+    executor = _executor()
+    before = [
+        parent.key
+        for key in MIGRATIONS
+        for parent in executor.loader.graph.node_map[key].parents
+        if parent.key[0] == key[0]
+    ]
+    leaves = executor.loader.graph.leaf_nodes()
+
+    executor.migrate(before)
+
+    old = executor.loader.project_state(before).apps
+    old_sync = old.get_model("qoyod_sync", "QoyodInvoiceSync")
+    old_change = old.get_model("qoyod_sync", "QoyodSyncStateChange")
+    old_note = old.get_model("invoicing", "InvoiceStatusChange")
+    old_state = old.get_model("payments", "QoyodPaymentState")
+    # Going back writes the English sentence into the old text columns.
+    assert list(old_sync.objects.values_list("reason", flat=True)) == ["Retry"]
+    assert list(old_change.objects.values_list("reason", flat=True)) == ["Retry"]
+    assert list(old_note.objects.filter(to_status="void").values_list("note", flat=True)) == [
+        "Wrong customer"
+    ]
+    old_sync.objects.update(reason=OLD_REASON)
+    old_state.objects.update(last_error="Could not refresh from Qoyod: down")
+
+    _executor().migrate(leaves)
+
+    sync = QoyodInvoiceSync.objects.get()
+    assert (sync.reason_code, sync.reason_params, sync.reason) == (
+        "legacy", {"text": OLD_REASON}, OLD_REASON
+    )  # fmt: skip
+    change = QoyodSyncStateChange.objects.get()
+    assert (change.reason_code, change.reason_params) == ("legacy", {"text": "Retry"})
+    note = InvoiceStatusChange.objects.get(to_status="void")
+    assert (note.note_code, note.note_params) == ("legacy", {"text": "Wrong customer"})
+    state = QoyodPaymentState.objects.get()
+    assert (state.last_error_code, state.last_error_params) == (
+        "legacy", {"text": "Could not refresh from Qoyod: down"}
+    )  # fmt: skip
