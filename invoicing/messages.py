@@ -30,18 +30,21 @@ from typing import Any
 from django.db.models import Choices
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Rows written before codes existed: their text, kept as it was (code LEGACY, {"text": …}).
 LEGACY = "legacy"
 # Words a user typed (a void reason): shown as typed, in whatever language they were typed.
 USER_TEXT = "user_text"
+# Between the items of a list ("mobile, VAT number"); Arabic writes its own comma.
+LIST_SEPARATOR = pgettext_lazy("list separator", ", ")
 
 
 @dataclass(frozen=True)
 class Entry:
     text: Promise | str
     # How a list parameter's items are joined.
-    separator: str = "; "
+    separator: Promise | str = "; "
     # Parameters holding a choice's stored value, shown as its label in the reader's language.
     labels: Mapping[str, type[Choices]] = field(default_factory=dict)
 
@@ -53,7 +56,7 @@ def register(
     code: str,
     text: Promise | str,
     *,
-    separator: str = "; ",
+    separator: Promise | str = "; ",
     labels: Mapping[str, type[Choices]] | None = None,
 ) -> None:
     if code in _CATALOGUE:
@@ -113,7 +116,8 @@ def render(code: str, params: Mapping[str, Any] | None) -> str:
         # A code from a newer or older release than this one: say what is stored, not nothing.
         return " ".join([code, *(f"{k}={v}" for k, v in params.items())])
     values = {name: _shown(entry, name, value) for name, value in params.items()}
-    return str(entry.text) % values
+    # `%` on the lazy text itself, so an ngettext_lazy entry picks its plural from the values.
+    return str(entry.text % values)
 
 
 def _shown(entry: Entry, name: str, value: Any) -> Any:
@@ -125,5 +129,5 @@ def _shown(entry: Entry, name: str, value: Any) -> Any:
     if isinstance(value, dict) and "code" in value:
         return render(value["code"], value.get("params"))
     if isinstance(value, list):
-        return entry.separator.join(str(_shown(entry, name, item)) for item in value)
+        return str(entry.separator).join(str(_shown(entry, name, item)) for item in value)
     return value

@@ -108,7 +108,8 @@ class QoyodConnectionAdmin(admin.ModelAdmin):
     list_display = ["base_url", "api_key_hint", "last_tested_at", "last_test_ok"]
     fields = ["base_url", "api_key_hint", "tax_id", "unit_id", "category_id",
               "sales_account_id", "cogs_account_id", "last_tested_at", "last_test_ok",
-              "last_test_message", "updated_by", "updated_at"]  # fmt: skip
+              "last_test_message", "last_test_qoyod_message", "updated_by",
+              "updated_at"]  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -7,8 +7,9 @@ meaning; a changed sentence gets a new code (old rows keep rendering with the ol
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
-from invoicing.messages import Message, register
+from invoicing.messages import LIST_SEPARATOR, Message, register
 from qoyod_sync.errors import (
     QoyodError,
     QoyodMaybeSaved,
@@ -60,7 +61,9 @@ register(
     _("Branch %(branch)s has no Qoyod warehouse: choose one in the Qoyod settings."),
 )
 register(
-    "preflight.customer_missing", _("Customer %(name)s is missing: %(fields)s."), separator=", "
+    "preflight.customer_missing",
+    _("Customer %(name)s is missing: %(fields)s."),
+    separator=LIST_SEPARATOR,
 )
 register("preflight.field.name", _("name"))
 register("preflight.field.mobile", _("mobile"))
@@ -176,6 +179,32 @@ register(
     _("Customer %(name)s is inactive in Qoyod: make them active in Qoyod, then retry."),
 )
 register("send.rejected", _("Qoyod rejected the invoice (HTTP %(status)s)."))
+
+# What the last Test connection found, one sentence after another.
+register("connection.summary", "%(parts)s", separator=" ")
+register(
+    "connection.key_refused",
+    _(
+        "Qoyod refused the API key. Check that it was copied whole from Qoyod (Settings → "
+        "General settings → API key) and saved there."
+    ),
+)
+register("connection.read_failed", _("Could not read from Qoyod: %(error)s"))
+register("connection.connected", _("Connected: %(count)d warehouses read from Qoyod."))
+register(
+    "connection.defaults_chosen", _("Chosen for new products: %(what)s."), separator=LIST_SEPARATOR
+)
+register("connection.field.tax", _("tax"))
+register("connection.field.unit", _("unit"))
+register("connection.field.category", _("category"))
+register(
+    "connection.branches_mapped",
+    ngettext_lazy(
+        "%(count)d branch was given Qoyod's default warehouse.",
+        "%(count)d branches were given Qoyod's default warehouse.",
+        "count",
+    ),
+)
 
 # Reading payment state back (the last error of a refresh).
 register("readback.failed", _("Could not refresh from Qoyod: %(error)s"))

@@ -40,7 +40,11 @@ class QoyodConnection(models.Model):
     catalogue = models.JSONField(default=dict, blank=True, editable=False)
     last_tested_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_ok = models.BooleanField(null=True, editable=False)
-    last_test_message = models.CharField(max_length=500, blank=True, editable=False)
+    # What it found, as a Message (invoicing/messages.py) shown in the reader's language, and
+    # apart from it Qoyod's own words, never translated.
+    last_test_code = models.CharField(max_length=60, blank=True, editable=False)
+    last_test_params = models.JSONField(default=dict, blank=True, editable=False)
+    last_test_qoyod_message = models.TextField(_("Qoyod's message"), blank=True, editable=False)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -62,6 +66,10 @@ class QoyodConnection(models.Model):
     def is_sandbox(self) -> bool:
         """Anything but the production address is a test company (the built-in sandbox)."""
         return self.base_url.rstrip("/") != settings.QOYOD_BASE_URL.rstrip("/")
+
+    @property
+    def last_test_message(self) -> str:
+        return render(self.last_test_code, self.last_test_params)
 
     @property
     def product_defaults_missing(self) -> bool:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from invoicing.models import Invoice
 from qoyod_sync import push, selectors, services
 from qoyod_sync.forms import ConnectionForm, MappingsForm
+from qoyod_sync.messages import with_qoyod_words
 
 MANAGE = "qoyod_sync.manage_connection"
 SEND = "qoyod_sync.send_invoice"
@@ -94,7 +95,11 @@ def connection_test(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.messages[0])
     else:
         level = messages.SUCCESS if connection.last_test_ok else messages.ERROR
-        messages.add_message(request, level, connection.last_test_message)
+        messages.add_message(
+            request,
+            level,
+            with_qoyod_words(connection.last_test_message, connection.last_test_qoyod_message),
+        )
     return redirect("qoyod_sync:settings")
 
 

@@ -145,15 +145,46 @@ def test_a_message_with_an_unknown_code_cannot_be_made_and_codes_register_once()
         messages.register("sync.retry", "Retry")
 
 
+class _AnyParams(dict):
+    def __missing__(self, key: str) -> int:
+        return 2
+
+
 def test_every_registered_sentence_has_an_arabic_translation():
     untranslated = []
     for code, entry in messages._CATALOGUE.items():
         if isinstance(entry.text, str):
             continue  # stored words (legacy, typed by a user), shown as they are
         with translation.override("en"):
-            english = str(entry.text)
+            english = entry.text % _AnyParams()
         with translation.override("ar"):
-            arabic = str(entry.text)
+            arabic = entry.text % _AnyParams()
         if arabic == english:
             untranslated.append(code)
     assert untranslated == []
+
+
+def test_a_connection_test_summary_reads_in_each_language_with_plurals_and_lists():
+    summary = Message(
+        "connection.summary",
+        parts=[
+            Message("connection.connected", count=2),
+            Message(
+                "connection.defaults_chosen",
+                what=[Message("connection.field.tax"), Message("connection.field.unit")],
+            ),
+            Message("connection.branches_mapped", count=1),
+        ],
+    )
+
+    with translation.override("en"):
+        assert summary.render() == (
+            "Connected: 2 warehouses read from Qoyod. Chosen for new products: tax, unit. "
+            "1 branch was given Qoyod's default warehouse."
+        )
+    with translation.override("ar"):
+        assert summary.render() == (
+            "تم الاتصال: عدد المستودعات المقروءة من قيود 2. "
+            "تم الاختيار للمنتجات الجديدة: الضريبة، الوحدة. "
+            "عُيّن المستودع الافتراضي في قيود لفرع واحد."
+        )

@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from invoicing.messages import Message
 from invoicing.models import InvoiceStatusChange
 from payments.models import QoyodPaymentState
-from qoyod_sync.models import QoyodInvoiceSync, QoyodSyncStateChange, SyncState
+from qoyod_sync.models import QoyodConnection, QoyodInvoiceSync, QoyodSyncStateChange, SyncState
 from tests.invoicing_factories import InvoiceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,6 +42,11 @@ def test_stored_text_becomes_legacy_messages_and_back():
         invoice=invoice, from_status="issued", to_status="void",
         note_code="user_text", note_params={"text": "Wrong customer"},
     )  # fmt: skip
+    tested = Message("connection.summary", parts=[Message("connection.connected", count=2)])
+    QoyodConnection.objects.create(
+        base_url="https://qoyod.example", api_key_encrypted="x", api_key_last4="1234",
+        last_test_code=tested.code, last_test_params=tested.params,
+    )  # fmt: skip
     executor = _executor()
     before = [
         parent.key
@@ -57,6 +63,10 @@ def test_stored_text_becomes_legacy_messages_and_back():
     old_change = old.get_model("qoyod_sync", "QoyodSyncStateChange")
     old_note = old.get_model("invoicing", "InvoiceStatusChange")
     old_state = old.get_model("payments", "QoyodPaymentState")
+    old_connection = old.get_model("qoyod_sync", "QoyodConnection")
+    assert list(old_connection.objects.values_list("last_test_message", flat=True)) == [
+        "Connected: 2 warehouses read from Qoyod."
+    ]
     # Going back writes the English sentence into the old text columns.
     assert list(old_sync.objects.values_list("reason", flat=True)) == ["Retry"]
     assert list(old_change.objects.values_list("reason", flat=True)) == ["Retry"]
@@ -76,6 +86,10 @@ def test_stored_text_becomes_legacy_messages_and_back():
     assert (change.reason_code, change.reason_params) == ("legacy", {"text": "Retry"})
     note = InvoiceStatusChange.objects.get(to_status="void")
     assert (note.note_code, note.note_params) == ("legacy", {"text": "Wrong customer"})
+    connection_row = QoyodConnection.objects.get()
+    assert (connection_row.last_test_code, connection_row.last_test_params) == (
+        "legacy", {"text": "Connected: 2 warehouses read from Qoyod."}
+    )  # fmt: skip
     state = QoyodPaymentState.objects.get()
     assert (state.last_error_code, state.last_error_params) == (
         "legacy", {"text": "Could not refresh from Qoyod: down"}

@@ -1,18 +1,25 @@
-# Reasons become a message code and parameters (invoicing/messages.py), shown in the reader's
-# language; text stored before keeps its words under the "legacy" code.
+# Reasons and the last connection test become a message code and parameters
+# (invoicing/messages.py), shown in the reader's language; text stored before keeps its words
+# under the "legacy" code.
 
 from django.db import migrations, models
 
-MODELS = ["QoyodInvoiceSync", "QoyodSyncStateChange"]
+# model, old text field, new code field, new params field, old field's max length
+FIELDS = [
+    ("QoyodInvoiceSync", "reason", "reason_code", "reason_params", None),
+    ("QoyodSyncStateChange", "reason", "reason_code", "reason_params", None),
+    ("QoyodConnection", "last_test_message", "last_test_code", "last_test_params", 500),
+]
 
 
 def text_to_legacy(apps, schema_editor):
-    for name in MODELS:
+    for name, text, code, params, _length in FIELDS:
         model = apps.get_model("qoyod_sync", name)
-        rows = list(model.objects.exclude(reason="").only("pk", "reason"))
+        rows = list(model.objects.exclude(**{text: ""}).only("pk", text))
         for row in rows:
-            row.reason_code, row.reason_params = "legacy", {"text": row.reason}
-        model.objects.bulk_update(rows, ["reason_code", "reason_params"], batch_size=500)
+            setattr(row, code, "legacy")
+            setattr(row, params, {"text": getattr(row, text)})
+        model.objects.bulk_update(rows, [code, params], batch_size=500)
 
 
 def legacy_to_text(apps, schema_editor):
@@ -20,13 +27,13 @@ def legacy_to_text(apps, schema_editor):
 
     from invoicing.messages import render
 
-    for name in MODELS:
+    for name, text, code, params, length in FIELDS:
         model = apps.get_model("qoyod_sync", name)
-        rows = list(model.objects.exclude(reason_code=""))
+        rows = list(model.objects.exclude(**{code: ""}))
         with translation.override("en"):
             for row in rows:
-                row.reason = render(row.reason_code, row.reason_params)
-        model.objects.bulk_update(rows, ["reason"], batch_size=500)
+                setattr(row, text, render(getattr(row, code), getattr(row, params))[:length])
+        model.objects.bulk_update(rows, [text], batch_size=500)
 
 
 class Migration(migrations.Migration):
@@ -36,6 +43,21 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name='qoyodconnection',
+            name='last_test_code',
+            field=models.CharField(blank=True, editable=False, max_length=60),
+        ),
+        migrations.AddField(
+            model_name='qoyodconnection',
+            name='last_test_params',
+            field=models.JSONField(blank=True, default=dict, editable=False),
+        ),
+        migrations.AddField(
+            model_name='qoyodconnection',
+            name='last_test_qoyod_message',
+            field=models.TextField(blank=True, editable=False, verbose_name="Qoyod's message"),
+        ),
         migrations.AddField(
             model_name='qoyodinvoicesync',
             name='qoyod_message',
@@ -67,6 +89,10 @@ class Migration(migrations.Migration):
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.RunPython(text_to_legacy, legacy_to_text),
+        migrations.RemoveField(
+            model_name='qoyodconnection',
+            name='last_test_message',
+        ),
         migrations.RemoveField(
             model_name='qoyodinvoicesync',
             name='reason',
