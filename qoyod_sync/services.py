@@ -284,8 +284,10 @@ def invoice_qoyod_draft_delete(
             ) from exc
     QoyodAttempt.objects.create(
         invoice=invoice, step=QoyodAttempt.Step.DELETE, target=str(qoyod_id),
-        outcome=QoyodAttempt.Outcome.OK, qoyod_id=qoyod_id, user=user,
-        message="" if remote is not None else _("It was already gone from Qoyod."),
+        # Already gone is said by the outcome, shown in the reader's language: the message
+        # column holds only what Qoyod answered.
+        outcome=QoyodAttempt.Outcome.OK if remote is not None else QoyodAttempt.Outcome.ABSENT,
+        qoyod_id=qoyod_id, user=user,
     )  # fmt: skip
     QoyodInvoiceSync.objects.filter(pk=sync.pk, draft_deleted_at__isnull=True).update(
         draft_deleted_at=timezone.now()

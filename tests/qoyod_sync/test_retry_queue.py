@@ -13,7 +13,7 @@ from django.urls import reverse
 from garage import roles
 from invoicing.models import Invoice
 from invoicing.services import invoice_void_and_reissue
-from qoyod_sync.models import QoyodInvoiceSync, SyncState
+from qoyod_sync.models import QoyodAttempt, QoyodInvoiceSync, SyncState
 from tests import factories
 from tests.invoicing_factories import InvoiceFactory
 from tests.qoyod_sync.test_push import (  # noqa: F401  (fixtures)
@@ -194,6 +194,23 @@ def test_an_approved_draft_is_not_deleted(qoyod):  # noqa: F811
 
     assert "not a draft" in response.text
     assert draft.id in qoyod.company().invoices
+
+
+def test_a_draft_already_gone_from_qoyod_is_logged_as_absent_without_our_words(qoyod):  # noqa: F811
+    client = client_for(roles.ACCOUNTANT)
+    invoice = make_invoice(services=[factories.ServiceItemFactory()])
+    client.post(reverse("qoyod_sync:invoice_send", args=[invoice.pk]))
+    [draft] = drafts(qoyod, invoice)
+    qoyod.act("invoices", draft.id, "delete")
+    invoice_void_and_reissue(invoice=invoice, reason="wrong price", user=None)
+
+    client.post(reverse("qoyod_sync:invoice_draft_delete", args=[invoice.pk]))
+
+    attempt = QoyodAttempt.objects.get(invoice=invoice, step=QoyodAttempt.Step.DELETE)
+    assert (attempt.outcome, attempt.message, attempt.qoyod_id) == (
+        QoyodAttempt.Outcome.ABSENT, "", draft.id
+    )  # fmt: skip
+    assert QoyodInvoiceSync.objects.get(invoice=invoice).draft_deleted_at is not None
 
 
 @pytest.mark.parametrize("rows", [1, 50])
