@@ -308,7 +308,11 @@ class QoyodAttempt(models.Model):
     target = models.CharField(_("what"), max_length=200, blank=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome)
     http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
-    # Qoyod's own words (built by the client from the response, never from our headers).
+    # What went wrong, as a Message (qoyod_sync/messages.py qoyod_error) shown in the reader's
+    # language ...
+    detail_code = models.CharField(max_length=60, blank=True)
+    detail_params = models.JSONField(default=dict, blank=True)
+    # ... and Qoyod's own words (from the response, never from our headers), never translated.
     message = models.TextField(_("Qoyod's message"), blank=True)
     qoyod_id = models.PositiveIntegerField(_("Qoyod id"), null=True, blank=True)
     user = models.ForeignKey(
@@ -327,3 +331,7 @@ class QoyodAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} {self.step}: {self.outcome}"
+
+    @property
+    def detail(self) -> str:
+        return render(self.detail_code, self.detail_params)

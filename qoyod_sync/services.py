@@ -17,7 +17,7 @@ from invoicing.models import Invoice
 from qoyod_sync import crypto
 from qoyod_sync.client import ClientOptions, QoyodReader, QoyodWriter
 from qoyod_sync.errors import QoyodError, QoyodNotFound, QoyodUnauthorised
-from qoyod_sync.messages import with_detail
+from qoyod_sync.messages import qoyod_error, with_detail, with_qoyod_words
 from qoyod_sync.models import (
     BranchWarehouse,
     QoyodAttempt,
@@ -257,8 +257,12 @@ def invoice_qoyod_draft_delete(
     except QoyodNotFound:
         remote = None
     except QoyodError as exc:
+        detail = qoyod_error(exc)
         raise ValidationError(
-            _("Could not check the draft in Qoyod: %(error)s") % {"error": exc.message}
+            with_qoyod_words(
+                _("Could not check the draft in Qoyod: %(error)s") % {"error": detail},
+                detail.qoyod_message,
+            )
         ) from exc
     if remote is not None and not remote.is_draft:
         raise ValidationError(
@@ -274,13 +278,18 @@ def invoice_qoyod_draft_delete(
         except QoyodNotFound:
             pass  # Someone deleted it in Qoyod between our read and the delete.
         except QoyodError as exc:
+            detail = qoyod_error(exc)
             QoyodAttempt.objects.create(
                 invoice=invoice, step=QoyodAttempt.Step.DELETE, target=str(qoyod_id),
                 outcome=QoyodAttempt.Outcome.FAILED, http_status=exc.status_code,
-                message=exc.message, qoyod_id=qoyod_id, user=user,
+                detail_code=detail.code, detail_params=detail.params,
+                message=detail.qoyod_message, qoyod_id=qoyod_id, user=user,
             )  # fmt: skip
             raise ValidationError(
-                _("Qoyod did not delete the draft: %(error)s") % {"error": exc.message}
+                with_qoyod_words(
+                    _("Qoyod did not delete the draft: %(error)s") % {"error": detail},
+                    detail.qoyod_message,
+                )
             ) from exc
     QoyodAttempt.objects.create(
         invoice=invoice, step=QoyodAttempt.Step.DELETE, target=str(qoyod_id),

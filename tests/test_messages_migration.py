@@ -9,7 +9,13 @@ from django.db.migrations.executor import MigrationExecutor
 from invoicing.messages import Message
 from invoicing.models import InvoiceStatusChange
 from payments.models import QoyodPaymentState
-from qoyod_sync.models import QoyodConnection, QoyodInvoiceSync, QoyodSyncStateChange, SyncState
+from qoyod_sync.models import (
+    QoyodAttempt,
+    QoyodConnection,
+    QoyodInvoiceSync,
+    QoyodSyncStateChange,
+    SyncState,
+)
 from tests.invoicing_factories import InvoiceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,6 +53,11 @@ def test_stored_text_becomes_legacy_messages_and_back():
         base_url="https://qoyod.example", api_key_encrypted="x", api_key_last4="1234",
         last_test_code=tested.code, last_test_params=tested.params,
     )  # fmt: skip
+    QoyodAttempt.objects.create(
+        invoice=invoice, step=QoyodAttempt.Step.INVOICE, outcome=QoyodAttempt.Outcome.REJECTED,
+        detail_code="qoyod.error.rejected", detail_params={"status": 422},
+        message="reference: has already been taken",
+    )  # fmt: skip
     executor = _executor()
     before = [
         parent.key
@@ -73,6 +84,10 @@ def test_stored_text_becomes_legacy_messages_and_back():
     assert list(old_note.objects.filter(to_status="void").values_list("note", flat=True)) == [
         "Wrong customer"
     ]
+    old_attempt = old.get_model("qoyod_sync", "QoyodAttempt")
+    assert list(old_attempt.objects.values_list("message", flat=True)) == [
+        "Qoyod rejected the request (HTTP 422): reference: has already been taken"
+    ]
     old_sync.objects.update(reason=OLD_REASON)
     old_state.objects.update(last_error="Could not refresh from Qoyod: down")
 
@@ -90,6 +105,12 @@ def test_stored_text_becomes_legacy_messages_and_back():
     assert (connection_row.last_test_code, connection_row.last_test_params) == (
         "legacy", {"text": "Connected: 2 warehouses read from Qoyod."}
     )  # fmt: skip
+    attempt = QoyodAttempt.objects.get()
+    assert (attempt.detail_code, attempt.detail_params, attempt.message) == (
+        "legacy",
+        {"text": "Qoyod rejected the request (HTTP 422): reference: has already been taken"},
+        "",
+    )
     state = QoyodPaymentState.objects.get()
     assert (state.last_error_code, state.last_error_params) == (
         "legacy", {"text": "Could not refresh from Qoyod: down"}

@@ -22,6 +22,30 @@ def text_to_legacy(apps, schema_editor):
         model.objects.bulk_update(rows, [code, params], batch_size=500)
 
 
+def attempt_text_to_legacy(apps, schema_editor):
+    # The client's sentence (our English, with Qoyod's words inside it) was kept where only
+    # Qoyod's own words belong now: it moves, whole, to the detail.
+    model = apps.get_model("qoyod_sync", "QoyodAttempt")
+    rows = list(model.objects.exclude(message="").only("pk", "message"))
+    for row in rows:
+        row.detail_code, row.detail_params, row.message = "legacy", {"text": row.message}, ""
+    model.objects.bulk_update(rows, ["detail_code", "detail_params", "message"], batch_size=500)
+
+
+def attempt_legacy_to_text(apps, schema_editor):
+    from django.utils import translation
+
+    from invoicing.messages import render
+
+    model = apps.get_model("qoyod_sync", "QoyodAttempt")
+    rows = list(model.objects.exclude(detail_code=""))
+    with translation.override("en"):
+        for row in rows:
+            detail = render(row.detail_code, row.detail_params)
+            row.message = f"{detail}: {row.message}" if row.message else detail
+    model.objects.bulk_update(rows, ["message"], batch_size=500)
+
+
 def legacy_to_text(apps, schema_editor):
     from django.utils import translation
 
@@ -88,7 +112,18 @@ class Migration(migrations.Migration):
             name='reason_params',
             field=models.JSONField(blank=True, default=dict),
         ),
+        migrations.AddField(
+            model_name='qoyodattempt',
+            name='detail_code',
+            field=models.CharField(blank=True, max_length=60),
+        ),
+        migrations.AddField(
+            model_name='qoyodattempt',
+            name='detail_params',
+            field=models.JSONField(blank=True, default=dict),
+        ),
         migrations.RunPython(text_to_legacy, legacy_to_text),
+        migrations.RunPython(attempt_text_to_legacy, attempt_legacy_to_text),
         migrations.RemoveField(
             model_name='qoyodconnection',
             name='last_test_message',

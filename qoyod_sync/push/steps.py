@@ -364,10 +364,12 @@ def _attempt(
     exc: QoyodError | None = None,
     qoyod_id: int | None = None,
 ) -> None:
+    detail = qoyod_error(exc) if exc else None
     QoyodAttempt.objects.create(
         invoice=send.invoice, step=step, target=target[:200],
         outcome=outcome or _outcome_of(exc), http_status=exc.status_code if exc else None,
-        message=exc.message if exc else "", qoyod_id=qoyod_id, user=send.user,
+        detail_code=detail.code if detail else "", detail_params=detail.params if detail else {},
+        message=detail.qoyod_message if detail else "", qoyod_id=qoyod_id, user=send.user,
     )  # fmt: skip
 
 

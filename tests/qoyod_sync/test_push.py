@@ -383,6 +383,7 @@ def test_qoyod_rejection_is_stored_in_garage_words_then_retry_creates_one_draft(
     assert (sync.reason, sync.qoyod_message) == ("Qoyod rejected the invoice (HTTP 422).", said)
     attempt = QoyodAttempt.objects.get(invoice=invoice, step="invoice")
     assert (attempt.outcome, attempt.http_status) == ("rejected", 422)
+    assert (attempt.detail, attempt.message) == ("Qoyod rejected the request (HTTP 422)", said)
     assert SANDBOX_KEY not in attempt.message
 
     assert retry(invoice, accountant, options).ok
