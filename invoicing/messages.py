@@ -112,12 +112,15 @@ def render(code: str, params: Mapping[str, Any] | None) -> str:
         return ""
     params = params or {}
     entry = _CATALOGUE.get(code)
-    if entry is None:
-        # A code from a newer or older release than this one: say what is stored, not nothing.
-        return " ".join([code, *(f"{k}={v}" for k, v in params.items())])
-    values = {name: _shown(entry, name, value) for name, value in params.items()}
-    # `%` on the lazy text itself, so an ngettext_lazy entry picks its plural from the values.
-    return str(entry.text % values)
+    if entry is not None:
+        values = {name: _shown(entry, name, value) for name, value in params.items()}
+        try:
+            # `%` on the lazy text itself, so an ngettext_lazy entry picks its plural.
+            return str(entry.text % values)
+        except (KeyError, TypeError, ValueError):
+            pass  # stored params that no longer fit the sentence (or its translation)
+    # Say what is stored rather than nothing, or a broken page.
+    return " ".join([code, *(f"{k}={v}" for k, v in params.items())])
 
 
 def _shown(entry: Entry, name: str, value: Any) -> Any:

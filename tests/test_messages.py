@@ -133,8 +133,9 @@ def test_old_text_kept_as_legacy_reads_as_it_was_in_every_language():
             assert render(LEGACY, {"text": "قيود رفض الطلب"}) == "قيود رفض الطلب"
 
 
-def test_an_unregistered_code_still_says_what_is_stored():
+def test_an_unregistered_code_or_params_that_do_not_fit_still_say_what_is_stored():
     assert render("sync.from_a_newer_release", {"id": 7}) == "sync.from_a_newer_release id=7"
+    assert render("sync.draft_created", {"qoyod_id": 7}) == "sync.draft_created qoyod_id=7"
     assert render("", {}) == ""
 
 
