@@ -93,10 +93,14 @@ class QoyodAttemptAdmin(admin.ModelAdmin):
     list_filter = ["step", "outcome"]
     search_fields = ["invoice__number", "target", "message"]
     list_select_related = ["invoice", "user"]
-    readonly_fields = [f.name for f in models.QoyodAttempt._meta.fields]
+    readonly_fields = ["detail", *(f.name for f in models.QoyodAttempt._meta.fields)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("what went wrong"))
+    def detail(self, obj: models.QoyodAttempt) -> str:
+        return obj.detail
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
