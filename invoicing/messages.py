@@ -81,7 +81,7 @@ def _stored(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Message:
     """A message to store: its code, its parameters and (kept apart) Qoyod's own words."""
 
