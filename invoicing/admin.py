@@ -63,6 +63,10 @@ class InvoiceEventInline(_ReadOnlyInline):
     fields = ("created_at", "kind", "details", "created_by")
     readonly_fields = fields
 
+    @admin.display(description=_("note"))
+    def note(self, obj: InvoiceStatusChange) -> str:
+        return obj.note
+
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):

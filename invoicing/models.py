@@ -20,6 +20,7 @@ from garage.models import (
     SparePart,
     Vehicle,
 )
+from invoicing.messages import render
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -262,7 +263,9 @@ class InvoiceStatusChange(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
-    note = models.CharField(max_length=300, blank=True)
+    # A Message (invoicing/messages.py), put into words in the reader's language when shown.
+    note_code = models.CharField(max_length=60, blank=True)
+    note_params = models.JSONField(default=dict, blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -273,6 +276,10 @@ class InvoiceStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.from_status} -> {self.to_status}"
+
+    @property
+    def note(self) -> str:
+        return render(self.note_code, self.note_params)
 
     @property
     def from_label(self) -> StrOrPromise:

@@ -21,6 +21,7 @@ from core.calculations import CalculationError, LineInput, calculate_invoice
 from core.numbering import sequence_next
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
 from invoicing.history import edit_changes, edit_snapshot
+from invoicing.messages import USER_TEXT, Message
 from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
 
 S = Invoice.Status
@@ -59,7 +60,7 @@ class LineData:
 
 
 def invoice_set_status(
-    *, invoice: Invoice, to_status: str, user: User | None, note: str = ""
+    *, invoice: Invoice, to_status: str, user: User | None, note: Message | None = None
 ) -> None:
     """Move an invoice to another business status and record who did it; raise if not allowed."""
     from_status = invoice.status
@@ -72,7 +73,8 @@ def invoice_set_status(
         )
     invoice.status = to_status
     InvoiceStatusChange.objects.create(
-        invoice=invoice, from_status=from_status, to_status=to_status, note=note,
+        invoice=invoice, from_status=from_status, to_status=to_status,
+        note_code=note.code if note else "", note_params=note.params if note else {},
         changed_by=user,
     )  # fmt: skip
 
@@ -236,7 +238,8 @@ def invoice_create(
     invoice.save()
     InvoiceStatusChange.objects.create(
         invoice=invoice, from_status="", to_status=S.ISSUED, changed_by=user,
-        note=_("Reissue of %(number)s") % {"number": replaces.number} if replaces else "",
+        note_code="invoice.reissue_of" if replaces else "",
+        note_params={"number": replaces.number} if replaces else {},
     )  # fmt: skip
     _write_lines(invoice, lines, totals)
     return invoice
@@ -296,7 +299,9 @@ def invoice_void(*, invoice: Invoice, reason: str, user: User | None) -> Invoice
     if not reason:
         raise ValidationError({"reason": [_("Say why the invoice is void.")]})
     _refuse(invoice.void_refusal())
-    invoice_set_status(invoice=invoice, to_status=S.VOID, user=user, note=reason)
+    invoice_set_status(
+        invoice=invoice, to_status=S.VOID, user=user, note=Message(USER_TEXT, text=reason)
+    )
     invoice.void_reason = reason
     invoice.save(update_fields=["status", "void_reason", "updated_at"])
     return invoice

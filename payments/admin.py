@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from payments.models import Payment, QoyodAllocation, QoyodPaymentState
 
@@ -60,10 +61,16 @@ class QoyodPaymentStateAdmin(ReadOnlyAdmin):
         "returned_by_accounting",
         "refreshed_at",
         "last_error",
+        "qoyod_message",
     ]
     list_filter = ["qoyod_status", "returned_by_accounting"]
     search_fields = ["invoice__number", "invoice__customer_name", "invoice__vehicle_plate"]
     list_select_related = ["invoice"]
+    readonly_fields = ["last_error"]
+
+    @admin.display(description=_("last refresh error"))
+    def last_error(self, obj: QoyodPaymentState) -> str:
+        return obj.last_error
 
 
 @admin.register(QoyodAllocation)

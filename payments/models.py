@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField
+from invoicing.messages import render
 from invoicing.models import Invoice
 
 if TYPE_CHECKING:
@@ -79,7 +80,11 @@ class QoyodPaymentState(models.Model):
     refreshed_at = models.DateTimeField(_("refreshed from Qoyod"), null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True, db_index=True)
     changed_at = models.DateTimeField(_("last change read from Qoyod"), null=True, blank=True)
-    last_error = models.CharField(_("last refresh error"), max_length=500, blank=True)
+    # Why the last read failed, as a Message (invoicing/messages.py) shown in the reader's
+    # language, and apart from it Qoyod's own words, never translated.
+    last_error_code = models.CharField(max_length=60, blank=True)
+    last_error_params = models.JSONField(default=dict, blank=True)
+    qoyod_message = models.TextField(_("Qoyod's message"), blank=True)
     # A background refresh is queued for this invoice until queued_until (so opening the page
     # again does not queue it twice) ...
     queued_until = models.DateTimeField(null=True, blank=True)
@@ -97,6 +102,10 @@ class QoyodPaymentState(models.Model):
         return f"{self.invoice_id}: {self.qoyod_status or '-'}"
 
     @property
+    def last_error(self) -> str:
+        return render(self.last_error_code, self.last_error_params)
+
+    @property
     def has_total_difference(self) -> bool:
         return bool(self.total_difference)
 
@@ -110,7 +119,7 @@ class QoyodPaymentState(models.Model):
 
     @property
     def failed_last_time(self) -> bool:
-        return bool(self.last_error) and (
+        return bool(self.last_error_code) and (
             self.refreshed_at is None
             or (self.checked_at is not None and self.checked_at > self.refreshed_at)
         )

@@ -18,13 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import to_money
+from invoicing.messages import Message
 from invoicing.models import Invoice
 from invoicing.services import invoice_set_status
 from payments.models import Payment, QoyodAllocation, QoyodPaymentState, QoyodStatus
 
 
 def invoice_apply_paid_amount(
-    *, invoice: Invoice, amount_paid: Decimal, user: User | None, note: str = ""
+    *, invoice: Invoice, amount_paid: Decimal, user: User | None, note: Message
 ) -> None:
     """Set the paid amount and balance of a locked invoice and move its status to match."""
     invoice.amount_paid = amount_paid
@@ -70,8 +71,7 @@ def payment_record(
         invoice=invoice,
         amount_paid=invoice.amount_paid + amount,
         user=user,
-        note=_("%(method)s payment of %(amount)s SAR")
-        % {"method": payment.get_method_display(), "amount": amount},
+        note=Message("payment.recorded", method=payment.method, amount=amount),
     )
     return payment
 
@@ -182,11 +182,12 @@ def qoyod_payment_states_release(*, invoice_ids: Iterable[int], token: str) -> N
     )
 
 
-def qoyod_payment_states_fail(*, invoice_ids: Iterable[int], token: str, message: str) -> None:
+def qoyod_payment_states_fail(*, invoice_ids: Iterable[int], token: str, message: Message) -> None:
     """Record a failed read (Qoyod unreachable, key refused) and release the claims."""
     now = timezone.now()
     QoyodPaymentState.objects.filter(invoice_id__in=list(invoice_ids), claim_token=token).update(
-        checked_at=now, last_error=message[:500], claimed_until=None, claim_token="",
+        checked_at=now, last_error_code=message.code, last_error_params=message.params,
+        qoyod_message=message.qoyod_message, claimed_until=None, claim_token="",
         queued_until=None,
     )  # fmt: skip
 
@@ -239,8 +240,8 @@ def _differs(
     )
 
 
-_RECORDED = ["refreshed_at", "checked_at", "changed_at", "last_error", "claimed_until",
-             "claim_token", "queued_until"]  # fmt: skip
+_RECORDED = ["refreshed_at", "checked_at", "changed_at", "last_error_code", "last_error_params",
+             "qoyod_message", "claimed_until", "claim_token", "queued_until"]  # fmt: skip
 _FIGURES = ["qoyod_status", "qoyod_total", "qoyod_paid", "qoyod_due", "total_difference",
             "returned_by_accounting", "returned_at"]  # fmt: skip
 
@@ -264,7 +265,7 @@ def _apply(
         state.total_difference = remote.total - invoice.total
         state.returned_by_accounting, state.returned_at = False, None
     state.refreshed_at = state.checked_at = state.changed_at = now
-    state.last_error = ""
+    state.last_error_code, state.last_error_params, state.qoyod_message = "", {}, ""
     state.claimed_until, state.claim_token, state.queued_until = None, "", None
 
 
@@ -305,8 +306,8 @@ def qoyod_payment_states_record(
     QoyodPaymentState.objects.filter(
         invoice_id__in=[pk for pk in states if pk not in changed], claim_token=token
     ).update(
-        refreshed_at=now, checked_at=now, last_error="", claimed_until=None, claim_token="",
-        queued_until=None,
+        refreshed_at=now, checked_at=now, last_error_code="", last_error_params={},
+        qoyod_message="", claimed_until=None, claim_token="", queued_until=None,
     )  # fmt: skip
     figures_only = [states[pk] for pk in changed - moved.keys()]
     recorded = (
@@ -359,8 +360,7 @@ def _record_one(
             invoice=invoice,
             amount_paid=_paid_here(invoice, remote),
             user=user,
-            note=_("Read back from Qoyod: %(status)s, paid %(paid)s SAR")
-            % {"status": QoyodStatus(remote.status).label, "paid": remote.paid},
+            note=Message("payment.read_back", status=remote.status, paid=remote.paid),
         )
     _apply(state, invoice, remote, timezone.now())
     state.save(update_fields=[*_FIGURES, *_RECORDED])

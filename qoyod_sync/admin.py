@@ -34,8 +34,12 @@ class StateChangeInline(admin.TabularInline):
     model = models.QoyodSyncStateChange
     extra = 0
     can_delete = False
-    fields = ("changed_at", "from_state", "to_state", "changed_by", "reason")
+    fields = ("changed_at", "from_state", "to_state", "changed_by", "reason", "qoyod_message")
     readonly_fields = fields
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj: models.QoyodSyncStateChange) -> str:
+        return obj.reason
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -56,12 +60,16 @@ class QoyodInvoiceSyncAdmin(admin.ModelAdmin):
     list_filter = [InRetryQueueFilter, "state", "failure_kind"]
     search_fields = ["invoice__number", "invoice__customer_name", "qoyod_invoice_id"]
     list_select_related = ["invoice", "last_attempt_by"]
-    readonly_fields = [f.name for f in models.QoyodInvoiceSync._meta.fields]
+    readonly_fields = ["reason", *(f.name for f in models.QoyodInvoiceSync._meta.fields)]
     inlines = [StateChangeInline]
     actions = ["retry"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj: models.QoyodInvoiceSync) -> str:
+        return obj.reason
 
     @admin.action(description=_("Retry Qoyod sync"), permissions=["send"])
     def retry(self, request: AuthenticatedHttpRequest, queryset: QuerySet) -> None:
@@ -86,10 +94,14 @@ class QoyodAttemptAdmin(admin.ModelAdmin):
     list_filter = ["step", "outcome"]
     search_fields = ["invoice__number", "target", "message"]
     list_select_related = ["invoice", "user"]
-    readonly_fields = [f.name for f in models.QoyodAttempt._meta.fields]
+    readonly_fields = ["detail", *(f.name for f in models.QoyodAttempt._meta.fields)]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("what went wrong"))
+    def detail(self, obj: models.QoyodAttempt) -> str:
+        return obj.detail
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -101,7 +113,8 @@ class QoyodConnectionAdmin(admin.ModelAdmin):
     list_display = ["base_url", "api_key_hint", "last_tested_at", "last_test_ok"]
     fields = ("base_url", "api_key_hint", "tax_id", "unit_id", "category_id",
               "sales_account_id", "cogs_account_id", "last_tested_at", "last_test_ok",
-              "last_test_message", "updated_by", "updated_at")  # fmt: skip
+              "last_test_message", "last_test_qoyod_message", "updated_by",
+              "updated_at")  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class QoyodSyncConfig(AppConfig):
     verbose_name = "Qoyod sync"
     name = "qoyod_sync"
+
+    def ready(self) -> None:
+        # Registers this app's message codes before any stored reason is shown.
+        from qoyod_sync import messages  # noqa: F401

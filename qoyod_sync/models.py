@@ -7,8 +7,6 @@ Qoyod lives here, in QoyodInvoiceSync, whose moves are the table in qoyod_sync/p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -17,10 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField
 from garage.models import Branch, Customer, ServiceItem, SparePart
+from invoicing.messages import render
 from invoicing.models import Invoice
-
-if TYPE_CHECKING:
-    pass
 
 
 class QoyodConnection(models.Model):
@@ -45,7 +41,11 @@ class QoyodConnection(models.Model):
     catalogue = models.JSONField(default=dict, blank=True, editable=False)
     last_tested_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_ok = models.BooleanField(null=True, editable=False)
-    last_test_message = models.CharField(max_length=500, blank=True, editable=False)
+    # What it found, as a Message (invoicing/messages.py) shown in the reader's language, and
+    # apart from it Qoyod's own words, never translated.
+    last_test_code = models.CharField(max_length=60, blank=True, editable=False)
+    last_test_params = models.JSONField(default=dict, blank=True, editable=False)
+    last_test_qoyod_message = models.TextField(_("Qoyod's message"), blank=True, editable=False)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -67,6 +67,10 @@ class QoyodConnection(models.Model):
     def is_sandbox(self) -> bool:
         """Anything but the production address is a test company (the built-in sandbox)."""
         return self.base_url.rstrip("/") != settings.QOYOD_BASE_URL.rstrip("/")
+
+    @property
+    def last_test_message(self) -> str:
+        return render(self.last_test_code, self.last_test_params)
 
     @property
     def product_defaults_missing(self) -> bool:
@@ -215,7 +219,11 @@ class QoyodInvoiceSync(models.Model):
     # Qoyod's total minus ours, recorded when the draft is created (rounding, changed lines).
     total_difference = MoneyField(null=True, blank=True)
     failure_kind = models.CharField(max_length=20, choices=FailureKind, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
+    # Why it failed, as a Message (invoicing/messages.py) shown in the reader's language, and
+    # apart from it Qoyod's own words, never translated.
+    reason_code = models.CharField(max_length=60, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
+    qoyod_message = models.TextField(_("Qoyod's message"), blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     last_attempt_by = models.ForeignKey(
@@ -251,6 +259,10 @@ class QoyodInvoiceSync(models.Model):
         return f"{self.invoice_id}: {self.state}"
 
     @property
+    def reason(self) -> str:
+        return render(self.reason_code, self.reason_params)
+
+    @property
     def lease_expired(self) -> bool:
         return (
             self.state == SyncState.SENDING
@@ -274,7 +286,9 @@ class QoyodSyncStateChange(models.Model):
     sync = models.ForeignKey(QoyodInvoiceSync, on_delete=models.CASCADE, related_name="history")
     from_state = models.CharField(max_length=14, choices=SyncState)
     to_state = models.CharField(max_length=14, choices=SyncState)
-    reason = models.TextField(blank=True)
+    reason_code = models.CharField(max_length=60, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
+    qoyod_message = models.TextField(_("Qoyod's message"), blank=True)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -287,6 +301,10 @@ class QoyodSyncStateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sync_id}: {self.from_state} -> {self.to_state}"
+
+    @property
+    def reason(self) -> str:
+        return render(self.reason_code, self.reason_params)
 
 
 class QoyodAttempt(models.Model):
@@ -314,7 +332,11 @@ class QoyodAttempt(models.Model):
     target = models.CharField(_("what"), max_length=200, blank=True)
     outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome)
     http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
-    # Qoyod's own words (built by the client from the response, never from our headers).
+    # What went wrong, as a Message (qoyod_sync/messages.py qoyod_error) shown in the reader's
+    # language ...
+    detail_code = models.CharField(max_length=60, blank=True)
+    detail_params = models.JSONField(default=dict, blank=True)
+    # ... and Qoyod's own words (from the response, never from our headers), never translated.
     message = models.TextField(_("Qoyod's message"), blank=True)
     qoyod_id = models.PositiveIntegerField(_("Qoyod id"), null=True, blank=True)
     user = models.ForeignKey(
@@ -333,3 +355,7 @@ class QoyodAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} {self.step}: {self.outcome}"
+
+    @property
+    def detail(self) -> str:
+        return render(self.detail_code, self.detail_params)

@@ -10,13 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from garage.models import Branch
+from invoicing.messages import Message
 from invoicing.models import Invoice
 from qoyod_sync import crypto
 from qoyod_sync.client import ClientOptions, QoyodReader, QoyodWriter
 from qoyod_sync.errors import QoyodError, QoyodNotFound, QoyodUnauthorised
+from qoyod_sync.messages import qoyod_error, with_detail, with_qoyod_words
 from qoyod_sync.models import (
     BranchWarehouse,
     QoyodAttempt,
@@ -42,12 +43,7 @@ def _api_key(connection: QoyodConnection) -> str:
         return crypto.decrypt(connection.api_key_encrypted)
     except crypto.FieldKeyError:
         # Never fall back to the stored text: it is ciphertext, not a key Qoyod should see.
-        raise ConnectionUnusable(
-            _(
-                "The saved Qoyod API key cannot be read with this server's encryption keys. "
-                "Ask the finance manager to enter the key again in the Qoyod settings."
-            )
-        ) from None
+        raise ConnectionUnusable(Message("qoyod.key_unreadable").render()) from None
 
 
 def connection_writer(
@@ -114,20 +110,20 @@ def _catalogue(reader: QoyodReader) -> dict[str, Any]:
     }
 
 
-def _apply_defaults(connection: QoyodConnection, catalogue: Mapping[str, Any]) -> list[str]:
+def _apply_defaults(connection: QoyodConnection, catalogue: Mapping[str, Any]) -> list[Message]:
     """Fill choices nobody made yet where Qoyod leaves only one sensible answer."""
     filled = []
     if connection.tax_id is None:
         standard = [t for t in catalogue["taxes"] if float(t["percentage"]) == STANDARD_VAT_PERCENT]
         if standard:
             connection.tax_id = standard[0]["id"]
-            filled.append(_("tax"))
+            filled.append(Message("connection.field.tax"))
     if connection.unit_id is None and catalogue["units"]:
         connection.unit_id = catalogue["units"][0]["id"]
-        filled.append(_("unit"))
+        filled.append(Message("connection.field.unit"))
     if connection.category_id is None and catalogue["categories"]:
         connection.category_id = catalogue["categories"][0]["id"]
-        filled.append(_("category"))
+        filled.append(Message("connection.field.category"))
     return filled
 
 
@@ -164,20 +160,15 @@ def connection_test(*, user: User | None, options: ClientOptions | None = None) 
     ok, catalogue = False, None
     try:
         catalogue = _catalogue(connection_reader(connection, options=options))
-    except ConnectionUnusable as exc:
-        message = exc.messages[0]
+    except ConnectionUnusable:
+        parts = [Message("qoyod.key_unreadable")]
     except QoyodUnauthorised:
-        message = _(
-            "Qoyod refused the API key. Check that it was copied whole from Qoyod (Settings → "
-            "General settings → API key) and saved there."
-        )
+        parts = [Message("connection.key_refused")]
     except QoyodError as exc:
-        message = _("Could not read from Qoyod: %(error)s") % {"error": exc.message}
+        parts = [with_detail("connection.read_failed", exc)]
     else:
         ok = True
-        message = _("Connected: %(count)d warehouses read from Qoyod.") % {
-            "count": len(catalogue["warehouses"])
-        }
+        parts = [Message("connection.connected", count=len(catalogue["warehouses"]))]
     with transaction.atomic():
         connection = QoyodConnection.objects.select_for_update().get(pk=connection.pk)
         if catalogue is not None:
@@ -185,18 +176,14 @@ def connection_test(*, user: User | None, options: ClientOptions | None = None) 
             filled = _apply_defaults(connection, catalogue)
             mapped = _map_unmapped_branches(connection, catalogue)
             if filled:
-                message += " " + _("Chosen for new products: %(what)s.") % {
-                    "what": ", ".join(filled)
-                }
+                parts.append(Message("connection.defaults_chosen", what=filled))
             if mapped:
-                message += " " + ngettext(
-                    "%(count)d branch was given Qoyod's default warehouse.",
-                    "%(count)d branches were given Qoyod's default warehouse.",
-                    mapped,
-                ) % {"count": mapped}
+                parts.append(Message("connection.branches_mapped", count=mapped))
+        summary = Message("connection.summary", parts=parts)
         connection.last_tested_at = timezone.now()
         connection.last_test_ok = ok
-        connection.last_test_message = message[:500]
+        connection.last_test_code, connection.last_test_params = summary.code, summary.params
+        connection.last_test_qoyod_message = parts[0].qoyod_message
         connection.save()
     return connection
 
@@ -264,8 +251,12 @@ def invoice_qoyod_draft_delete(
     except QoyodNotFound:
         remote = None
     except QoyodError as exc:
+        detail = qoyod_error(exc)
         raise ValidationError(
-            _("Could not check the draft in Qoyod: %(error)s") % {"error": exc.message}
+            with_qoyod_words(
+                _("Could not check the draft in Qoyod: %(error)s") % {"error": detail},
+                detail.qoyod_message,
+            )
         ) from exc
     if remote is not None and not remote.is_draft:
         raise ValidationError(
@@ -281,18 +272,25 @@ def invoice_qoyod_draft_delete(
         except QoyodNotFound:
             pass  # Someone deleted it in Qoyod between our read and the delete.
         except QoyodError as exc:
+            detail = qoyod_error(exc)
             QoyodAttempt.objects.create(
                 invoice=invoice, step=QoyodAttempt.Step.DELETE, target=str(qoyod_id),
                 outcome=QoyodAttempt.Outcome.FAILED, http_status=exc.status_code,
-                message=exc.message, qoyod_id=qoyod_id, user=user,
+                detail_code=detail.code, detail_params=detail.params,
+                message=detail.qoyod_message, qoyod_id=qoyod_id, user=user,
             )  # fmt: skip
             raise ValidationError(
-                _("Qoyod did not delete the draft: %(error)s") % {"error": exc.message}
+                with_qoyod_words(
+                    _("Qoyod did not delete the draft: %(error)s") % {"error": detail},
+                    detail.qoyod_message,
+                )
             ) from exc
     QoyodAttempt.objects.create(
         invoice=invoice, step=QoyodAttempt.Step.DELETE, target=str(qoyod_id),
-        outcome=QoyodAttempt.Outcome.OK, qoyod_id=qoyod_id, user=user,
-        message="" if remote is not None else _("It was already gone from Qoyod."),
+        # Already gone is said by the outcome, shown in the reader's language: the message
+        # column holds only what Qoyod answered.
+        outcome=QoyodAttempt.Outcome.OK if remote is not None else QoyodAttempt.Outcome.ABSENT,
+        qoyod_id=qoyod_id, user=user,
     )  # fmt: skip
     QoyodInvoiceSync.objects.filter(pk=sync.pk, draft_deleted_at__isnull=True).update(
         draft_deleted_at=timezone.now()

@@ -21,6 +21,7 @@ from core.http import AuthenticatedHttpRequest
 from invoicing.models import Invoice
 from qoyod_sync import push, selectors, services
 from qoyod_sync.forms import ConnectionForm, MappingsForm
+from qoyod_sync.messages import with_qoyod_words
 from qoyod_sync.status import sync_status
 
 MANAGE = "qoyod_sync.manage_connection"
@@ -96,7 +97,11 @@ def connection_test(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.error(request, exc.messages[0])
     else:
         level = messages.SUCCESS if connection.last_test_ok else messages.ERROR
-        messages.add_message(request, level, connection.last_test_message)
+        messages.add_message(
+            request,
+            level,
+            with_qoyod_words(connection.last_test_message, connection.last_test_qoyod_message),
+        )
     return redirect("qoyod_sync:settings")
 
 

@@ -61,7 +61,9 @@ def world():
     Invoice.objects.filter(pk=managed.pk).update(qoyod_managed=True)
     QoyodPaymentState.objects.create(invoice=managed, checked_at=timezone.now().replace(year=2020))
     failed = InvoiceFactory(requires_qoyod=True)
-    QoyodInvoiceSync.objects.create(invoice=failed, state=SyncState.FAILED, reason="down")
+    QoyodInvoiceSync.objects.create(
+        invoice=failed, state=SyncState.FAILED, reason_code="sync.retry"
+    )
     pk_of = {
         "garage:job": line.job_id,
         "garage:customer": line.job.customer_id,

@@ -26,9 +26,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from invoicing.messages import Message
 from invoicing.models import Invoice
 from qoyod_sync import mappers
 from qoyod_sync.client import ClientOptions
+from qoyod_sync.messages import with_qoyod_words
 from qoyod_sync.models import FailureKind, QoyodConnection, QoyodInvoiceSync
 from qoyod_sync.models import SyncState as S
 from qoyod_sync.push.preflight import Problem, customer_missing_details, invoice_preflight
@@ -110,9 +112,14 @@ def invoice_send_draft(
         # A bug or a database error mid-send: leave an honest state rather than a row that
         # stays "being sent" until its lease runs out, then let the error surface.
         state = S.UNKNOWN if send.invoice_posted else S.FAILED
-        _finish(send, Stop(state, FailureKind.TEMPORARY, _("Unexpected error: %s") % exc))
+        _finish(
+            send,
+            Stop(state, FailureKind.TEMPORARY, Message("sync.unexpected_error", error=str(exc))),
+        )
         raise
-    return _finish(send, Stop(S.DRAFT_CREATED, "", "", remote=remote))
+    return _finish(
+        send, Stop(S.DRAFT_CREATED, "", Message("sync.draft_created", id=remote.id), remote=remote)
+    )
 
 
 def _claim(
@@ -127,14 +134,16 @@ def _claim(
     # Bring the row to the state sync_status derived, so the claim moves from what was shown.
     if sync.state == S.NOT_REQUIRED:
         _try(sync_transition, sync=sync, to_state=S.READY, user=user,
-             note=_("Requires Qoyod invoice was ticked."))  # fmt: skip
+             note=Message("sync.requires_qoyod_ticked"))  # fmt: skip
     if sync.lease_expired:
         # The request that claimed it died: whatever it sent may have reached Qoyod.
         _try(
             sync_transition, sync=sync, to_state=S.UNKNOWN, user=user,
             condition=Q(lease_until__lte=timezone.now()),
-            note=_("The send that started at %(when)s never finished.")
-            % {"when": timezone.localtime(sync.last_attempt_at).strftime("%Y-%m-%d %H:%M")},
+            note=Message(
+                "sync.never_finished",
+                when=timezone.localtime(sync.last_attempt_at).strftime("%Y-%m-%d %H:%M"),
+            ),
             failure_kind=FailureKind.OUTCOME_UNKNOWN, lease_until=None, claim_token="",
         )  # fmt: skip
     # Another request may have moved the row meanwhile.
@@ -145,7 +154,7 @@ def _claim(
     try:
         sync_transition(
             sync=sync, to_state=S.SENDING, user=user,
-            note=_("Retry") if retry else _("Send draft to Qoyod"),
+            note=Message("sync.retry" if retry else "sync.send"),
             lease_until=now + LEASE, claim_token=token, attempts=F("attempts") + 1,
             last_attempt_at=now, last_attempt_by=user,
         )  # fmt: skip
@@ -182,9 +191,11 @@ def _run(send: Send) -> RemoteInvoice:
     if send.connection is not None:
         try:
             send.writer = connection_writer(send.connection, options=send.options)
-        except ConnectionUnusable as exc:
+        except ConnectionUnusable:
             stop_state = S.UNKNOWN if send.claimed_from == S.UNKNOWN else S.FAILED
-            raise Stop(stop_state, FailureKind.NOT_CONNECTED, exc.messages[0]) from None
+            raise Stop(
+                stop_state, FailureKind.NOT_CONNECTED, Message("qoyod.key_unreadable")
+            ) from None
     if send.claimed_from == S.UNKNOWN:
         found = lookup_reference(send)
         if found is not None:
@@ -196,7 +207,11 @@ def _run(send: Send) -> RemoteInvoice:
         send.connection = _catalogue_loaded(send, send.connection)
     problems = invoice_preflight(invoice=send.invoice, lines=send.lines, connection=send.connection)
     if problems:
-        raise Stop(S.FAILED, problems[0].kind, "\n".join(p.message for p in problems))
+        raise Stop(
+            S.FAILED,
+            problems[0].kind,
+            Message("sync.preflight", problems=[p.message for p in problems]),
+        )
     contact_id = ensure_customer(send)
     product_ids, parts = ensure_products(send)
     inventory_id = send.invoice.branch.qoyod_warehouse.qoyod_inventory_id
@@ -220,19 +235,21 @@ def _catalogue_loaded(send: Send, connection: QoyodConnection) -> QoyodConnectio
 
 
 def _finish(send: Send, stop: Stop) -> SendResult:
-    sync, invoice = send.sync, send.invoice
+    sync, invoice, note = send.sync, send.invoice, stop.reason
     fields: dict[str, Any] = {"lease_until": None, "claim_token": ""}
     # Only a created draft carries Qoyod's record of it.
     if (remote := stop.remote) is not None:
         invoice.refresh_from_db(fields=["total"])
         fields.update(
             qoyod_invoice_id=remote.id, qoyod_total=remote.total,
-            total_difference=remote.total - invoice.total, failure_kind="", reason="",
+            total_difference=remote.total - invoice.total, failure_kind="", reason_code="",
+            reason_params={}, qoyod_message="",
         )  # fmt: skip
-        note = _("Qoyod invoice id %(id)s") % {"id": remote.id}
     else:
-        fields.update(failure_kind=stop.kind, reason=stop.reason)
-        note = stop.reason
+        fields.update(
+            failure_kind=stop.kind, reason_code=note.code, reason_params=note.params,
+            qoyod_message=note.qoyod_message,
+        )  # fmt: skip
     try:
         with transaction.atomic():
             sync_transition(
@@ -262,4 +279,4 @@ def _message(invoice: Invoice, sync: QoyodInvoiceSync) -> str:
                 "Qoyod's total is %(theirs)s SAR, ours %(ours)s SAR (difference %(diff)s)."
             ) % {"theirs": sync.qoyod_total, "ours": invoice.total, "diff": sync.total_difference}
         return message
-    return sync.reason
+    return with_qoyod_words(sync.reason, sync.qoyod_message)

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
-
 from garage.models import Customer, ServiceItem, SparePart
+from invoicing.messages import Message
 from invoicing.models import Invoice, InvoiceLine
 from qoyod_sync.models import BranchWarehouse, FailureKind, QoyodConnection
 
@@ -16,7 +15,7 @@ from qoyod_sync.models import BranchWarehouse, FailureKind, QoyodConnection
 @dataclass(frozen=True)
 class Problem:
     kind: str
-    message: str
+    message: Message
 
 
 def invoice_preflight(
@@ -25,20 +24,14 @@ def invoice_preflight(
     """Everything that can be checked here before any call to Qoyod; [] when ready."""
     problems: list[Problem] = []
     if connection is None:
-        return [Problem(FailureKind.NOT_CONNECTED, _("Connect Qoyod in Settings → Qoyod first."))]
+        return [Problem(FailureKind.NOT_CONNECTED, Message("preflight.connect_first"))]
     if connection.product_defaults_missing:
-        problems.append(
-            Problem(
-                FailureKind.MAPPING_MISSING,
-                _("Choose the tax, unit and category for new products in the Qoyod settings."),
-            )
-        )
+        problems.append(Problem(FailureKind.MAPPING_MISSING, Message("preflight.product_defaults")))
     if not BranchWarehouse.objects.filter(branch_id=invoice.branch_id).exists():
         problems.append(
             Problem(
                 FailureKind.MAPPING_MISSING,
-                _("Branch %(branch)s has no Qoyod warehouse: choose one in the Qoyod settings.")
-                % {"branch": invoice.branch.name},
+                Message("preflight.no_warehouse", branch=invoice.branch.name),
             )
         )
     missing = customer_missing_details(invoice.customer)
@@ -46,8 +39,7 @@ def invoice_preflight(
         problems.append(
             Problem(
                 FailureKind.CUSTOMER_INCOMPLETE,
-                _("Customer %(name)s is missing: %(fields)s.")
-                % {"name": invoice.customer.name, "fields": ", ".join(missing)},
+                Message("preflight.customer_missing", name=invoice.customer.name, fields=missing),
             )
         )
     problems.extend(_line_problems(lines))
@@ -56,37 +48,33 @@ def invoice_preflight(
     return problems
 
 
-def customer_missing_details(customer: Customer) -> list[str]:
+def customer_missing_details(customer: Customer) -> list[Message]:
     """What Qoyod (and ZATCA, for a company) needs that the customer record lacks."""
     missing = []
     if not (customer.name_en or customer.name_ar):
-        missing.append(_("name"))
+        missing.append(Message("preflight.field.name"))
     if not customer.phone:
-        missing.append(_("mobile"))
+        missing.append(Message("preflight.field.mobile"))
     if customer.is_company:
         if not customer.vat_number:
-            missing.append(_("VAT number"))
+            missing.append(Message("preflight.field.vat_number"))
         if not (
             customer.building_number and customer.street and customer.city and customer.postal_code
         ):
-            missing.append(_("national address (building number, street, city, postal code)"))
+            missing.append(Message("preflight.field.address"))
     return missing
 
 
 def _line_problems(lines: Sequence[InvoiceLine]) -> list[Problem]:
     if not lines:
-        return [Problem(FailureKind.LINE_UNLINKED, _("The invoice has no lines."))]
+        return [Problem(FailureKind.LINE_UNLINKED, Message("preflight.no_lines"))]
     problems = []
     for number, line in enumerate(lines, start=1):
         if line.item is None:
             problems.append(
                 Problem(
                     FailureKind.LINE_UNLINKED,
-                    _(
-                        "Line %(n)d (%(text)s) is no longer linked to a service or part: edit "
-                        "the invoice and choose one."
-                    )
-                    % {"n": number, "text": line.description_en},
+                    Message("preflight.line_unlinked", n=number, text=line.description_en),
                 )
             )
     return problems
@@ -100,16 +88,13 @@ def _total_problems(invoice: Invoice, lines: Sequence[InvoiceLine]) -> list[Prob
         return [
             Problem(
                 FailureKind.TOTALS,
-                _(
-                    "The lines add up to %(net)s + %(vat)s VAT, but the invoice says %(inv_net)s "
-                    "+ %(inv_vat)s: open the invoice and save it again."
-                )
-                % {
-                    "net": net,
-                    "vat": vat,
-                    "inv_net": invoice.net_total,
-                    "inv_vat": invoice.vat_total,
-                },
+                Message(
+                    "preflight.totals",
+                    net=net,
+                    vat=vat,
+                    inv_net=invoice.net_total,
+                    inv_vat=invoice.vat_total,
+                ),
             )  # fmt: skip
         ]
     return []
@@ -125,10 +110,6 @@ def _sku_problems(lines: Sequence[InvoiceLine]) -> list[Problem]:
         ServiceItem.objects.filter(code__in=part_skus).values_list("code", flat=True)
     )
     return [
-        Problem(
-            FailureKind.SKU_TAKEN,
-            _("%(sku)s is both a service code and a part number; rename one of them.")
-            % {"sku": sku},
-        )
+        Problem(FailureKind.SKU_TAKEN, Message("preflight.sku_clash", sku=sku))
         for sku in sorted(clashes)
     ]

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from invoicing.messages import Message
 from qoyod_sync.models import QoyodInvoiceSync, QoyodSyncStateChange
 from qoyod_sync.models import SyncState as S
 
@@ -49,7 +50,7 @@ def sync_transition(
     sync: QoyodInvoiceSync,
     to_state: str,
     user: User | None,
-    note: str = "",
+    note: Message | None = None,
     expect_token: str | None = None,
     condition: Q | None = None,
     **fields: Any,
@@ -72,7 +73,8 @@ def sync_transition(
         if not rows.update(state=to_state, updated_at=now, **fields):
             raise StateConflict(f"{sync.pk} is no longer {from_state}")
         QoyodSyncStateChange.objects.create(
-            sync=sync, from_state=from_state, to_state=to_state, reason=note,
-            changed_by=user, changed_at=now,
+            sync=sync, from_state=from_state, to_state=to_state,
+            reason_code=note.code if note else "", reason_params=note.params if note else {},
+            qoyod_message=note.qoyod_message if note else "", changed_by=user, changed_at=now,
         )  # fmt: skip
     sync.refresh_from_db()

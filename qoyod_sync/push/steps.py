@@ -14,9 +14,9 @@ from typing import Protocol, TypeVar
 from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from garage.models import Customer, ServiceItem, SparePart
+from invoicing.messages import Message
 from invoicing.models import Invoice, InvoiceLine
 from qoyod_sync import mappers
 from qoyod_sync.client import DEFAULT_DEADLINE, ClientOptions, QoyodWriter
@@ -30,12 +30,12 @@ from qoyod_sync.errors import (
     QoyodUnauthorised,
     accounting_rejected,
     customer_inactive,
-    describe_errors,
     reference_taken,
     sku_taken,
     stock_rejected,
     vat_rejected,
 )
+from qoyod_sync.messages import qoyod_error, with_detail
 from qoyod_sync.models import (
     FailureKind,
     QoyodAttempt,
@@ -69,11 +69,11 @@ class Stop(Exception):
         self,
         state: str,
         kind: str,
-        reason: str,
+        reason: Message,
         *,
         remote: RemoteInvoice | None = None,
     ) -> None:
-        super().__init__(reason)
+        super().__init__(reason.code)
         self.state, self.kind, self.reason, self.remote = state, kind, reason, remote
 
 
@@ -108,15 +108,13 @@ def lookup_reference(send: Send) -> RemoteInvoice | None:
     """Retry of an unknown outcome: is our reference already in Qoyod?"""
     number = send.invoice.number
     if send.writer is None:
-        raise Stop(S.UNKNOWN, FailureKind.NOT_CONNECTED, _("Qoyod is not connected."))
+        raise Stop(S.UNKNOWN, FailureKind.NOT_CONNECTED, Message("qoyod.not_connected"))
     try:
         found = send.writer.reader.find_invoice_by_reference(number)
     except QoyodError as exc:
         _attempt(send, QoyodAttempt.Step.LOOKUP, number, exc=exc)
         raise Stop(
-            S.UNKNOWN, _kind_of(exc),
-            _("Could not check Qoyod for %(number)s, so it may still exist there: %(error)s")
-            % {"number": number, "error": exc.message},
+            S.UNKNOWN, _kind_of(exc), with_detail("send.lookup_failed", exc, number=number),
         ) from None  # fmt: skip
     outcome = QoyodAttempt.Outcome.FOUND if found else QoyodAttempt.Outcome.ABSENT
     _attempt(send, QoyodAttempt.Step.LOOKUP, number, outcome=outcome,
@@ -140,7 +138,7 @@ def ensure_customer(send: Send) -> int:
             matched_by = QoyodCustomerLink.MatchedBy.PHONE
             matches = writer.reader.find_customers_by_phone(customer.phone)
     except QoyodError as exc:
-        raise _stop_before_invoice(send, exc, _("looking up the customer")) from None
+        raise _stop_before_invoice(send, exc, Message("step.customer_lookup")) from None
     if matches:
         # Qoyod allows duplicates (qoyod-api.md §3.3): prefer an active one, then the oldest.
         chosen = sorted(matches, key=lambda c: (not c.is_active, c.id))[0]
@@ -148,14 +146,13 @@ def ensure_customer(send: Send) -> int:
         if not chosen.is_active:
             raise Stop(
                 S.FAILED, FailureKind.CUSTOMER_INACTIVE,
-                _("Customer %(name)s is inactive in Qoyod (Qoyod id %(id)s): make them active "
-                  "in Qoyod, then retry.") % {"name": customer.name, "id": chosen.id},
+                Message("send.customer_inactive_id", name=customer.name, id=chosen.id),
             )  # fmt: skip
         return chosen_id
     created = _write(
         send, QoyodAttempt.Step.CUSTOMER, customer.name,
         lambda: writer.create_customer(**mappers.customer_fields(customer)),
-        lambda exc: _stop_before_invoice(send, exc, _("creating the customer")),
+        lambda exc: _stop_before_invoice(send, exc, Message("step.customer_create")),
     )  # fmt: skip
     # Stored before anything else can fail, so a retry never creates the customer again.
     return _link_customer(customer, created.id, QoyodCustomerLink.MatchedBy.CREATED)
@@ -185,7 +182,7 @@ def ensure_products(send: Send) -> tuple[dict[mappers.ProductKey, int], dict[int
     try:
         found = writer.reader.find_products_by_skus(skus) if skus else {}
     except QoyodError as exc:
-        raise _stop_before_invoice(send, exc, _("looking up products")) from None
+        raise _stop_before_invoice(send, exc, Message("step.product_lookup")) from None
     ids: dict[mappers.ProductKey, int] = {}
     parts: dict[int, Product] = {}
     for key, item in items.items():
@@ -230,12 +227,11 @@ def _refuse_wrong_kind(item: ServiceItem | SparePart, remote: Product) -> None:
     if is_part == (remote.type == "Service") or (not is_part and remote.track_quantity):
         raise Stop(
             S.FAILED, FailureKind.SKU_TAKEN,
-            _("SKU %(sku)s is used in Qoyod by “%(name)s” (Qoyod id %(id)s), which is a "
-              "%(type)s, not our %(what)s “%(ours)s”. Change the SKU here or in Qoyod, then "
-              "retry.")
-            % {"sku": remote.sku, "name": remote.name_en or remote.name_ar, "id": remote.id,
-               "type": remote.type, "what": _("part") if is_part else _("service"),
-               "ours": item.name},
+            Message(
+                "send.sku_wrong_kind", sku=remote.sku, name=remote.name_en or remote.name_ar,
+                id=remote.id, type=remote.type,
+                what=Message("step.part" if is_part else "step.service"), ours=item.name,
+            ),
         )  # fmt: skip
 
 
@@ -266,11 +262,12 @@ def _create_product(send: Send, item: ServiceItem | SparePart) -> Product:
             # Our SKU lookup did not see it, but Qoyod has it: report, never overwrite.
             return Stop(
                 S.FAILED, FailureKind.SKU_TAKEN,
-                _("Qoyod will not create %(name)s: its SKU %(sku)s is already used by another "
-                  "Qoyod product (%(error)s). Change the SKU here or in Qoyod, then retry.")
-                % {"name": item.name, "sku": sku, "error": _said(exc)},
+                Message(
+                    "send.sku_taken", name=item.name, sku=sku,
+                    qoyod_message=qoyod_error(exc).qoyod_message,
+                ),
             )  # fmt: skip
-        return _stop_before_invoice(send, exc, _("creating product %(sku)s") % {"sku": sku})
+        return _stop_before_invoice(send, exc, Message("step.product_create", sku=sku))
 
     created = _write(send, QoyodAttempt.Step.PRODUCT, sku, lambda: create(**fields), on_error)
     # Stored before anything else can fail, so a retry never creates the product again.
@@ -289,11 +286,10 @@ def _product(send: Send, item: SparePart) -> Product:
         link.delete()
         raise Stop(
             S.FAILED, FailureKind.REJECTED,
-            _("Part %(name)s (Qoyod id %(id)s) no longer exists in Qoyod; retry to link or "
-              "create it again.") % {"name": item.name, "id": link.qoyod_id},
+            Message("send.part_gone", name=item.name, id=link.qoyod_id),
         ) from None  # fmt: skip
     except QoyodError as exc:
-        raise _stop_before_invoice(send, exc, _("reading stock")) from None
+        raise _stop_before_invoice(send, exc, Message("step.stock_read")) from None
 
 
 def check_stock(send: Send, parts: dict[int, Product], inventory_id: int) -> None:
@@ -311,16 +307,16 @@ def check_stock(send: Send, parts: dict[int, Product], inventory_id: int) -> Non
     ]
     if short:
         warehouse = send.invoice.branch.qoyod_warehouse
-        detail = "; ".join(
-            _("%(part)s: needs %(needed)s, Qoyod has %(has)s")
-            % {"part": names[pk], "needed": _qty(qty), "has": _qty(has)}
+        detail = [
+            Message("send.stock_line", part=names[pk], needed=_qty(qty), has=_qty(has))
             for pk, qty, has in short
-        )
+        ]
         raise Stop(
             S.FAILED, FailureKind.STOCK_SHORTFALL,
-            _("Not enough stock in Qoyod warehouse %(warehouse)s — %(detail)s. Record the stock "
-              "in Qoyod, then retry.")
-            % {"warehouse": warehouse.name or warehouse.qoyod_inventory_id, "detail": detail},
+            Message(
+                "send.stock_shortfall",
+                warehouse=warehouse.name or warehouse.qoyod_inventory_id, detail=detail,
+            ),
         )  # fmt: skip
 
 
@@ -346,8 +342,7 @@ def create_invoice(send: Send, draft: DraftInvoice) -> RemoteInvoice:
                 return found
             raise Stop(
                 S.UNKNOWN, FailureKind.OUTCOME_UNKNOWN,
-                _("Qoyod says %(number)s is already taken but does not find it by that "
-                  "reference; check Qoyod, then retry.") % number_of(send.invoice),
+                Message("send.reference_not_found", number=number),
             ) from None  # fmt: skip
         raise _invoice_stop(send, exc) from None
     _attempt(send, QoyodAttempt.Step.INVOICE, number, outcome=QoyodAttempt.Outcome.OK,
@@ -361,7 +356,7 @@ def _check_lease(send: Send) -> None:
     if lease_until is None or timezone.now() + _WRITE_MARGIN > lease_until:
         raise Stop(
             S.FAILED, FailureKind.TEMPORARY,
-            _("The send took too long and stopped before writing to Qoyod; retry."),
+            Message("send.lease_ran_out"),
         )  # fmt: skip
 
 
@@ -392,10 +387,12 @@ def _attempt(
     exc: QoyodError | None = None,
     qoyod_id: int | None = None,
 ) -> None:
+    detail = qoyod_error(exc) if exc else None
     QoyodAttempt.objects.create(
         invoice=send.invoice, step=step, target=target[:200],
         outcome=outcome or _outcome_of(exc), http_status=exc.status_code if exc else None,
-        message=exc.message if exc else "", qoyod_id=qoyod_id, user=send.user,
+        detail_code=detail.code if detail else "", detail_params=detail.params if detail else {},
+        message=detail.qoyod_message if detail else "", qoyod_id=qoyod_id, user=send.user,
     )  # fmt: skip
 
 
@@ -417,29 +414,22 @@ def _kind_of(exc: QoyodError) -> str:
     return FailureKind.OUTCOME_UNKNOWN
 
 
-def _said(exc: QoyodError) -> str:
-    return describe_errors(exc.errors) if isinstance(exc, QoyodRejected) else exc.message
-
-
-def _stop_before_invoice(send: Send, exc: QoyodError, doing: str) -> Stop:
+def _stop_before_invoice(send: Send, exc: QoyodError, doing: Message) -> Stop:
     """A failure before POST /invoices: the invoice cannot be in Qoyod, so it simply failed."""
     if isinstance(exc, QoyodUnauthorised):
         # Back to where it was (ready, failed or unknown): nothing about the invoice is wrong,
         # the connection is; it waits for the finance manager, not in the retry queue.
         return Stop(
             send.claimed_from, FailureKind.KEY_REJECTED,
-            _("Qoyod refused the API key. Ask the finance manager to fix the Qoyod connection "
-              "(Settings → Qoyod), then send again."),
+            Message("send.key_refused"),
         )  # fmt: skip
     if isinstance(exc, QoyodRejected | QoyodNotFound):
         return Stop(
-            S.FAILED, FailureKind.REJECTED,
-            _("Qoyod refused %(doing)s: %(error)s") % {"doing": doing, "error": _said(exc)},
+            S.FAILED, FailureKind.REJECTED, with_detail("send.refused", exc, doing=doing),
         )  # fmt: skip
     return Stop(
         S.FAILED, FailureKind.TEMPORARY,
-        _("Temporary Qoyod or network problem while %(doing)s; the invoice was not sent. "
-          "Retry in a moment. (%(error)s)") % {"doing": doing, "error": exc.message},
+        with_detail("send.temporary", exc, doing=doing),
     )  # fmt: skip
 
 
@@ -447,24 +437,22 @@ def _invoice_stop(send: Send, exc: QoyodError) -> Stop:
     if isinstance(exc, QoyodMaybeSaved):
         return Stop(
             S.UNKNOWN, FailureKind.OUTCOME_UNKNOWN,
-            _("Qoyod did not confirm the draft, so %(number)s may already exist in Qoyod. Retry "
-              "looks it up by its number before creating anything. (%(error)s)")
-            % {"number": send.invoice.number, "error": exc.message},
+            with_detail("send.maybe_saved", exc, number=send.invoice.number),
         )  # fmt: skip
     if isinstance(exc, QoyodRejected):
-        said = _said(exc)
+        said = qoyod_error(exc).qoyod_message
         if customer_inactive(exc):
             return Stop(
                 S.FAILED, FailureKind.CUSTOMER_INACTIVE,
-                _("Customer %(name)s is inactive in Qoyod: make them active in Qoyod, then "
-                  "retry. (Qoyod: %(error)s)")
-                % {"name": send.invoice.customer.name, "error": said},
+                Message(
+                    "send.customer_inactive", name=send.invoice.customer.name, qoyod_message=said
+                ),
             )  # fmt: skip
         return Stop(
-            S.FAILED, _rejection_kind(exc), _("Qoyod rejected the invoice: %(error)s")
-            % {"error": said},
+            S.FAILED, _rejection_kind(exc),
+            Message("send.rejected", status=exc.status_code, qoyod_message=said),
         )  # fmt: skip
-    return _stop_before_invoice(send, exc, _("creating the invoice"))
+    return _stop_before_invoice(send, exc, Message("step.invoice_create"))
 
 
 def _rejection_kind(exc: QoyodRejected) -> str:

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import to_money
+from invoicing.messages import Message
 from invoicing.models import Invoice
 from payments.models import QoyodPaymentState, QoyodStatus
 from payments.services import (
@@ -42,6 +43,7 @@ from payments.services import (
 from qoyod_sync import types
 from qoyod_sync.client import DEFAULT_DEADLINE, PAGE_SIZE, QoyodReader
 from qoyod_sync.errors import QoyodError
+from qoyod_sync.messages import with_detail, with_qoyod_words
 from qoyod_sync.models import SyncState
 from qoyod_sync.services import connection_get, connection_reader
 
@@ -68,9 +70,17 @@ STATUSES = {
 class NotConnected(Exception):
     """There is no usable Qoyod connection to read with."""
 
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.code)
+        self.message = message
+
 
 class UnknownStatus(Exception):
     """Qoyod reported an invoice status we cannot interpret."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.code)
+        self.message = message
 
 
 @dataclass
@@ -80,7 +90,7 @@ class RefreshResult:
     refreshed: set[int] = field(default_factory=set)  # read from Qoyod and recorded here
     changed: set[int] = field(default_factory=set)  # ... of which something changed
     busy: set[int] = field(default_factory=set)  # another refresh read them, or is reading
-    failed: dict[int, str] = field(default_factory=dict)  # not read: why
+    failed: dict[int, Message] = field(default_factory=dict)  # not read: why
 
 
 @dataclass(frozen=True)
@@ -115,10 +125,7 @@ def payment_data(remote: types.Invoice) -> QoyodPaymentData:
     """A Qoyod invoice's payment state in our terms; raises UnknownStatus."""
     status = STATUSES.get(remote.status)
     if status is None:
-        raise UnknownStatus(
-            _("Qoyod reports the status “%(status)s”, which this app does not know.")
-            % {"status": remote.status}
-        )
+        raise UnknownStatus(Message("readback.unknown_status", status=remote.status))
     return QoyodPaymentData(
         status=status,
         total=to_money(remote.total),
@@ -140,11 +147,11 @@ def payment_data(remote: types.Invoice) -> QoyodPaymentData:
 def _reader() -> QoyodReader:
     connection = connection_get()
     if connection is None:
-        raise NotConnected(_("Qoyod is not connected."))
+        raise NotConnected(Message("qoyod.not_connected"))
     try:
         return connection_reader(connection)
-    except ValidationError as exc:
-        raise NotConnected(exc.messages[0]) from None
+    except ValidationError:
+        raise NotConnected(Message("qoyod.key_unreadable")) from None
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
@@ -168,7 +175,7 @@ def invoices_refresh(
     targets = refreshable_targets(invoice_ids)
     token = token or uuid.uuid4().hex
     result = RefreshResult()
-    error = ""
+    error: Message | None = None
     for chunk in _chunks(sorted(targets), PAGE_SIZE):
         claimed = qoyod_payment_states_claim(
             invoice_ids=chunk, token=token, until=timezone.now() + CLAIM, checked_before=started
@@ -184,7 +191,11 @@ def invoices_refresh(
             reader = reader or _reader()
             remote = reader.list_invoices_by_ids(targets[pk] for pk in claimed)
         except (QoyodError, NotConnected) as exc:
-            error = _("Could not refresh from Qoyod: %(error)s") % {"error": exc}
+            error = (
+                with_detail("readback.failed", exc)
+                if isinstance(exc, QoyodError)
+                else Message("readback.failed", error=exc.message)
+            )
             _fail(result, claimed, token, error)
             continue
         except BaseException:
@@ -195,7 +206,7 @@ def invoices_refresh(
     return result
 
 
-def _fail(result: RefreshResult, invoice_ids: Sequence[int], token: str, message: str) -> None:
+def _fail(result: RefreshResult, invoice_ids: Sequence[int], token: str, message: Message) -> None:
     qoyod_payment_states_fail(invoice_ids=invoice_ids, token=token, message=message)
     result.failed.update(dict.fromkeys(invoice_ids, message))
 
@@ -210,15 +221,18 @@ def _record(
 ) -> None:
     by_qoyod_id = {invoice.id: invoice for invoice in remote}
     results: dict[int, QoyodPaymentData | None] = {}
-    unknown: dict[str, list[int]] = {}
+    unknown: dict[str, tuple[Message, list[int]]] = {}
     for pk in claimed:
         found = by_qoyod_id.get(targets[pk])
-        try:
+        if found is None:
             # Absent from the answer: the draft was deleted in Qoyod (approved ones cannot be).
-            results[pk] = None if found is None else payment_data(found)
+            results[pk] = None
+            continue
+        try:
+            results[pk] = payment_data(found)
         except UnknownStatus as exc:
-            unknown.setdefault(str(exc), []).append(pk)
-    for message, pks in unknown.items():
+            unknown.setdefault(found.status, (exc.message, []))[1].append(pk)
+    for message, pks in unknown.values():
         _fail(result, pks, token, message)
     result.changed |= qoyod_payment_states_record(results=results, token=token, user=user)
     result.refreshed |= set(results)
@@ -255,10 +269,11 @@ def invoice_refresh_now(
             time.sleep(_WAIT_STEP)
         state = QoyodPaymentState.objects.get(invoice=invoice)
         if state.failed_last_time:
-            return RowOutcome(False, state.last_error)
+            return RowOutcome(False, with_qoyod_words(state.last_error, state.qoyod_message))
         return RowOutcome(True, _("Refreshed from Qoyod."))
     if invoice.pk in result.failed:
-        return RowOutcome(False, result.failed[invoice.pk])
+        failure = result.failed[invoice.pk]
+        return RowOutcome(False, with_qoyod_words(failure.render(), failure.qoyod_message))
     if invoice.pk not in result.refreshed:
         return RowOutcome(
             False, _("%(number)s has no draft in Qoyod.") % {"number": invoice.number}

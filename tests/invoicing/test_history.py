@@ -4,20 +4,20 @@ language."""
 from __future__ import annotations
 
 import datetime
-import importlib
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 from django.utils import formats, translation
 
 from core import roles
-from invoicing.models import Invoice, InvoiceEvent, InvoiceStatusChange
+from invoicing.models import Invoice
 from invoicing.services import (
     LineData,
     invoice_prefill,
@@ -240,36 +240,61 @@ def test_the_same_rows_read_in_arabic_on_an_arabic_page():
 # The data migration
 
 
-def _migration():
-    return importlib.import_module("invoicing.migrations.0005_emailed_status_rows_become_events")
+BEFORE_EVENTS = [("invoicing", "0004_invoiceevent")]
+WITH_EVENTS = [("invoicing", "0005_emailed_status_rows_become_events")]
 
 
+def _migrated_to(targets: list[tuple[str, str]]):
+    """The app registry as of `targets`, after migrating the test database there."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_migration_turns_same_status_email_rows_into_emailed_events_and_back():
     invoice = InvoiceFactory()
     user = UserFactory()
     sent_at = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=datetime.UTC)
-    for note in ["Sent to a@example.com", "أُرسلت إلى b@example.com", ""]:
-        row = InvoiceStatusChange.objects.create(
-            invoice=invoice, from_status="issued", to_status="issued", note=note, changed_by=user
+    try:
+        old = _migrated_to(BEFORE_EVENTS)
+        old_change = old.get_model("invoicing", "InvoiceStatusChange")
+        for note in ["Sent to a@example.com", "أُرسلت إلى b@example.com", ""]:
+            row = old_change.objects.create(
+                invoice_id=invoice.pk, from_status="issued", to_status="issued", note=note,
+                changed_by_id=user.pk,
+            )  # fmt: skip
+            old_change.objects.filter(pk=row.pk).update(changed_at=sent_at)
+
+        new = _migrated_to(WITH_EVENTS)
+
+        rows = new.get_model("invoicing", "InvoiceStatusChange").objects.filter(
+            invoice_id=invoice.pk
         )
-        InvoiceStatusChange.objects.filter(pk=row.pk).update(changed_at=sent_at)
+        assert list(rows.values_list("from_status", "to_status")) == [("", "issued")]
+        events = new.get_model("invoicing", "InvoiceEvent").objects.filter(invoice_id=invoice.pk)
+        assert list(
+            events.order_by("id").values_list("kind", "details", "created_by", "created_at")
+        ) == [
+            ("emailed", {"recipient": "a@example.com"}, user.pk, sent_at),
+            ("emailed", {"recipient": "b@example.com"}, user.pk, sent_at),
+            ("emailed", {"recipient": ""}, user.pk, sent_at),
+        ]
 
-    _migration().status_rows_to_events(apps, None)
+        old = _migrated_to(BEFORE_EVENTS)
 
-    assert list(invoice.history.values_list("from_status", "to_status")) == [("", "issued")]
-    assert list(invoice.events.values_list("kind", "details", "created_by", "created_at")) == [
-        ("emailed", {"recipient": "a@example.com"}, user.pk, sent_at),
-        ("emailed", {"recipient": "b@example.com"}, user.pk, sent_at),
-        ("emailed", {"recipient": ""}, user.pk, sent_at),
-    ]
-
-    _migration().events_to_status_rows(apps, None)
-
-    assert InvoiceEvent.objects.count() == 0
-    assert list(
-        invoice.history.filter(from_status="issued").values_list("note", "changed_by", "changed_at")
-    ) == [
-        ("Sent to a@example.com", user.pk, sent_at),
-        ("Sent to b@example.com", user.pk, sent_at),
-        ("", user.pk, sent_at),
-    ]
+        assert old.get_model("invoicing", "InvoiceEvent").objects.count() == 0
+        assert list(
+            old.get_model("invoicing", "InvoiceStatusChange")
+            .objects.filter(invoice_id=invoice.pk, from_status="issued")
+            .order_by("id")
+            .values_list("note", "changed_by", "changed_at")
+        ) == [
+            ("Sent to a@example.com", user.pk, sent_at),
+            ("Sent to b@example.com", user.pk, sent_at),
+            ("", user.pk, sent_at),
+        ]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -183,7 +183,9 @@ def test_void_records_reason_and_history():
 
     invoice.refresh_from_db()
     assert (invoice.status, invoice.void_reason) == (Invoice.Status.VOID, "Wrong customer")
-    assert list(invoice.history.values_list("from_status", "to_status", "note", "changed_by")) == [
+    assert [
+        (c.from_status, c.to_status, c.note, c.changed_by_id) for c in invoice.history.all()
+    ] == [
         ("", "issued", "", None),
         ("issued", "void", "Wrong customer", user.pk),
     ]
@@ -219,7 +221,7 @@ def test_reissue_links_the_replacement_and_copies_the_lines():
     fields = ("kind", "description_en", "quantity", "unit_price", "vat_rate", "line_total")
     assert list(replacement.lines.values_list(*fields)) == list(original.lines.values_list(*fields))
     assert replacement.total == original.total == D("276.00")
-    assert list(replacement.history.values_list("note", flat=True)) == [
+    assert [change.note for change in replacement.history.all()] == [
         f"Reissue of {original.number}"
     ]
     assert selectors.invoice_versions(invoice=original) == [original, replacement]

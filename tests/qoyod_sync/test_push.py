@@ -350,15 +350,27 @@ def test_new_part_is_created_tracked_and_its_shortfall_stops_the_invoice(
 
 
 @pytest.mark.parametrize(
-    ("body", "kind"),
+    ("body", "kind", "said"),
     [
-        ({"errors": {"line_items": ["quantity is more than the stock"]}}, "rejected_stock"),
-        ({"errors": {"tax_percent": ["is not a valid VAT rate"]}}, "rejected_vat"),
-        ({"errors": "Plutus::Account id 999 is not valid"}, "rejected_accounting"),
+        (
+            {"errors": {"line_items": ["quantity is more than the stock"]}},
+            "rejected_stock",
+            "line_items: quantity is more than the stock",
+        ),
+        (
+            {"errors": {"tax_percent": ["is not a valid VAT rate"]}},
+            "rejected_vat",
+            "tax_percent: is not a valid VAT rate",
+        ),
+        (
+            {"errors": "Plutus::Account id 999 is not valid"},
+            "rejected_accounting",
+            "Plutus::Account id 999 is not valid",
+        ),
     ],
 )
 def test_qoyod_rejection_is_stored_in_garage_words_then_retry_creates_one_draft(
-    qoyod, options, accountant, body, kind
+    qoyod, options, accountant, body, kind, said
 ):
     invoice = make_invoice(services=[factories.ServiceItemFactory()])
     qoyod.faults.fail_next(status=422, body=body, method="POST", path="/invoices")
@@ -367,9 +379,11 @@ def test_qoyod_rejection_is_stored_in_garage_words_then_retry_creates_one_draft(
 
     sync = sync_of(invoice)
     assert (sync.state, sync.failure_kind) == (SyncState.FAILED, kind)
-    assert result.message.startswith("Qoyod rejected the invoice:")
+    assert result.message == f"Qoyod rejected the invoice (HTTP 422). Qoyod's message: “{said}”"
+    assert (sync.reason, sync.qoyod_message) == ("Qoyod rejected the invoice (HTTP 422).", said)
     attempt = QoyodAttempt.objects.get(invoice=invoice, step="invoice")
     assert (attempt.outcome, attempt.http_status) == ("rejected", 422)
+    assert (attempt.detail, attempt.message) == ("Qoyod rejected the request (HTTP 422)", said)
     assert SANDBOX_KEY not in attempt.message
 
     assert retry(invoice, accountant, options).ok

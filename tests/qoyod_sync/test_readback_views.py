@@ -282,7 +282,9 @@ def test_the_cell_shows_partial_payment_total_difference_and_last_error(advisor,
     qoyod.act("invoices", qoyod_id(invoice), "payments", {"amount": "50.00"})
     fetch.invoices_refresh(invoice_ids=[invoice.pk])
     QoyodPaymentState.objects.filter(invoice=invoice).update(
-        last_error="Could not refresh from Qoyod: down", checked_at=timezone.now()
+        last_error_code="legacy",
+        last_error_params={"text": "Could not refresh from Qoyod: down"},
+        checked_at=timezone.now(),
     )
 
     html = advisor.get(reverse("invoicing:invoice_detail", args=[invoice.pk])).content.decode()

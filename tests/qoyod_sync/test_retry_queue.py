@@ -13,7 +13,7 @@ from django.urls import reverse
 from core import roles
 from invoicing.models import Invoice
 from invoicing.services import invoice_void_and_reissue
-from qoyod_sync.models import QoyodInvoiceSync, SyncState
+from qoyod_sync.models import QoyodAttempt, QoyodInvoiceSync, SyncState
 from tests import factories
 from tests.invoicing_factories import InvoiceFactory
 from tests.qoyod_sync.test_push import (  # noqa: F401  (fixtures)
@@ -196,13 +196,35 @@ def test_an_approved_draft_is_not_deleted(qoyod):  # noqa: F811
     assert draft.id in qoyod.company().invoices
 
 
+def test_a_draft_already_gone_from_qoyod_is_logged_as_absent_without_our_words(qoyod):  # noqa: F811
+    client = client_for(roles.ACCOUNTANT)
+    invoice = make_invoice(services=[factories.ServiceItemFactory()])
+    client.post(reverse("qoyod_sync:invoice_send", args=[invoice.pk]))
+    [draft] = drafts(qoyod, invoice)
+    qoyod.act("invoices", draft.id, "delete")
+    invoice_void_and_reissue(invoice=invoice, reason="wrong price", user=None)
+
+    client.post(reverse("qoyod_sync:invoice_draft_delete", args=[invoice.pk]))
+
+    attempt = QoyodAttempt.objects.get(invoice=invoice, step=QoyodAttempt.Step.DELETE)
+    assert (attempt.outcome, attempt.message, attempt.qoyod_id) == (
+        QoyodAttempt.Outcome.ABSENT, "", draft.id
+    )  # fmt: skip
+    assert QoyodInvoiceSync.objects.get(invoice=invoice).draft_deleted_at is not None
+
+
 @pytest.mark.parametrize("rows", [1, 50])
 def test_invoice_list_query_count_does_not_grow_with_qoyod_cells(
     rows, django_assert_max_num_queries
 ):
     client = client_for(roles.ACCOUNTANT)
     invoices = [InvoiceFactory(requires_qoyod=True) for _ in range(rows)]
-    QoyodInvoiceSync.objects.create(invoice=invoices[0], state=SyncState.FAILED, reason="x")
+    QoyodInvoiceSync.objects.create(
+        invoice=invoices[0],
+        state=SyncState.FAILED,
+        reason_code="legacy",
+        reason_params={"text": "x"},
+    )
 
     with CaptureQueriesContext(connection) as queries:
         assert client.get(reverse("invoicing:invoice_list")).status_code == 200
