@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -187,6 +188,10 @@ CELERY_TIMEZONE = TIME_ZONE
 
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")
 QOYOD_SANDBOX_URL = env.str("QOYOD_SANDBOX_URL", default="http://127.0.0.1:8765/2.0")
+# The API key is sent only over https to these hosts (qoyod_sync/connection.py), and to the
+# sandbox's origin only while the sandbox is enabled: by default in a trial (DEBUG) install.
+QOYOD_ALLOWED_HOSTS = env.list("QOYOD_ALLOWED_HOSTS", default=[urlsplit(QOYOD_BASE_URL).hostname])
+QOYOD_SANDBOX_ENABLED = env.bool("QOYOD_SANDBOX_ENABLED", default=DEBUG)
 QOYOD_REFRESH_STALE_MINUTES = env.int("QOYOD_REFRESH_STALE_MINUTES", default=10)
 QOYOD_REFRESH_PERIOD_MINUTES = env.int("QOYOD_REFRESH_PERIOD_MINUTES", default=30)
 # Beat (embedded in the `make run` worker, its own process with Redis) reads open Qoyod-managed

@@ -16,6 +16,7 @@ from garage.models import Branch
 from invoicing.models import Invoice
 from qoyod_sync import crypto
 from qoyod_sync.client import ClientOptions, QoyodReader, QoyodWriter
+from qoyod_sync.connection import base_url_refusal
 from qoyod_sync.errors import QoyodError, QoyodNotFound, QoyodUnauthorised
 from qoyod_sync.models import (
     BranchWarehouse,
@@ -29,7 +30,7 @@ STANDARD_VAT_PERCENT = 15
 
 
 class ConnectionUnusable(ValidationError):
-    """The stored connection cannot be used (no key that decrypts)."""
+    """The stored connection cannot be used (an address the key may not go to, or no key)."""
 
 
 def connection_get() -> QoyodConnection | None:
@@ -38,6 +39,19 @@ def connection_get() -> QoyodConnection | None:
 
 
 def _api_key(connection: QoyodConnection) -> str:
+    # Checked on every load, not only when saved: the row may have been written some other way.
+    refusal = base_url_refusal(connection.base_url)
+    if refusal is not None:
+        raise ConnectionUnusable(
+            _("The saved Qoyod API address cannot be used: %(reason)s") % {"reason": refusal}
+        )
+    if not connection.api_key_encrypted:
+        raise ConnectionUnusable(
+            _(
+                "No Qoyod API key is saved for this address. Ask the finance manager to enter "
+                "it in the Qoyod settings."
+            )
+        )
     try:
         return crypto.decrypt(connection.api_key_encrypted)
     except crypto.FieldKeyError:
@@ -67,9 +81,16 @@ def connection_reader(
 def connection_save(
     *, base_url: str, api_key: str, user: AbstractBaseUser | None
 ) -> QoyodConnection:
-    """Create or update the connection; a blank key keeps the one already saved."""
+    """Create or update the connection; a blank key keeps the one saved for the same address.
+
+    A new address without a new key removes the saved key: the key was entered for the old
+    address, and it must not follow the address to wherever it now points.
+    """
     base_url = base_url.strip().rstrip("/")
     api_key = api_key.strip()
+    refusal = base_url_refusal(base_url)
+    if refusal is not None:
+        raise ValidationError({"base_url": [refusal]})
     with transaction.atomic():
         connection = QoyodConnection.objects.select_for_update().first()
         if connection is None:
@@ -80,6 +101,8 @@ def connection_save(
             # Another address may be another company: what the last test read is not its.
             connection.catalogue = {}
             connection.last_test_ok = None
+            connection.api_key_encrypted = ""
+            connection.api_key_last4 = ""
         if api_key:
             connection.api_key_encrypted = crypto.encrypt(api_key)
             connection.api_key_last4 = api_key[-4:]
