@@ -206,6 +206,8 @@ QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=280
 
 INVOICE_NUMBER_PREFIX = env.str("INVOICE_NUMBER_PREFIX", default="INV")
 INVOICE_PAYMENT_TERM_DAYS = env.int("INVOICE_PAYMENT_TERM_DAYS", default=30)
+# Days the link emailed to a customer opens the printable invoice (invoicing/views/document.py).
+INVOICE_SHARE_LINK_DAYS = env.int("INVOICE_SHARE_LINK_DAYS", default=30)
 SELLER_NAME = env.str("SELLER_NAME", default="Garage Demo Workshop")
 SELLER_VAT_NUMBER = env.str("SELLER_VAT_NUMBER", default="300000000000003")
 

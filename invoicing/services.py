@@ -370,7 +370,10 @@ def invoice_send_to_customer(*, invoice: Invoice, link: str, user: AbstractBaseU
         raise ValidationError(_("A void invoice cannot be sent."))
     if not invoice.customer.email:
         raise ValidationError(_("The customer has no email address; add one first."))
-    context = {"invoice": invoice, "link": link, "seller_name": settings.SELLER_NAME}
+    context = {
+        "invoice": invoice, "link": link, "seller_name": settings.SELLER_NAME,
+        "link_days": settings.INVOICE_SHARE_LINK_DAYS,
+    }  # fmt: skip
     with translation.override(translation.get_language()):
         subject = _("Invoice %(number)s from %(seller)s") % {
             "number": invoice.number, "seller": settings.SELLER_NAME,
