@@ -6,6 +6,7 @@ import httpx
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from core import roles
 from qoyod_sync import crypto
@@ -317,3 +318,10 @@ def test_the_admin_cannot_change_the_stored_address(production):
     # Every field of the connection is read-only there (saving only touches updated_at).
     keep = ("base_url", "api_key_encrypted", "api_key_last4")
     assert {k: row()[k] for k in keep} == {k: before[k] for k in keep}
+
+
+def test_the_refusal_is_translated(production):
+    with translation.override("ar"):
+        refusal = base_url_refusal("https://qoyod.example.com/2.0")
+
+    assert refusal == "لا يُرسل مفتاح API إلا إلى قيود. استخدم عنوانًا على api.qoyod.com."
