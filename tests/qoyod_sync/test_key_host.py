@@ -195,6 +195,7 @@ def test_a_new_address_without_a_new_key_removes_the_saved_key(production, finan
         "Qoyod address saved. The saved API key was removed because the address changed: paste "
         "the key for this address."
     ) in response.text
+    assert "None saved: paste the key for this address." in response.text
     assert "Changing the address removes the saved key" not in response.text
     assert "Paste the API key from Qoyod." not in response.text
     # With no key saved, the form asks for one again.
