@@ -38,6 +38,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -47,6 +48,8 @@ def main() -> None:
     from qoyod_sync.services import connection_save, connection_test
 
     server = SandboxServer("127.0.0.1", 0).start()
+    # The connection may point only at the enabled sandbox, and this one has a free port.
+    settings.QOYOD_SANDBOX_URL, settings.QOYOD_SANDBOX_ENABLED = server.base_url, True
     options = ClientOptions(rate_limit_per_minute=1_000_000, burst=1_000)
     try:
         connection_save(base_url=server.base_url, api_key=API_KEY, user=None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -190,6 +191,10 @@ CELERY_TIMEZONE = TIME_ZONE
 
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")
 QOYOD_SANDBOX_URL = env.str("QOYOD_SANDBOX_URL", default="http://127.0.0.1:8765/2.0")
+# The API key is sent only over https to these hosts (qoyod_sync/connection.py), and to the
+# sandbox's origin only while the sandbox is enabled: by default in a trial (DEBUG) install.
+QOYOD_ALLOWED_HOSTS = env.list("QOYOD_ALLOWED_HOSTS", default=[urlsplit(QOYOD_BASE_URL).hostname])
+QOYOD_SANDBOX_ENABLED = env.bool("QOYOD_SANDBOX_ENABLED", default=DEBUG)
 QOYOD_REFRESH_STALE_MINUTES = env.int("QOYOD_REFRESH_STALE_MINUTES", default=10)
 QOYOD_REFRESH_PERIOD_MINUTES = env.int("QOYOD_REFRESH_PERIOD_MINUTES", default=30)
 # Beat (embedded in the `make run` worker, its own process with Redis) reads open Qoyod-managed
@@ -204,6 +209,8 @@ QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=280
 
 INVOICE_NUMBER_PREFIX = env.str("INVOICE_NUMBER_PREFIX", default="INV")
 INVOICE_PAYMENT_TERM_DAYS = env.int("INVOICE_PAYMENT_TERM_DAYS", default=30)
+# Days the link emailed to a customer opens the printable invoice (invoicing/views/document.py).
+INVOICE_SHARE_LINK_DAYS = env.int("INVOICE_SHARE_LINK_DAYS", default=30)
 SELLER_NAME = env.str("SELLER_NAME", default="Garage Demo Workshop")
 SELLER_VAT_NUMBER = env.str("SELLER_VAT_NUMBER", default="300000000000003")
 

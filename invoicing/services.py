@@ -351,7 +351,10 @@ def invoice_send_to_customer(*, invoice: Invoice, link: str, user: User | None) 
     email is recorded as an "emailed" event with its recipient and `user`."""
     invoice.refresh_from_db()
     _refuse(invoice.send_refusal())
-    context = {"invoice": invoice, "link": link, "seller_name": settings.SELLER_NAME}
+    context = {
+        "invoice": invoice, "link": link, "seller_name": settings.SELLER_NAME,
+        "link_days": settings.INVOICE_SHARE_LINK_DAYS,
+    }  # fmt: skip
     with translation.override(translation.get_language()):
         subject = _("Invoice %(number)s from %(seller)s") % {
             "number": invoice.number, "seller": settings.SELLER_NAME,

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from garage.models import Branch
+from qoyod_sync.connection import base_url_refusal
 from qoyod_sync.models import QoyodConnection
 
 if TYPE_CHECKING:
@@ -21,15 +20,6 @@ if TYPE_CHECKING:
     Choices = list[tuple[str, StrOrPromise]]
 
 _MIN_KEY_LENGTH = 8
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ConnectionForm(forms.Form):
@@ -53,30 +43,32 @@ class ConnectionForm(forms.Form):
     def __init__(self, *args: Any, connection: QoyodConnection | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.connection = connection
-        if connection is not None:
+        if connection is not None and connection.api_key_encrypted:
             self.fields["api_key"].help_text = _(
                 "The saved key ends in %(last4)s. Leave this empty to keep it, or paste a new key "
-                "to replace it."
+                "to replace it. Changing the address removes the saved key unless you paste the "
+                "key here too."
             ) % {"last4": connection.api_key_last4}
         else:
             self.fields["api_key"].help_text = _(
                 "In Qoyod: Settings → General settings → API key, then Save there."
             )
 
+    @property
+    def _key_saved(self) -> bool:
+        return self.connection is not None and bool(self.connection.api_key_encrypted)
+
     def clean_base_url(self) -> str:
         url = self.cleaned_data["base_url"].rstrip("/")
-        parts = urlsplit(url)
-        # The API key travels in a header: plain http only to this machine (the sandbox).
-        if parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
-            raise ValidationError(
-                _("Use an https:// address: the API key must not travel in clear text.")
-            )
+        refusal = base_url_refusal(url)
+        if refusal is not None:
+            raise ValidationError(refusal)
         return url
 
     def clean_api_key(self) -> str:
         key = self.cleaned_data["api_key"]
         if not key:
-            if self.connection is None:
+            if not self._key_saved:
                 raise ValidationError(_("Paste the API key from Qoyod."))
             return ""
         if any(ch.isspace() or not ch.isprintable() or not ch.isascii() for ch in key):

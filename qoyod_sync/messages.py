@@ -38,6 +38,20 @@ register(
         "Ask the finance manager to enter the key again in the Qoyod settings."
     ),
 )
+register(
+    "qoyod.address_refused",
+    _(
+        "The saved Qoyod API address %(url)s may not receive the API key. Ask the finance "
+        "manager to enter Qoyod's address in the Qoyod settings."
+    ),
+)
+register(
+    "qoyod.no_key",
+    _(
+        "No Qoyod API key is saved for this address. Ask the finance manager to enter it in the "
+        "Qoyod settings."
+    ),
+)
 register("qoyod.not_connected", _("Qoyod is not connected."))
 
 # The moves of a send (history notes).

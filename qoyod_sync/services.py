@@ -16,6 +16,7 @@ from invoicing.messages import Message
 from invoicing.models import Invoice
 from qoyod_sync import crypto
 from qoyod_sync.client import ClientOptions, QoyodReader, QoyodWriter
+from qoyod_sync.connection import base_url_refusal
 from qoyod_sync.errors import QoyodError, QoyodNotFound, QoyodUnauthorised
 from qoyod_sync.messages import qoyod_error, with_detail, with_qoyod_words
 from qoyod_sync.models import (
@@ -30,7 +31,11 @@ STANDARD_VAT_PERCENT = 15
 
 
 class ConnectionUnusable(ValidationError):
-    """The stored connection cannot be used (no key that decrypts)."""
+    """The stored connection cannot be used (an address the key may not go to, or no key)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.render())
+        self.message_code = message
 
 
 def connection_get() -> QoyodConnection | None:
@@ -39,11 +44,16 @@ def connection_get() -> QoyodConnection | None:
 
 
 def _api_key(connection: QoyodConnection) -> str:
+    # Checked on every load, not only when saved: the row may have been written some other way.
+    if base_url_refusal(connection.base_url) is not None:
+        raise ConnectionUnusable(Message("qoyod.address_refused", url=connection.base_url))
+    if not connection.api_key_encrypted:
+        raise ConnectionUnusable(Message("qoyod.no_key"))
     try:
         return crypto.decrypt(connection.api_key_encrypted)
     except crypto.FieldKeyError:
         # Never fall back to the stored text: it is ciphertext, not a key Qoyod should see.
-        raise ConnectionUnusable(Message("qoyod.key_unreadable").render()) from None
+        raise ConnectionUnusable(Message("qoyod.key_unreadable")) from None
 
 
 def connection_writer(
@@ -61,9 +71,16 @@ def connection_reader(
 
 
 def connection_save(*, base_url: str, api_key: str, user: User | None) -> QoyodConnection:
-    """Create or update the connection; a blank key keeps the one already saved."""
+    """Create or update the connection; a blank key keeps the one saved for the same address.
+
+    A new address without a new key removes the saved key: the key was entered for the old
+    address, and it must not follow the address to wherever it now points.
+    """
     base_url = base_url.strip().rstrip("/")
     api_key = api_key.strip()
+    refusal = base_url_refusal(base_url)
+    if refusal is not None:
+        raise ValidationError({"base_url": [refusal]})
     with transaction.atomic():
         connection = QoyodConnection.objects.select_for_update().first()
         if connection is None:
@@ -74,6 +91,8 @@ def connection_save(*, base_url: str, api_key: str, user: User | None) -> QoyodC
             # Another address may be another company: what the last test read is not its.
             connection.catalogue = {}
             connection.last_test_ok = None
+            connection.api_key_encrypted = ""
+            connection.api_key_last4 = ""
         if api_key:
             connection.api_key_encrypted = crypto.encrypt(api_key)
             connection.api_key_last4 = api_key[-4:]
@@ -160,8 +179,8 @@ def connection_test(*, user: User | None, options: ClientOptions | None = None) 
     ok, catalogue = False, None
     try:
         catalogue = _catalogue(connection_reader(connection, options=options))
-    except ConnectionUnusable:
-        parts = [Message("qoyod.key_unreadable")]
+    except ConnectionUnusable as exc:
+        parts = [exc.message_code]
     except QoyodUnauthorised:
         parts = [Message("connection.key_refused")]
     except QoyodError as exc:

@@ -79,11 +79,20 @@ def settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ConnectionForm(request.POST, connection=connection)
     if form.is_valid():
         try:
-            services.connection_save(user=request.user, **form.cleaned_data)
+            saved = services.connection_save(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("Qoyod connection saved. Test it next."))
+            if saved.api_key_encrypted:
+                messages.success(request, _("Qoyod connection saved. Test it next."))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Qoyod address saved. The saved API key was removed because the address "
+                        "changed: paste the key for this address."
+                    ),
+                )
             return redirect("qoyod_sync:settings")
     return _settings_page(request, connection_form=form)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+from pytest_django.fixtures import Settings
 
 from qoyod_sync.client import (
     ClientOptions,
@@ -101,9 +102,14 @@ class SandboxHandle:
 
 
 @pytest.fixture
-def qoyod_sandbox() -> Iterator[SandboxHandle]:
-    """A fresh sandbox on a free loopback port, stopped after the test."""
+def qoyod_sandbox(settings: Settings) -> Iterator[SandboxHandle]:
+    """A fresh sandbox on a free loopback port, stopped after the test.
+
+    It is the enabled sandbox of settings, so a connection may be saved with its address.
+    """
     server = SandboxServer("127.0.0.1", 0).start()
+    settings.QOYOD_SANDBOX_URL = server.base_url
+    settings.QOYOD_SANDBOX_ENABLED = True
     try:
         yield SandboxHandle(server)
     finally:

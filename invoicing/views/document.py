@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import (
@@ -173,12 +175,34 @@ def invoice_print(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_print(request, _load(pk))
 
 
+def _shared_gone(request: HttpRequest, *, reason: str, invoice: Invoice | None) -> HttpResponse:
+    # 410 Gone, not 404: the link was real but will never show the invoice again, which
+    # link checkers and caches should remember; the page tells the customer what to do.
+    return render(
+        request,
+        "invoicing/shared_gone.html",
+        {
+            "reason": reason,
+            "invoice": invoice,
+            "days": settings.INVOICE_SHARE_LINK_DAYS,
+            "seller_name": settings.SELLER_NAME,
+        },
+        status=410,
+    )
+
+
 @login_not_required
 @require_GET
 def invoice_shared(request: HttpRequest, token: str) -> HttpResponse:
     """The printable invoice for the customer, from the signed link in their email."""
+    max_age = timedelta(days=settings.INVOICE_SHARE_LINK_DAYS)
     try:
-        pk = signing.loads(token, salt=SHARE_SALT)
+        pk = signing.loads(token, salt=SHARE_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        return _shared_gone(request, reason="expired", invoice=None)
     except signing.BadSignature:
         raise Http404 from None
-    return _render_print(request, _load(pk))
+    invoice = _load(pk)
+    if invoice.is_void:
+        return _shared_gone(request, reason="void", invoice=invoice)
+    return _render_print(request, invoice)

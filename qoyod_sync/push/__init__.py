@@ -191,11 +191,9 @@ def _run(send: Send) -> RemoteInvoice:
     if send.connection is not None:
         try:
             send.writer = connection_writer(send.connection, options=send.options)
-        except ConnectionUnusable:
+        except ConnectionUnusable as exc:
             stop_state = S.UNKNOWN if send.claimed_from == S.UNKNOWN else S.FAILED
-            raise Stop(
-                stop_state, FailureKind.NOT_CONNECTED, Message("qoyod.key_unreadable")
-            ) from None
+            raise Stop(stop_state, FailureKind.NOT_CONNECTED, exc.message_code) from None
     if send.claimed_from == S.UNKNOWN:
         found = lookup_reference(send)
         if found is not None:
