@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from unittest import mock
 
 import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.management import CommandError, call_command, execute_from_command_line
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 
 from garage.models import Branch, Customer, JobCard, PartStock, Vehicle
@@ -74,16 +79,29 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
     ]  # fmt: skip
 
 
-@pytest.mark.django_db
-def test_seed_demo_from_the_command_line_exits_non_zero_with_debug_off(settings, capsys):
-    settings.DEBUG = False
+def test_seed_demo_from_the_command_line_exits_non_zero_with_debug_off(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "a-production-like-secret-key-for-this-test-only-0123456789",
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
 
-    with pytest.raises(SystemExit) as exited:
-        execute_from_command_line(["manage.py", "seed_demo"])
+    done = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
 
-    assert exited.value.code == 1
-    assert capsys.readouterr().err == f"CommandError: {SEED_REFUSED}\n"
-    assert not User.objects.filter(is_superuser=True).exists()
+    assert done.returncode == 1
+    assert done.stderr == f"CommandError: {SEED_REFUSED}\n"
+    assert done.stdout == ""
+    # Refused before the database was touched: not even the file exists.
+    assert not (tmp_path / "db.sqlite3").exists()
 
 
 @pytest.mark.django_db
