@@ -134,8 +134,8 @@ class Smoke:
             page = self.request("GET", path)
             self.check_page(page, f"GET {path}")
             self.check(
-                f">{html.escape(username)}</span>" in page.text,
-                f"GET {path}: shows the logged-in user in the navigation bar",
+                f'data-testid="user-menu">{html.escape(username)}</button>' in page.text,
+                f"GET {path}: shows the logged-in user's menu in the navigation bar",
             )
 
         css_url = css.group(1)

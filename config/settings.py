@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "qoyod_sync",
     "accounting",
     "api",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +63,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "config.sessions.SessionIdleRefreshMiddleware",
+    # Last, so it turns the login view's answer into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -109,12 +113,48 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes first: it refuses a locked-out user or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "garage:job_list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Reverse proxies in front of the app that each append to X-Forwarded-For. 0 (the default)
+# trusts only REMOTE_ADDR, since any client can send the header itself.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+
+# Login lockout (django-axes): a username, or an address, with this many failures within the
+# cool-off is refused until the cool-off after its last failure has passed.
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DJANGO_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Too Many Requests: the lockout page (config.security.lockout_response) answers with it.
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out are not counted, so the time the lockout page names stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+# Otherwise every manage.py command starts with an axes banner.
+AXES_VERBOSE = False
+
+# Sessions end after this long without a request. config.sessions pushes the expiry forward at
+# most every SESSION_REFRESH_SECONDS, so reading pages does not write the session on every GET.
+SESSION_ENGINE = "config.sessions"
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_IDLE_MINUTES", default=8 * 60) * 60
+SESSION_REFRESH_SECONDS = env.int("DJANGO_SESSION_REFRESH_MINUTES", default=5) * 60
+# For shared counter computers: the browser forgets the session when it closes.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", default=False)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     # The switcher is on the login page too, so choosing a language must not need a login.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("settings/", views.settings_home, name="settings_home"),

@@ -47,6 +47,7 @@ MATRIX: dict[str, tuple[str, set[str] | str]] = {
     "healthz": ("GET", PUBLIC),
     "login": ("GET", PUBLIC),
     "logout": ("POST", EVERYONE),
+    "password_change": ("GET", EVERYONE),
     "set_language": ("POST", PUBLIC),
     "settings_home": ("GET", MANAGERS),
     "garage:job_list": ("GET", EVERYONE),

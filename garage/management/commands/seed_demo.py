@@ -1,7 +1,9 @@
 """Demo data for a trial install: branches, a user per role, customers, catalogue, jobs.
 
 Idempotent: every object is looked up by a natural key first, so running it again changes
-nothing. The demo password is printed because this is for trials only.
+nothing. The demo password is printed because this is for trials only, and the command refuses
+to run with DEBUG off: the users it creates, a superuser among them, share one published
+password.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from core import roles
@@ -63,8 +65,25 @@ CUSTOMERS = [
 class Command(BaseCommand):
     help = "Load demo data (idempotent) and print the demo logins."
 
-    @transaction.atomic
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--i-know-this-is-not-production",
+            action="store_true",
+            dest="not_production",
+            help="Run even though DEBUG is off (a staging or demo server).",
+        )
+
     def handle(self, *args, **options) -> None:
+        if not settings.DEBUG and not options["not_production"]:
+            raise CommandError(
+                "seed_demo creates demo users with a published password, a superuser among "
+                "them, and DEBUG is off, so this looks like production. Nothing was written. "
+                "On a demo or staging server run it with --i-know-this-is-not-production."
+            )
+        self._seed()
+
+    @transaction.atomic
+    def _seed(self) -> None:
         users = self._users()
         branches = [
             Branch.objects.get_or_create(code=c, defaults={"name_en": en, "name_ar": ar})[0]
