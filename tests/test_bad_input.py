@@ -11,12 +11,16 @@ from django.test import Client
 from django.urls import reverse
 
 from core import roles
-from garage.models import JobCard, JobLine
+from garage.models import Customer, JobCard, JobLine
 from tests.factories import (
     JobCardFactory,
+    ServiceItemFactory,
     ServiceLineFactory,
+    SparePartFactory,
     UserFactory,
+    VehicleFactory,
 )
+from tests.invoicing_factories import CompletedJobFactory, InvoiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +65,71 @@ def test_removing_a_line_from_a_closed_job_is_refused_on_the_lines_card(
     assert list(JobLine.objects.filter(job=job)) == [line]
     job.refresh_from_db()
     assert job.status == status
+
+
+# b. NUL bytes in a list search
+
+
+def _with_nul(text: str) -> str:
+    return f"{text[:3]}\x00{text[3:]}"
+
+
+def _search_cases() -> list[tuple[str, object]]:
+    job = JobCardFactory()
+    needs = CompletedJobFactory()
+    invoice = InvoiceFactory()
+    part = SparePartFactory()
+    service = ServiceItemFactory()
+    return [
+        ("garage:job_list", job.number, job),
+        ("garage:customer_list", job.customer.name_en, job.customer),
+        ("garage:vehicle_list", job.customer.name_en, job.vehicle),
+        ("garage:part_list", part.sku, part),
+        ("garage:service_list", service.code, service),
+        ("invoicing:invoice_list", invoice.number, invoice),
+        ("invoicing:needs_invoice", needs.number, needs),
+    ]
+
+
+def test_a_nul_byte_in_any_list_search_is_dropped(admin_client):
+    for url_name, text, expected in _search_cases():
+        response = admin_client.get(reverse(url_name), {"q": _with_nul(text)})
+
+        assert response.status_code == 200, url_name
+        assert list(response.context["page"].object_list) == [expected], url_name
+
+
+def test_a_nul_byte_in_a_phone_or_plate_search_is_dropped(admin_client):
+    vehicle = VehicleFactory(plate_number="1234 ABJ", customer__phone="+966551234567")
+    job = JobCardFactory(customer=vehicle.customer, vehicle=vehicle)
+
+    by_phone = admin_client.get(reverse("garage:job_list"), {"q": "0551\x00234567"})
+    by_plate = admin_client.get(reverse("garage:customer_list"), {"q": "1234\x00ABJ"})
+
+    assert list(by_phone.context["page"].object_list) == [job]
+    assert list(by_plate.context["page"].object_list) == [vehicle.customer]
+
+
+def test_nul_bytes_in_list_filters_are_invalid_choices_not_errors(admin_client):
+    JobCardFactory()
+    InvoiceFactory()
+
+    jobs = admin_client.get(reverse("garage:job_list"), {"status": "\x00", "branch": "\x00"})
+    invoices = admin_client.get(
+        reverse("invoicing:invoice_list"), {"status": "\x00", "issued_from": "\x00"}
+    )
+
+    assert jobs.status_code == invoices.status_code == 200
+    assert set(jobs.context["filter"].errors) == {"status", "branch"}
+    assert set(invoices.context["filter"].errors) == {"status", "issued_from"}
+
+
+def test_a_nul_byte_in_a_form_text_field_is_refused_next_to_it(admin_client):
+    response = admin_client.post(
+        reverse("garage:customer_create"),
+        {"kind": Customer.Kind.INDIVIDUAL, "name_en": "Nou\x00ra", "phone": "0551234567"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"name_en": ["Null characters are not allowed."]}
+    assert Customer.objects.count() == 0
