@@ -17,7 +17,15 @@ from core import roles
 from core.fields import MoneyFormField, QuantityFormField
 from core.forms import BootstrapFormMixin
 from garage import validators
-from garage.models import Branch, Customer, JobLine, ServiceItem, SparePart, Vehicle
+from garage.models import (
+    MAX_ODOMETER_KM,
+    Branch,
+    Customer,
+    JobLine,
+    ServiceItem,
+    SparePart,
+    Vehicle,
+)
 
 
 class CustomerForm(BootstrapFormMixin, forms.ModelForm):
@@ -105,7 +113,10 @@ class JobCardCreateForm(BootstrapFormMixin, forms.Form):
         label=capfirst(_("complaint")), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     odometer_in = forms.IntegerField(
-        label=capfirst(_("odometer in (km)")), min_value=0, required=False
+        label=capfirst(_("odometer in (km)")),
+        min_value=0,
+        max_value=MAX_ODOMETER_KM,
+        required=False,
     )
 
     def __init__(self, *args: Any, customer: Customer | None = None, **kwargs: Any) -> None:

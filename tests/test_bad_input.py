@@ -7,12 +7,15 @@ on SQLite (ids beyond 64 bits), so the suite is meant to run on both.
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
 from core import roles
-from garage.models import Customer, JobCard, JobLine
+from garage.models import Customer, JobCard, JobLine, Vehicle
 from tests.factories import (
+    BranchFactory,
+    CustomerFactory,
     JobCardFactory,
     ServiceItemFactory,
     ServiceLineFactory,
@@ -133,3 +136,82 @@ def test_a_nul_byte_in_a_form_text_field_is_refused_next_to_it(admin_client):
     assert response.status_code == 200
     assert response.context["form"].errors == {"name_en": ["Null characters are not allowed."]}
     assert Customer.objects.count() == 0
+
+
+# c. Odometer readings beyond any car's
+
+
+def test_a_job_odometer_beyond_the_limit_is_refused_next_to_the_field(admin_client):
+    vehicle = VehicleFactory()
+
+    response = admin_client.post(
+        reverse("garage:job_create"),
+        {
+            "branch": BranchFactory().pk,
+            "customer": vehicle.customer.pk,
+            "vehicle": vehicle.pk,
+            "odometer_in": "99999999999",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "odometer_in": ["Ensure this value is less than or equal to 9999999."]
+    }
+    assert JobCard.objects.count() == 0
+    vehicle.refresh_from_db()
+    assert vehicle.odometer is None
+
+
+def test_a_vehicle_odometer_beyond_the_limit_is_refused_next_to_the_field(admin_client):
+    customer = CustomerFactory()
+
+    response = admin_client.post(
+        reverse("garage:vehicle_create"),
+        {
+            "customer": customer.pk,
+            "plate_number": "1234 ABJ",
+            "make": "Toyota",
+            "model": "Camry",
+            "odometer": "10000000",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "odometer": ["Ensure this value is less than or equal to 9999999."]
+    }
+    assert Vehicle.objects.count() == 0
+
+
+def test_the_odometer_columns_validate_the_limit_themselves():
+    vehicle = VehicleFactory.build(customer=CustomerFactory(), odometer=10_000_000)
+    job = JobCardFactory.build(odometer_in=10_000_000)
+
+    with pytest.raises(ValidationError) as vehicle_error:
+        vehicle.full_clean(exclude=["plate_key"])
+    with pytest.raises(ValidationError) as job_error:
+        job.clean_fields(exclude=["branch", "customer", "vehicle", "created_by"])
+
+    assert vehicle_error.value.message_dict == {
+        "odometer": ["Ensure this value is less than or equal to 9999999."]
+    }
+    assert job_error.value.message_dict == {
+        "odometer_in": ["Ensure this value is less than or equal to 9999999."]
+    }
+
+
+def test_an_odometer_at_the_limit_is_accepted(admin_client):
+    vehicle = VehicleFactory()
+
+    admin_client.post(
+        reverse("garage:job_create"),
+        {
+            "branch": BranchFactory().pk,
+            "customer": vehicle.customer.pk,
+            "vehicle": vehicle.pk,
+            "odometer_in": "9999999",
+        },
+    )
+
+    assert JobCard.objects.get().odometer_in == 9_999_999
