@@ -6,13 +6,18 @@ on SQLite (ids beyond 64 bits), so the suite is meant to run on both.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from core import roles
 from garage.models import Customer, JobCard, JobLine, Vehicle
+from invoicing.forms import InvoiceForm
+from payments.forms import PaymentForm
 from tests.factories import (
     BranchFactory,
     CustomerFactory,
@@ -215,3 +220,51 @@ def test_an_odometer_at_the_limit_is_accepted(admin_client):
     )
 
     assert JobCard.objects.get().odometer_in == 9_999_999
+
+
+# d. Dates people type
+
+
+def _invoice_form(**dates: str) -> InvoiceForm:
+    vehicle = VehicleFactory()
+    data = {"customer": vehicle.customer.pk, "vehicle": vehicle.pk, **dates}
+    return InvoiceForm(data, customers=Customer.objects.all(), vehicles=Vehicle.objects.all())
+
+
+def _date_error() -> str:
+    latest = timezone.localdate() + datetime.timedelta(days=366)
+    return f"Enter a date between 2000-01-01 and {latest.isoformat()}."
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        datetime.date(1, 1, 1),
+        datetime.date(1999, 12, 31),
+        timezone.localdate() + datetime.timedelta(days=367),
+        datetime.date(9999, 12, 31),
+    ],
+    ids=["year-1", "before-2000", "after-a-year", "year-9999"],
+)
+def test_invoice_dates_outside_the_sane_range_are_refused_next_to_the_field(wrong):
+    form = _invoice_form(issue_date=wrong.isoformat(), due_date=wrong.isoformat())
+
+    assert form.errors == {"issue_date": [_date_error()], "due_date": [_date_error()]}
+
+
+def test_invoice_dates_at_the_ends_of_the_range_are_accepted():
+    latest = timezone.localdate() + datetime.timedelta(days=366)
+
+    form = _invoice_form(issue_date="2000-01-01", due_date=latest.isoformat())
+
+    assert form.is_valid(), form.errors
+    assert (form.cleaned_data["issue_date"], form.cleaned_data["due_date"]) == (
+        datetime.date(2000, 1, 1),
+        latest,
+    )
+
+
+def test_a_payment_date_in_year_1_is_refused_next_to_the_field():
+    form = PaymentForm({"method": "cash", "amount": "10.00", "paid_on": "0001-01-01"})
+
+    assert form.errors == {"paid_on": [_date_error()]}
