@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.ids import parse_id
 from garage import selectors, services
 from garage.filters import CustomerFilter, JobCardFilter, SparePartFilter
 from garage.forms import (
@@ -48,9 +49,8 @@ def _page(request: HttpRequest, queryset: QuerySet) -> Page:
 
 def _preset(model: type[Model], value: str | None) -> Any:
     """The object named by a ?customer=ID style parameter, or None if it is absent or wrong."""
-    if not value or not value.isdigit():
-        return None
-    return model.objects.filter(pk=value).first()
+    pk = parse_id(value)
+    return None if pk is None else model.objects.filter(pk=pk).first()
 
 
 def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:

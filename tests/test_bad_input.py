@@ -7,11 +7,12 @@ on SQLite (ids beyond 64 bits), so the suite is meant to run on both.
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from core import roles
@@ -268,3 +269,81 @@ def test_a_payment_date_in_year_1_is_refused_next_to_the_field():
     form = PaymentForm({"method": "cash", "amount": "10.00", "paid_on": "0001-01-01"})
 
     assert form.errors == {"paid_on": [_date_error()]}
+
+
+# e. Ids beyond any integer column
+
+
+def _id_urls() -> list[str]:
+    def walk(patterns: list, prefix: str) -> list[str]:
+        urls = []
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                urls += walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern) and "<int:" in str(pattern.pattern):
+                urls.append(prefix + re.sub(r"<int:\w+>", HUGE_ID, str(pattern.pattern)))
+        return urls
+
+    return ["/" + url for url in walk(get_resolver().url_patterns, "")]
+
+
+def test_every_id_url_answers_404_for_an_id_beyond_any_column(admin_client):
+    urls = _id_urls()
+
+    statuses = {url: (admin_client.get(url).status_code, admin_client.post(url).status_code)
+                for url in urls}  # fmt: skip
+
+    assert len(urls) == 26
+    # 405: the view takes only the other method, and says so before reading the id.
+    assert {url: s for url, s in statuses.items() if not set(s) <= {404, 405}} == {}
+    assert all(404 in s for s in statuses.values())
+
+
+@pytest.mark.parametrize("value", [HUGE_ID, "²"])
+def test_preset_ids_that_name_no_row_preset_nothing(admin_client, value):
+    job_form = admin_client.get(reverse("garage:job_create"), {"customer": value})
+    job_form_by_vehicle = admin_client.get(reverse("garage:job_create"), {"vehicle": value})
+    vehicle_form = admin_client.get(reverse("garage:vehicle_create"), {"customer": value})
+    options = admin_client.get(reverse("invoicing:invoice_vehicle_options"), {"customer": value})
+
+    assert job_form.context["form"].initial["customer"] is None
+    assert job_form_by_vehicle.context["form"].initial["vehicle"] is None
+    assert vehicle_form.context["form"].initial["customer"] is None
+    assert list(options.context["vehicles"]) == []
+
+
+def test_a_preset_customer_by_its_id_still_works(admin_client):
+    vehicle = VehicleFactory()
+
+    options = admin_client.get(
+        reverse("invoicing:invoice_vehicle_options"), {"customer": str(vehicle.customer.pk)}
+    )
+
+    assert list(options.context["vehicles"]) == [vehicle]
+
+
+def test_refresh_poll_ignores_ids_beyond_any_column(admin_client):
+    invoice = InvoiceFactory()
+
+    response = admin_client.get(
+        reverse("qoyod_sync:refresh_poll"),
+        {"invoice": [HUGE_ID, "²", str(invoice.pk)], "started": "²" + "9" * 400},
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["invoices"]) == [invoice]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "params"),
+    [
+        ("garage:job_list", {"branch": HUGE_ID}),
+        ("garage:part_list", {"in_stock_at": HUGE_ID}),
+        ("invoicing:invoice_list", {"branch": HUGE_ID}),
+    ],
+)
+def test_filter_ids_beyond_any_column_are_invalid_choices(admin_client, url_name, params):
+    response = admin_client.get(reverse(url_name), params)
+
+    assert response.status_code == 200
+    assert list(response.context["filter"].errors) == list(params)

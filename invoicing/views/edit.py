@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.ids import parse_id
 from garage.models import JobCard
 from invoicing import selectors, services
 from invoicing.forms import (
@@ -352,8 +353,5 @@ def invoice_line_row(request: HttpRequest) -> HttpResponse:
 @require_GET
 def invoice_vehicle_options(request: HttpRequest) -> HttpResponse:
     """The chosen customer's vehicles as <option>s for the invoice form (htmx)."""
-    customer = request.GET.get("customer", "")
-    vehicles = selectors.vehicles_of_customer(
-        customer_id=int(customer) if customer.isdigit() else None
-    )
+    vehicles = selectors.vehicles_of_customer(customer_id=parse_id(request.GET.get("customer")))
     return render(request, "partials/invoice_vehicle_options.html", {"vehicles": vehicles})
