@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -118,9 +119,14 @@ class JobCardCreateForm(BootstrapFormMixin, forms.Form):
         max_value=MAX_ODOMETER_KM,
         required=False,
     )
+    # New with every blank form and sent back with it, so the job it opens can be recognised
+    # when the same form is posted again. Optional: a form without one still opens its job.
+    form_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, customer: Customer | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("form_token", uuid.uuid4())
         self.fields["branch"].queryset = Branch.objects.filter(is_active=True)
         self.fields["customer"].queryset = Customer.objects.filter(is_active=True)
         vehicles = Vehicle.objects.select_related("customer")

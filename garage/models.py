@@ -243,6 +243,9 @@ class JobCard(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The one-time token of the new-job form that opened the job: unique, so the same form
+    # posted twice (a double click, a resent request) cannot open a second job.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -84,6 +84,9 @@ def job_create(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 job = services.jobcard_create(created_by=request.user, **form.cleaned_data)
+            except services.JobAlreadyOpened as exc:
+                messages.info(request, exc.messages[0])
+                return redirect("garage:job_detail", pk=exc.job.pk)
             except ValidationError as exc:
                 _add_service_errors(form, exc)
             else:

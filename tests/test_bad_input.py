@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -16,6 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from core import roles
+from core.models import Sequence
+from garage import services
 from garage.models import Customer, JobCard, JobLine, Vehicle
 from invoicing.forms import InvoiceForm
 from payments.forms import PaymentForm
@@ -29,7 +32,7 @@ from tests.factories import (
     UserFactory,
     VehicleFactory,
 )
-from tests.invoicing_factories import CompletedJobFactory, InvoiceFactory
+from tests.invoicing_factories import CompletedJobFactory, InvoiceFactory, run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -347,3 +350,80 @@ def test_filter_ids_beyond_any_column_are_invalid_choices(admin_client, url_name
 
     assert response.status_code == 200
     assert list(response.context["filter"].errors) == list(params)
+
+
+# f. The new-job form submitted twice
+
+
+def _job_post(vehicle: Vehicle, token: str) -> dict[str, object]:
+    return {
+        "branch": BranchFactory(code="B01").pk,
+        "customer": vehicle.customer.pk,
+        "vehicle": vehicle.pk,
+        "complaint": "AC not cooling",
+        "form_token": token,
+    }
+
+
+def test_the_new_job_form_carries_a_fresh_token_each_time(admin_client):
+    first = admin_client.get(reverse("garage:job_create")).context["form"]
+    second = admin_client.get(reverse("garage:job_create")).context["form"]
+
+    tokens = [form["form_token"].value() for form in (first, second)]
+    assert [str(uuid.UUID(token)) for token in tokens] == tokens
+    assert tokens[0] != tokens[1]
+    assert f'type="hidden" name="form_token" value="{tokens[0]}"' in str(first["form_token"])
+
+
+def test_posting_the_new_job_form_twice_opens_one_job(admin_client):
+    vehicle = VehicleFactory()
+    data = _job_post(vehicle, str(uuid.uuid4()))
+
+    first = admin_client.post(reverse("garage:job_create"), data)
+    second = admin_client.post(reverse("garage:job_create"), data, follow=True)
+
+    job = JobCard.objects.get()
+    job_url = reverse("garage:job_detail", args=[job.pk])
+    assert first["Location"] == second.redirect_chain[0][0] == job_url
+    assert [str(m) for m in second.context["messages"]] == [
+        f"Job {job.number} opened.",
+        f"Job {job.number} was already opened from this form.",
+    ]
+    assert job.history.count() == 1
+
+
+def test_two_forms_open_two_jobs(admin_client):
+    vehicle = VehicleFactory()
+
+    admin_client.post(reverse("garage:job_create"), _job_post(vehicle, str(uuid.uuid4())))
+    admin_client.post(reverse("garage:job_create"), _job_post(vehicle, str(uuid.uuid4())))
+
+    assert JobCard.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_posted_twice_at_once_opens_one_job(require_postgres):
+    vehicle = VehicleFactory()
+    branch = BranchFactory()
+    token = uuid.uuid4()
+
+    def post(index: int) -> JobCard:
+        return services.jobcard_create(
+            branch=branch,
+            customer=vehicle.customer,
+            vehicle=vehicle,
+            created_by=None,
+            form_token=token,
+        )
+
+    results = run_in_threads(2, post)
+
+    job = JobCard.objects.get()
+    opened = [r for r in results if isinstance(r, JobCard)]
+    refused = [r for r in results if isinstance(r, services.JobAlreadyOpened)]
+    assert (len(opened), len(refused)) == (1, 1)
+    assert opened[0].pk == refused[0].job.pk == job.pk
+    year = timezone.localdate().year
+    # The refused post's job number was rolled back with it: no gap in the numbering.
+    assert job.number == f"JOB-{year}-000001"
+    assert Sequence.objects.get(name="job", year=year).last_value == 1
