@@ -337,6 +337,20 @@ def test_refresh_poll_ignores_ids_beyond_any_column(admin_client):
     assert list(response.context["invoices"]) == [invoice]
 
 
+@pytest.mark.parametrize("pk", [HUGE_ID, "²"])
+def test_invoice_line_items_naming_no_row_are_not_found(admin_client, pk):
+    data = {
+        "mode": "append",
+        "new_item": f"part:{pk}",
+        "lines-0-item": f"service:{pk}",
+        "lines-TOTAL_FORMS": "1",
+    }
+
+    response = admin_client.post(reverse("invoicing:invoice_line_row"), data, headers=HTMX)
+
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize(
     ("url_name", "params"),
     [

@@ -65,8 +65,8 @@ def _catalogue_from_post(data: Any) -> Catalogue:
     for key, value in data.items():
         if key.startswith(f"{LINES_PREFIX}-") and key.endswith("-item") or key == "new_item":
             kind, _sep, pk = value.partition(":")
-            if pk.isdigit():
-                (service_ids if kind == InvoiceLine.Kind.SERVICE else part_ids).add(int(pk))
+            if (item_id := parse_id(pk)) is not None:
+                (service_ids if kind == InvoiceLine.Kind.SERVICE else part_ids).add(item_id)
     return Catalogue(
         *selectors.invoice_catalogue(include_services=service_ids, include_parts=part_ids)
     )
