@@ -1,4 +1,4 @@
-"""The column and input types of amounts, quantities and VAT rates, declared once.
+"""The column and input types of amounts, quantities, VAT rates and typed dates, declared once.
 
 The model fields deconstruct as plain DecimalField with the same digits, so migrations stay as
 they were written and switching a column to one of these generates no AlterField.
@@ -6,15 +6,24 @@ they were written and switching a column to one of these generates no AlterField
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 MONEY_DIGITS, MONEY_PLACES = 14, 2
 QUANTITY_DIGITS, QUANTITY_PLACES = 12, 3
 RATE_DIGITS, RATE_PLACES = 5, 4
+# The dates a workshop types (issue, due and payment dates) fall in this system's era and at
+# most a year ahead. A typo such as year 1 would otherwise be stored and break every later use:
+# the ZATCA QR timestamp of 0001-01-01 in UTC is before the first date Python can represent.
+EARLIEST_DATE = datetime.date(2000, 1, 1)
+LATEST_DATE_AHEAD = datetime.timedelta(days=366)
 
 
 class _FixedDecimalField(models.DecimalField):
@@ -61,3 +70,19 @@ class QuantityFormField(forms.DecimalField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES, **kwargs)
+
+
+class BoundedDateFormField(forms.DateField):
+    """A date typed on a form, from EARLIEST_DATE to LATEST_DATE_AHEAD after today."""
+
+    def validate(self, value: datetime.date | None) -> None:
+        super().validate(value)
+        if value is None:
+            return
+        latest = timezone.localdate() + LATEST_DATE_AHEAD
+        if not EARLIEST_DATE <= value <= latest:
+            raise ValidationError(
+                _("Enter a date between %(earliest)s and %(latest)s."),
+                code="date_out_of_range",
+                params={"earliest": EARLIEST_DATE.isoformat(), "latest": latest.isoformat()},
+            )

@@ -34,8 +34,18 @@ class SearchFragments:
     plate: str
 
 
+def searchable(text: str) -> str:
+    """`text` without NUL characters and surrounding space.
+
+    No column holds a NUL (PostgreSQL cannot store one and refuses it in a query), so dropping
+    it searches for what the user sees they typed instead of failing the page.
+    """
+    return text.replace("\x00", "").strip()
+
+
 def search_fragments(text: str) -> SearchFragments:
     """Read `text` as a mobile, a VAT number and a plate, each only where it can be one."""
+    text = searchable(text)
     plate_key, plate = _plate(text)
     return SearchFragments(phone=_phone(text), vat=_vat(text), plate_key=plate_key, plate=plate)
 
@@ -90,7 +100,7 @@ def search_q(
 ) -> Q:
     """OR of the lookups that make sense for `text`: substring on `fields`, and the given phone,
     VAT, plate-key and printed-plate paths matched on their normalised forms."""
-    text = text.strip()
+    text = searchable(text)
     q = Q()
     for field in fields:
         q |= Q(**{f"{field}__icontains": text})

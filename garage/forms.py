@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any, cast
 
@@ -17,7 +18,15 @@ from core import roles
 from core.fields import MoneyFormField, QuantityFormField
 from core.forms import BootstrapFormMixin
 from garage import validators
-from garage.models import Branch, Customer, JobLine, ServiceItem, SparePart, Vehicle
+from garage.models import (
+    MAX_ODOMETER_KM,
+    Branch,
+    Customer,
+    JobLine,
+    ServiceItem,
+    SparePart,
+    Vehicle,
+)
 
 
 class CustomerForm(BootstrapFormMixin, forms.ModelForm):
@@ -114,11 +123,19 @@ class JobCardCreateForm(BootstrapFormMixin, forms.Form):
         label=capfirst(_("complaint")), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     odometer_in = forms.IntegerField(
-        label=capfirst(_("odometer in (km)")), min_value=0, required=False
+        label=capfirst(_("odometer in (km)")),
+        min_value=0,
+        max_value=MAX_ODOMETER_KM,
+        required=False,
     )
+    # New with every blank form and sent back with it, so the job it opens can be recognised
+    # when the same form is posted again. Optional: a form without one still opens its job.
+    form_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, customer: Customer | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("form_token", uuid.uuid4())
         vehicles = Vehicle.objects.select_related("customer")
         # Offer only the chosen customer's vehicles, but accept any vehicle on submit so a
         # mismatch gets the specific message from clean() rather than "not a valid choice".

@@ -89,6 +89,10 @@ class Customer(BilingualName):
         return ", ".join(p for p in parts if p)
 
 
+# Well beyond any car's odometer, and inside the integer columns of every database.
+MAX_ODOMETER_KM = 9_999_999
+
+
 class Vehicle(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="vehicles", verbose_name=_("customer")
@@ -111,7 +115,12 @@ class Vehicle(models.Model):
     # The plate without its space, so a search for "1234AB" or "ا ب 1234" finds "1234 ABJ".
     plate_key = models.CharField(max_length=8, db_index=True, editable=False)
     vin = models.CharField(_("VIN"), max_length=17, blank=True)
-    odometer = models.PositiveIntegerField(_("odometer (km)"), null=True, blank=True)
+    odometer = models.PositiveIntegerField(
+        _("odometer (km)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_ODOMETER_KM)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -220,7 +229,12 @@ class JobCard(models.Model):
         verbose_name=_("technician"),
     )
     complaint = models.TextField(_("complaint"), blank=True)
-    odometer_in = models.PositiveIntegerField(_("odometer in (km)"), null=True, blank=True)
+    odometer_in = models.PositiveIntegerField(
+        _("odometer in (km)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_ODOMETER_KM)],
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status, default=Status.OPEN, db_index=True
     )
@@ -229,6 +243,9 @@ class JobCard(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The one-time token of the new-job form that opened the job: unique, so the same form
+    # posted twice (a double click, a resent request) cannot open a second job.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +29,16 @@ from garage.models import (
     StockMovement,
     Vehicle,
 )
+
+
+class JobAlreadyOpened(ValidationError):
+    """The new-job form was already submitted; `job` is the job it opened."""
+
+    def __init__(self, job: JobCard) -> None:
+        super().__init__(_("Job %(number)s was already opened from this form.")
+                         % {"number": job.number})  # fmt: skip
+        self.job = job
+
 
 JOB_TRANSITIONS: dict[str, set[str]] = {
     JobCard.Status.OPEN: {JobCard.Status.IN_PROGRESS, JobCard.Status.COMPLETED,
@@ -192,8 +203,12 @@ def jobcard_create(
     technician: User | None = None,
     complaint: str = "",
     odometer_in: int | None = None,
+    form_token: uuid.UUID | None = None,
 ) -> JobCard:
-    """Open a job card with the next job number of the year."""
+    """Open a job card with the next job number of the year.
+
+    A `form_token` already used raises JobAlreadyOpened naming the job it opened.
+    """
     if vehicle.customer_id != customer.pk:
         raise ValidationError({"vehicle": [_("This vehicle belongs to another customer.")]})
     if odometer_in is not None and vehicle.odometer and odometer_in < vehicle.odometer:
@@ -203,16 +218,28 @@ def jobcard_create(
         )  # fmt: skip
     year = timezone.localdate().year
     number = f"JOB-{year}-{sequence_next(name='job', year=year):06d}"
-    job = JobCard.objects.create(
-        number=number,
-        branch=branch,
-        customer=customer,
-        vehicle=vehicle,
-        technician=technician,
-        complaint=complaint,
-        odometer_in=odometer_in,
-        created_by=created_by,
-    )
+    try:
+        # A savepoint, so the query for the first job still runs after the insert failed.
+        with transaction.atomic():
+            job = JobCard.objects.create(
+                number=number,
+                branch=branch,
+                customer=customer,
+                vehicle=vehicle,
+                technician=technician,
+                complaint=complaint,
+                odometer_in=odometer_in,
+                created_by=created_by,
+                form_token=form_token,
+            )
+    except IntegrityError:
+        # The unique token, not a check before the insert: two posts racing both pass a check,
+        # but the second insert waits for the first to commit and then fails here.
+        first = JobCard.objects.filter(form_token=form_token).first() if form_token else None
+        if first is None:
+            raise
+        # Raised out of the outer transaction, which also rolls back the job number taken.
+        raise JobAlreadyOpened(first) from None
     JobStatusChange.objects.create(job=job, from_status="", to_status=job.status,
                                    changed_by=created_by)  # fmt: skip
     if odometer_in is not None and odometer_in != vehicle.odometer:

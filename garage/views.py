@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import AuthenticatedHttpRequest
+from core.ids import parse_id
 from garage import selectors, services
 from garage.filters import CustomerFilter, JobCardFilter, SparePartFilter
 from garage.forms import (
@@ -51,9 +52,8 @@ def _page(request: HttpRequest, queryset: QuerySet) -> Page:
 
 def _preset(model: type[M], value: str | None) -> M | None:
     """The object named by a ?customer=ID style parameter, or None if it is absent or wrong."""
-    if not value or not value.isdigit():
-        return None
-    return model._default_manager.filter(pk=value).first()
+    pk = parse_id(value)
+    return None if pk is None else model._default_manager.filter(pk=pk).first()
 
 
 def _add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -87,6 +87,9 @@ def job_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 job = services.jobcard_create(created_by=request.user, **form.cleaned_data)
+            except services.JobAlreadyOpened as exc:
+                messages.info(request, exc.messages[0])
+                return redirect("garage:job_detail", pk=exc.job.pk)
             except ValidationError as exc:
                 _add_service_errors(form, exc)
             else:
@@ -110,9 +113,15 @@ def _line_form(job: JobCard, data: Any = None) -> JobLineForm:
 
 
 def _render_job(
-    request: HttpRequest, job: JobCard, line_form: JobLineForm | None = None
+    request: HttpRequest,
+    job: JobCard,
+    line_form: JobLineForm | None = None,
+    refusal: list[str] | None = None,
 ) -> HttpResponse:
-    """The job page, or only its lines fragment when htmx asked for it."""
+    """The job page, or only its lines fragment when htmx asked for it.
+
+    `refusal` is why a change to the lines was not made, shown on the lines card.
+    """
     can_edit_lines = job.is_editable and request.user.has_perm("garage.change_jobcard")
     if line_form is None and can_edit_lines:
         line_form = _line_form(job)
@@ -121,6 +130,7 @@ def _render_job(
         "totals": selectors.jobcard_totals(lines=selectors.jobcard_lines(job=job)),
         "line_form": line_form,
         "can_edit_lines": can_edit_lines,
+        "line_refusal": refusal or [],
     }
     template = "partials/job_lines.html" if _is_htmx(request) else "garage/job_detail.html"
     return render(request, template, context)
@@ -167,16 +177,14 @@ def job_line_add(request: HttpRequest, pk: int) -> HttpResponse:
 def job_line_remove(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     job = _visible_job(request, pk)
     line = get_object_or_404(job.lines, pk=line_pk)
-    form = None
     try:
         services.jobline_remove(line=line)
     except ValidationError as exc:
-        form = _line_form(job)
-        _add_service_errors(form, exc)
-    else:
-        if not _is_htmx(request):
-            return redirect("garage:job_detail", pk=job.pk)
-    return _render_job(request, job, form)
+        # Not the add-line form's errors: that form was not submitted, so it has none to add to.
+        return _render_job(request, job, refusal=exc.messages)
+    if not _is_htmx(request):
+        return redirect("garage:job_detail", pk=job.pk)
+    return _render_job(request, job)
 
 
 def _change_status(

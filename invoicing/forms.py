@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from core.fields import MoneyFormField, QuantityFormField
+from core.fields import BoundedDateFormField, MoneyFormField, QuantityFormField
 from core.forms import BootstrapFormMixin
 from core.money import to_plain
 from garage.forms import CustomerChoiceField, VehicleChoiceField
@@ -250,10 +250,10 @@ def line_formset(
 class InvoiceForm(BootstrapFormMixin, forms.Form):
     customer = CustomerChoiceField(label=_("Customer"), queryset=Customer.objects.none())
     vehicle = VehicleChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none())
-    issue_date = forms.DateField(
+    issue_date = BoundedDateFormField(
         label=_("Issue date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    due_date = forms.DateField(
+    due_date = BoundedDateFormField(
         label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     requires_qoyod = forms.BooleanField(

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.fields import MoneyFormField
+from core.fields import BoundedDateFormField, MoneyFormField
 from core.forms import BootstrapFormMixin
 from payments.models import Payment
 
@@ -16,7 +16,7 @@ from payments.models import Payment
 class PaymentForm(BootstrapFormMixin, forms.Form):
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
     amount = MoneyFormField(label=_("Amount (SAR)"))
-    paid_on = forms.DateField(
+    paid_on = BoundedDateFormField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     reference = forms.CharField(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import AuthenticatedHttpRequest
+from core.ids import parse_id
 from garage.models import JobCard
 from invoicing import selectors, services
 from invoicing.forms import (
@@ -66,8 +67,8 @@ def _catalogue_from_post(data: Any) -> Catalogue:
     for key, value in data.items():
         if key.startswith(f"{LINES_PREFIX}-") and key.endswith("-item") or key == "new_item":
             kind, _sep, pk = value.partition(":")
-            if pk.isdigit():
-                (service_ids if kind == InvoiceLine.Kind.SERVICE else part_ids).add(int(pk))
+            if (item_id := parse_id(pk)) is not None:
+                (service_ids if kind == InvoiceLine.Kind.SERVICE else part_ids).add(item_id)
     return Catalogue(
         *selectors.invoice_catalogue(include_services=service_ids, include_parts=part_ids)
     )
@@ -339,8 +340,5 @@ def invoice_line_row(request: HttpRequest) -> HttpResponse:
 @require_GET
 def invoice_vehicle_options(request: HttpRequest) -> HttpResponse:
     """The chosen customer's vehicles as <option>s for the invoice form (htmx)."""
-    customer = request.GET.get("customer", "")
-    vehicles = selectors.vehicles_of_customer(
-        customer_id=int(customer) if customer.isdigit() else None
-    )
+    vehicles = selectors.vehicles_of_customer(customer_id=parse_id(request.GET.get("customer")))
     return render(request, "partials/invoice_vehicle_options.html", {"vehicles": vehicles})

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from core.http import AuthenticatedHttpRequest
+from core.ids import parse_id
 from invoicing.models import Invoice
 from qoyod_sync import tasks
 from qoyod_sync.readback import fetch
@@ -35,7 +36,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _ids(values: Iterable[str]) -> list[int]:
-    ids = {int(value) for value in values if value.isdigit()}
+    ids = {pk for pk in map(parse_id, values) if pk is not None}
     return sorted(ids)[:MAX_IDS]
 
 
@@ -122,7 +123,8 @@ def refresh_poll(request: HttpRequest) -> HttpResponse:
     """The status line again, and the rows whose background refresh has finished since."""
     ids = _ids(request.GET.getlist("invoice"))
     started = request.GET.get("started", "")
-    started_at = int(started) if started.isdigit() else int(time.time())
+    # Seconds since the epoch, read as strictly as an id: a "²" or 400 digits are no time.
+    started_at = parse_id(started) or int(time.time())
     pending = fetch.invoices_pending(ids)
     timed_out = time.time() - started_at > fetch.QUEUED_FOR.total_seconds()
     if timed_out and pending:
