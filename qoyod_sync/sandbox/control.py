@@ -17,6 +17,8 @@ Pick the company with the API-KEY header (as the API does) or with "company": <n
                                 {"fail_next": {"count": 2, "status": 503, "method": "GET",
                                                "path": "/invoices", "retry_after": 5}}
                                 {"drop_next": {"count": 1, "commit": true, "method": "POST"}}
+                                {"hold_next": {"count": 1, "method": "POST", "path": "/invoices"}}
+                                {"release": true}  (answer every held request)
                                 {"rate_limit": {"per_minute": 10, "retry_after": 30}} (null: off)
                                 {"clear": true}                  → the fault state
     GET|DELETE /_sandbox/requests                                → {"requests": [...]}

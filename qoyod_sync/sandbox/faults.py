@@ -1,4 +1,4 @@
-"""Fault injection: latency, canned failures, dropped connections and rate limiting.
+"""Fault injection: latency, held requests, canned failures, dropped connections, rate limiting.
 
 Faults apply to the API under /2.0/ only, never to the /_sandbox/ control endpoints.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -42,6 +42,84 @@ class Rule:
         }
 
 
+class Hold:
+    """The next `count` matching requests, received and then held unanswered until released.
+
+    Qoyod can be slow without bound; a held request lets a test act while a request is
+    certainly in flight (a client time-out, a worker killed mid-read) instead of guessing a
+    latency. Once released, each is processed and answered as usual.
+    """
+
+    def __init__(self, count: int, method: str | None, path: str | None) -> None:
+        self.remaining = count
+        self.method = method
+        self.path = path
+        self._changed = threading.Condition()
+        self._received = 0
+        self._finished = 0
+        self._released = False
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method.upper() != method:
+            return False
+        return self.path is None or path.startswith(self.path)
+
+    @property
+    def received(self) -> int:
+        """How many requests this hold has taken in so far."""
+        with self._changed:
+            return self._received
+
+    @property
+    def released(self) -> bool:
+        with self._changed:
+            return self._released
+
+    def wait_received(self, count: int = 1, *, timeout: float = 30) -> None:
+        """Return once `count` requests are held; TimeoutError if they do not come."""
+        self._wait(lambda: self._received >= count, timeout, f"{count} held request(s)")
+
+    def release(self) -> None:
+        """Let every request this hold took in (or will) be processed and answered."""
+        with self._changed:
+            self._released = True
+            self._changed.notify_all()
+
+    def wait_finished(self, count: int = 1, *, timeout: float = 30) -> None:
+        """Return once `count` released requests are processed and answered (or their client
+        was gone); TimeoutError otherwise."""
+        self._wait(lambda: self._finished >= count, timeout, f"{count} finished request(s)")
+
+    def describe(self) -> dict[str, Any]:
+        with self._changed:
+            return {
+                "remaining": self.remaining,
+                "method": self.method,
+                "path": self.path,
+                "received": self._received,
+                "released": self._released,
+            }
+
+    # used by the server
+
+    def hold(self) -> None:
+        """Count this request in and block until released."""
+        with self._changed:
+            self._received += 1
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self._released)
+
+    def finish(self) -> None:
+        with self._changed:
+            self._finished += 1
+            self._changed.notify_all()
+
+    def _wait(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        with self._changed:
+            if not self._changed.wait_for(condition, timeout):
+                raise TimeoutError(f"the sandbox saw no {what} within {timeout:g} s")
+
+
 @dataclass
 class RateLimit:
     per_minute: int
@@ -56,12 +134,23 @@ class Faults:
         self._lock = threading.Lock()
         self._latency = 0.0
         self._rules: list[Rule] = []
+        self._holds: list[Hold] = []
         self._rate_limit: RateLimit | None = None
 
     def set_latency(self, milliseconds: float) -> None:
         """Delay every API answer by this much."""
         with self._lock:
             self._latency = max(0.0, milliseconds) / 1000
+
+    def hold_next(
+        self, count: int = 1, *, method: str | None = None, path: str | None = None
+    ) -> Hold:
+        """Hold the next `count` matching requests unanswered until the returned hold is
+        released (clear() releases every hold)."""
+        hold = Hold(count, method, path)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
 
     def fail_next(
         self,
@@ -98,6 +187,13 @@ class Faults:
         with self._lock:
             self._rules.append(Rule(remaining=count, commit=commit, method=method, path=path))
 
+    def release_holds(self) -> None:
+        """Release every hold: the requests they hold are answered, later ones pass."""
+        with self._lock:
+            holds, self._holds = self._holds, []
+        for hold in holds:
+            hold.release()
+
     def rate_limit(self, per_minute: int | None, *, retry_after: int | None = 30) -> None:
         """Answer 429 once a key has sent `per_minute` requests in the last 60 s (None: off)."""
         with self._lock:
@@ -108,6 +204,8 @@ class Faults:
             self._latency = 0.0
             self._rules.clear()
             self._rate_limit = None
+        # No handler thread stays parked on a hold nobody will release.
+        self.release_holds()
 
     def configure(self, spec: Mapping[str, Any]) -> None:
         """Apply a control-endpoint body (see qoyod_sync.sandbox.control)."""
@@ -115,6 +213,11 @@ class Faults:
             self.clear()
         if "latency_ms" in spec:
             self.set_latency(float(spec["latency_ms"]))
+        if "hold_next" in spec:
+            options = dict(spec["hold_next"])
+            self.hold_next(int(options.pop("count", 1)), **options)
+        if spec.get("release"):
+            self.release_holds()
         if "fail_next" in spec:
             options = dict(spec["fail_next"])
             self.fail_next(int(options.pop("count", 1)), **options)
@@ -136,6 +239,7 @@ class Faults:
             return {
                 "latency_ms": self._latency * 1000,
                 "rules": [rule.describe() for rule in self._rules],
+                "holds": [hold.describe() for hold in self._holds],
                 "rate_limit": None
                 if limit is None
                 else {"per_minute": limit.per_minute, "retry_after": limit.retry_after},
@@ -157,6 +261,18 @@ class Faults:
                     if rule.remaining <= 0:
                         self._rules.remove(rule)
                     return rule
+        return None
+
+    def take_hold(self, method: str, path: str) -> Hold | None:
+        """The first hold matching this request, counted down; None when none applies.
+
+        A hold stays listed once its count is used up, so that clear() still releases it.
+        """
+        with self._lock:
+            for hold in self._holds:
+                if hold.remaining > 0 and hold.matches(method, path):
+                    hold.remaining -= 1
+                    return hold
         return None
 
     def refusing_limit(self, key_id: str) -> RateLimit | None:

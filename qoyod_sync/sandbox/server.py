@@ -4,6 +4,7 @@ sandbox = SandboxServer(port=0).start()      # a thread; port 0 picks a free por
 sandbox.base_url                             # "http://127.0.0.1:<port>/2.0"
 sandbox.company("the-api-key")              # that key's company (created on first use)
 sandbox.faults.fail_next(2, status=503)      # see faults.py
+held = sandbox.faults.hold_next(method="GET")  # unanswered until held.release()
 sandbox.requests.find(method="POST")         # what the client sent
 sandbox.stop()
 """
@@ -230,6 +231,7 @@ class SandboxServer:
             self._close_all()
 
     def stop(self) -> None:
+        self.faults.release_holds()
         self._httpd.shutdown()
         self._close_all()
         if self._thread is not None:
@@ -321,6 +323,26 @@ class _Handler(BaseHTTPRequestHandler):
             key_id=key_id(api_key) if api_key else None,
         )
         sandbox.requests.add(record)
+        hold = sandbox.faults.take_hold(self.command, path[len(API_PREFIX) :])
+        if hold is None:
+            self._process(sandbox, record, api_key, path, pairs, body, body_error)
+            return
+        hold.hold()
+        try:
+            self._process(sandbox, record, api_key, path, pairs, body, body_error)
+        finally:
+            hold.finish()
+
+    def _process(
+        self,
+        sandbox: SandboxServer,
+        record: RecordedRequest,
+        api_key: str,
+        path: str,
+        pairs: list[tuple[str, str]],
+        body: Any,
+        body_error: str | None,
+    ) -> None:
         latency = sandbox.faults.latency
         if latency:
             time.sleep(latency)

@@ -101,15 +101,22 @@ def qoyod_id(invoice: Invoice) -> int:
     return QoyodInvoiceSync.objects.get(invoice=invoice).qoyod_invoice_id
 
 
+def purge_queue() -> None:
+    """Empty the test broker's queue."""
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(app.conf.task_default_queue)
+
+
 @contextmanager
-def celery_worker() -> Iterator[Any]:
-    """A real Celery worker in a thread of this process, on the test broker, queue emptied first.
+def celery_worker(*, purge: bool = True) -> Iterator[Any]:
+    """A real Celery worker in a thread of this process, on the test broker, queue emptied first
+    unless `purge` is false (a test that queued its task before starting the worker).
 
     Its thread closes its database connections after each task: they would outlive the thread
     (CONN_MAX_AGE) and keep the test database from being dropped.
     """
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(app.conf.task_default_queue)
+    if purge:
+        purge_queue()
 
     def close_connections(**kwargs: Any) -> None:
         connections.close_all()

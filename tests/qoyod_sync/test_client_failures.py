@@ -412,10 +412,14 @@ def test_the_redirect_target_never_receives_the_request_or_the_key() -> None:
 
 def test_write_that_runs_past_the_deadline_may_be_saved() -> None:
     class Drip(httpx.SyncByteStream):
+        """Bytes that keep coming, the last once the call's deadline has certainly passed."""
+
         def __iter__(self):
-            for _ in range(10):
-                time.sleep(0.03)
+            # The call started before its answer does, so its deadline is at or before this.
+            past_the_deadline = time.monotonic() + 0.05
+            while time.monotonic() <= past_the_deadline:
                 yield b" "
+            yield b" "
 
     transport = fake(lambda request: httpx.Response(201, stream=Drip()))
 
@@ -608,13 +612,14 @@ def test_a_list_404_that_is_not_found_nothing_is_an_error() -> None:
 
 def test_reads_stop_retrying_at_the_deadline() -> None:
     transport = fake(answer(503, content=b""))
-    reader = reader_for(
-        transport, deadline=0.3, retry=RetryPolicy(attempts=10, base_delay=0.2, jitter=lambda: 1.0)
+    # Waits of 20 s then 40 s (recorded, not slept): the second would end past the deadline.
+    retry = RetryPolicy(
+        attempts=10, base_delay=20, max_delay=60, sleep=transport.sleeps.append, jitter=lambda: 1.0
     )
+    reader = reader_for(transport, deadline=30, retry=retry)
 
-    started = time.monotonic()
     with pytest.raises(QoyodUnavailable):
         reader.get_invoice(1)
 
-    assert time.monotonic() - started < 0.5
+    assert transport.sleeps == [20.0]
     assert transport.count("GET") == 2

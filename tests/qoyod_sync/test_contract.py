@@ -568,7 +568,8 @@ def test_reads_ride_out_transient_sandbox_failures(
 
 
 def test_a_slow_sandbox_times_out_a_read_within_its_deadline(sandbox: SandboxHandle) -> None:
-    sandbox.faults.set_latency(400)
+    # Held past the deadline, however fast or slow this machine is; a retry would be held too.
+    sandbox.faults.hold_next(5, method="GET")
     reader = sandbox.reader(deadline=0.15)
 
     with pytest.raises(QoyodUnavailable) as caught:

@@ -8,7 +8,6 @@ the client's request hook asserts no database transaction is open during any HTT
 from __future__ import annotations
 
 import datetime
-import time
 from dataclasses import replace
 from decimal import Decimal
 
@@ -495,20 +494,21 @@ def test_timeout_after_sending_is_unknown_and_retry_links_the_late_draft(
     service = factories.ServiceItemFactory()
     assert send(make_invoice(customer=customer, services=[service]), accountant, options).ok
     invoice = make_invoice(customer=customer, services=[service])
-    # Only POST /invoices is left to send; Qoyod answers after the client stopped waiting.
-    qoyod.faults.set_latency(400)
+    qoyod.requests.clear()
+    # Qoyod holds the create unanswered until the client has stopped waiting, then saves it.
+    held = qoyod.faults.hold_next(method="POST", path="/invoices")
     impatient = replace(options, timeout=httpx.Timeout(5.0, read=0.1))
 
     result = send(invoice, accountant, impatient)
 
     assert sync_of(invoice).state == SyncState.UNKNOWN, result.message
-    qoyod.faults.set_latency(0)
-    deadline = time.monotonic() + 5
-    while not drafts(qoyod, invoice) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    assert drafts(qoyod, invoice) == []
+    held.release()
+    held.wait_finished()
+    assert calls(qoyod) == ["POST /2.0/invoices"] and len(drafts(qoyod, invoice)) == 1
 
     assert retry(invoice, accountant, options).ok
-    assert qoyod.requests.count(method="POST", path=INVOICES) == 2  # the first one, then none
+    assert calls(qoyod) == ["POST /2.0/invoices", "GET /2.0/invoices"]  # no second create
     assert len(drafts(qoyod, invoice)) == 1
 
 

@@ -9,7 +9,6 @@ hook can check that no database transaction is open while Qoyod is asked.
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -326,10 +325,10 @@ def test_open_invoices_refresh_skips_those_paid_here(qoyod_sandbox, reader):
     assert result.refreshed == {open_one.pk}
 
 
-def test_row_refresh_waits_for_the_refresh_already_reading_it(qoyod_sandbox, reader):
+def test_row_refresh_waits_for_the_refresh_already_reading_it(qoyod_sandbox, reader, monkeypatch):
     invoice = managed_invoice(qoyod_sandbox)
     qoyod_sandbox.act("invoices", qoyod_id(invoice), "approve")
-    qoyod_sandbox.faults.set_latency(300)
+    held = qoyod_sandbox.faults.hold_next(method="GET", path="/invoices")
     background = threading.Thread(
         target=lambda: (
             fetch.invoices_refresh(invoice_ids=[invoice.pk], reader=reader),
@@ -337,13 +336,20 @@ def test_row_refresh_waits_for_the_refresh_already_reading_it(qoyod_sandbox, rea
         )
     )
     background.start()
-    deadline = time.monotonic() + 5
-    while not fetch.invoices_pending([invoice.pk], running_only=True):
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    # The background refresh has claimed the invoice and is reading it from Qoyod.
+    held.wait_received()
+    pending = fetch.invoices_pending
+
+    def pending_then_release(*args, **kwargs):
+        running = pending(*args, **kwargs)
+        # The row refresh found it busy and is waiting: let the background read finish.
+        held.release()
+        return running
+
+    monkeypatch.setattr(fetch, "invoices_pending", pending_then_release)
 
     outcome = fetch.invoice_refresh_now(invoice=invoice, user=None, reader=reader)
-    background.join()
+    background.join(timeout=30)
 
     assert outcome.ok and outcome.message == "Refreshed from Qoyod."
     assert qoyod_sandbox.requests.count(path=INVOICES) == 1
@@ -384,11 +390,23 @@ def test_overlapping_refreshes_of_the_same_invoices_ask_qoyod_once(qoyod_sandbox
     for invoice in invoices:
         qoyod_sandbox.act("invoices", qoyod_id(invoice), "approve")
         qoyod_sandbox.act("invoices", qoyod_id(invoice), "payments", {"amount": "1.00"})
-    # Long enough that every thread starts while the first reads are still out.
-    qoyod_sandbox.faults.set_latency(1000)
+    # Two threads claim a batch each and read it; Qoyod holds both reads until the six others
+    # have found both batches claimed and returned, so every thread starts while they are out.
+    held = qoyod_sandbox.faults.hold_next(2, method="GET", path="/invoices")
     reader = qoyod_sandbox.reader()
+    returned: list[int] = []
+    lock = threading.Lock()
 
-    results = run_in_threads(8, lambda _i: fetch.invoices_refresh(invoice_ids=ids, reader=reader))
+    def refresh_all(index: int) -> fetch.RefreshResult:
+        try:
+            return fetch.invoices_refresh(invoice_ids=ids, reader=reader)
+        finally:
+            with lock:
+                returned.append(index)
+                if len(returned) == 6:
+                    held.release()
+
+    results = run_in_threads(8, refresh_all)
 
     assert not [r for r in results if isinstance(r, Exception)]
     assert qoyod_sandbox.requests.count(path=INVOICES) == 2  # 150 invoices, one read each

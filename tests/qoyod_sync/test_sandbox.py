@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -595,6 +596,7 @@ def test_faults_are_set_over_the_control_endpoint(qoyod_sandbox: SandboxHandle, 
                 "path": None,
             }
         ],
+        "holds": [],
         "rate_limit": {"per_minute": 100, "retry_after": 3},
     }
     # Faults touch only the API: the control endpoints keep answering.
@@ -605,6 +607,58 @@ def test_faults_are_set_over_the_control_endpoint(qoyod_sandbox: SandboxHandle, 
     assert cleared.json()["rules"][0]["action"] == "drop"
     with pytest.raises(httpx.RemoteProtocolError):
         api.get("/taxes")
+
+
+def test_a_held_request_is_processed_and_answered_only_once_released(
+    qoyod_sandbox: SandboxHandle, api: Api
+) -> None:
+    held = qoyod_sandbox.faults.hold_next(method="POST", path="/customers")
+    answers: list[httpx.Response] = []
+    sender = threading.Thread(
+        target=lambda: answers.append(api.post("/customers", {"contact": {"name": "Held"}}))
+    )
+    sender.start()
+    held.wait_received()
+
+    # Received and recorded, not processed or answered; other requests pass.
+    assert (answers, qoyod_sandbox.company(KEY).customers) == ([], {})
+    assert qoyod_sandbox.requests.find(method="POST")[0].status is None
+    assert api.get("/taxes").status_code == 200
+    held.release()
+    held.wait_finished()
+    sender.join(timeout=30)
+
+    assert [a.status_code for a in answers] == [201]
+    assert [c.name for c in qoyod_sandbox.company(KEY).customers.values()] == ["Held"]
+    assert api.post("/customers", {"contact": {"name": "Next"}}).status_code == 201
+    assert held.received == 1
+
+
+def test_clearing_the_faults_releases_held_requests(qoyod_sandbox: SandboxHandle, api: Api) -> None:
+    held = qoyod_sandbox.faults.hold_next(method="GET")
+    answers: list[httpx.Response] = []
+    sender = threading.Thread(target=lambda: answers.append(api.get("/taxes")))
+    sender.start()
+    held.wait_received()
+
+    qoyod_sandbox.faults.clear()
+    held.wait_finished()
+    sender.join(timeout=30)
+
+    assert held.released and [a.status_code for a in answers] == [200]
+
+
+def test_holds_are_set_and_released_over_the_control_endpoint(
+    qoyod_sandbox: SandboxHandle, api: Api
+) -> None:
+    state = api.control("/faults", {"hold_next": {"count": 2, "method": "POST"}})
+    released = api.control("/faults", {"release": True})
+
+    assert state.json()["holds"] == [
+        {"remaining": 2, "method": "POST", "path": None, "received": 0, "released": False}
+    ]
+    assert released.json()["holds"] == []
+    assert api.post("/customers", {"contact": {"name": "Free"}}).status_code == 201
 
 
 def test_commit_then_drop_stores_the_write_and_sends_nothing(

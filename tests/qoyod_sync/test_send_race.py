@@ -11,6 +11,7 @@ import threading
 import pytest
 from django.db import connection
 
+from invoicing.models import Invoice
 from qoyod_sync.models import QoyodInvoiceSync, SyncState
 from qoyod_sync.push import SendRefused, invoice_send_draft
 from tests import factories
@@ -32,9 +33,11 @@ def _click_together(invoice, users, client_options) -> tuple[list[str], list[Bas
 
     def click(user) -> None:
         try:
+            # Each click is its own request, with its own copy of the invoice.
+            mine = Invoice.objects.get(pk=invoice.pk)
             barrier.wait(timeout=30)
             try:
-                result = invoice_send_draft(invoice=invoice, user=user, options=client_options)
+                result = invoice_send_draft(invoice=mine, user=user, options=client_options)
                 outcome = "sent" if result.ok else f"not sent: {result.message}"
             except SendRefused as exc:
                 outcome = exc.messages[0]

@@ -7,24 +7,30 @@
   visibility timeout; beat schedules the periodic refresh.
 - With Redis: a real worker processes the refresh queued by opening the invoices page; a worker
   SIGKILLed mid-task and started again ends in the same state as one that was never killed.
+  Both wait on events (a request held by the sandbox, a task finished), not on the clock.
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from celery.signals import task_postrun
 from django.conf import settings
 from django.db import connection
 from kombu.exceptions import OperationalError
@@ -36,9 +42,16 @@ from payments.models import QoyodAllocation, QoyodPaymentState, QoyodStatus
 from qoyod_sync import client, push, services, tasks
 from qoyod_sync.client import QoyodReader, QoyodWriter, transport
 from tests.factories import UserFactory
-from tests.qoyod_sync.refresh_helpers import celery_worker, connect, managed_invoice, qoyod_id
+from tests.qoyod_sync.refresh_helpers import (
+    celery_worker,
+    connect,
+    managed_invoice,
+    purge_queue,
+    qoyod_id,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
+INVOICES = "/2.0/invoices"
 OUR_PACKAGES = ("qoyod_sync", "payments", "invoicing", "garage", "accounting", "api", "config")
 
 
@@ -231,19 +244,6 @@ def test_when_the_broker_is_down_the_marks_are_undone(qoyod_sandbox, monkeypatch
 # ---- a real worker on Redis ----------------------------------------------------------------
 
 
-def _purge() -> None:
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(app.conf.task_default_queue)
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.1)
-
-
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_processes_the_refresh_queued_by_opening_the_page(
@@ -254,25 +254,34 @@ def test_a_real_worker_processes_the_refresh_queued_by_opening_the_page(
     qoyod_sandbox.act("invoices", qoyod_id(invoice), "approve")
     qoyod_sandbox.act("invoices", qoyod_id(invoice), "payments", {"amount": "76.00"})
     client.force_login(UserFactory(username="advisor", role=roles.ADVISOR))
+    purge_queue()
 
-    with celery_worker():
-        started = time.monotonic()
-        response = client.get("/invoices/")
-        # Once loaded, the page posts its rows to the stale check (hx-trigger="load").
-        stale = client.post("/qoyod/refresh/stale/", {"invoice": [invoice.pk]})
-        page_seconds = time.monotonic() - started
-        assert response.status_code == 200
-        assert 'data-pending="1"' in stale.content.decode()
-        _wait_for(
-            lambda: Invoice.objects.get(pk=invoice.pk).status == Invoice.Status.PARTIALLY_PAID,
-            20,
-            "the worker to record the partial payment",
-        )
+    response = client.get("/invoices/")
+    # Once loaded, the page posts its rows to the stale check (hx-trigger="load").
+    stale = client.post("/qoyod/refresh/stale/", {"invoice": [invoice.pk]})
 
-    assert page_seconds < 2  # rendered without waiting for the worker or Qoyod
+    # Answered before any worker runs and without a word to Qoyod: it waited for neither.
+    assert response.status_code == 200
+    assert 'data-pending="1"' in stale.content.decode()
+    assert qoyod_sandbox.requests.all() == []
+    token = QoyodPaymentState.objects.get(invoice=invoice).claim_token
+    finished = threading.Event()
+
+    def on_postrun(task_id: str = "", **kwargs: Any) -> None:
+        if task_id == token:
+            finished.set()
+
+    task_postrun.connect(on_postrun, weak=False)
+    try:
+        with celery_worker(purge=False):
+            assert finished.wait(timeout=60), "the worker never finished the queued refresh"
+    finally:
+        task_postrun.disconnect(on_postrun)
+
     invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.PARTIALLY_PAID
     assert (invoice.amount_paid, invoice.balance) == (Decimal("76.00"), Decimal("200.00"))
-    assert {r.method for r in qoyod_sandbox.requests.all()} == {"GET"}
+    assert [r.method for r in qoyod_sandbox.requests.all()] == ["GET"]
     poll = client.get(
         "/qoyod/refresh/poll/", {"invoice": invoice.pk, "started": int(time.time())}
     ).content.decode()
@@ -285,32 +294,88 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+@dataclass
+class WorkerProcess:
+    """A `celery worker` subprocess and the lines it writes on stdout, read as they come."""
+
+    process: subprocess.Popen[str]
+    lines: queue.Queue[str | None] = field(default_factory=queue.Queue)
+
+    def read_stdout(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_for_task(self, task_id: str, *, timeout: float = 60) -> str:
+        """The state the worker reports for this task once it is done (worker_settings.py)."""
+        prefix = f"test-worker: task done {task_id} "
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail(f"the worker did not finish task {task_id} within {timeout:g} s")
+            if line is None:
+                pytest.fail(f"the worker exited before finishing task {task_id}")
+            if line.startswith(prefix):
+                return line.removeprefix(prefix)
+
+
 @pytest.fixture
-def worker_process(require_redis, require_postgres) -> Iterator[Callable[[], subprocess.Popen]]:
+def worker_process(require_redis, require_postgres) -> Iterator[Callable[[], WorkerProcess]]:
     """Starts `celery worker` subprocesses on the test database; stops what is left after."""
-    started: list[subprocess.Popen] = []
+    started: list[WorkerProcess] = []
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.qoyod_sync.worker_settings",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
+        # The sandbox this test started is the only address the worker may send the key to.
+        "QOYOD_SANDBOX_URL": settings.QOYOD_SANDBOX_URL,
+        "QOYOD_SANDBOX_ENABLED": "true",
     }
     celery = str(Path(sys.executable).with_name("celery"))
 
-    def start() -> subprocess.Popen:
-        process = subprocess.Popen(
-            [celery, "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env,
+    def start() -> WorkerProcess:
+        worker = WorkerProcess(
+            subprocess.Popen(
+                [celery, "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
+                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+            )
         )  # fmt: skip
-        started.append(process)
-        return process
+        threading.Thread(target=worker.read_stdout, daemon=True).start()
+        started.append(worker)
+        return worker
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=20)
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.process.terminate()
+            worker.process.wait(timeout=20)
+
+
+def _unacked() -> dict[str, str]:
+    """The broker's deliveries not acknowledged yet: delivery tag → task id."""
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        held = channel.client.hgetall(channel.unacked_key)
+    return {tag.decode(): json.loads(value)[0]["headers"]["id"] for tag, value in held.items()}
+
+
+def _forget_unacked() -> None:
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        channel.client.delete(channel.unacked_key, channel.unacked_index_key)
+
+
+def _age_delivery(tag: str) -> None:
+    """Date this delivery back to the epoch, as if the visibility timeout had long passed: a
+    worker takes it back when it starts polling (kombu's restore of visible messages)."""
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        channel.client.zadd(channel.unacked_index_key, {tag: 0}, xx=True)
 
 
 @pytest.mark.redis
@@ -324,26 +389,38 @@ def test_a_worker_killed_mid_task_and_restarted_ends_in_the_same_state(
     for invoice in invoices[::2]:
         qoyod_sandbox.act("invoices", qoyod_id(invoice), "approve")
         qoyod_sandbox.act("invoices", qoyod_id(invoice), "payments", {"amount": "100.00"})
-    # Three batches of at most 100, 1.5 s each: time to kill the worker between two of them.
-    qoyod_sandbox.faults.set_latency(1500)
-    _purge()
+    purge_queue()
+    _forget_unacked()
+    # Three batches of at most 100, one read each: the first read is held until the second is
+    # held too, and the worker is killed while Qoyod holds that one.
+    first_read = qoyod_sandbox.faults.hold_next(method="GET", path="/invoices")
     tasks.invoices_refresh_enqueue(invoice_ids=ids, stale_only=False)
+    [token] = set(QoyodPaymentState.objects.values_list("claim_token", flat=True))
 
     def refreshed() -> int:
         return QoyodPaymentState.objects.filter(refreshed_at__isnull=False).count()
 
     first = worker_process()
-    _wait_for(lambda: refreshed() >= 100, 30, "the first batch")
-    os.kill(first.pid, signal.SIGKILL)
-    first.wait(timeout=10)
-    killed_at = refreshed()
-    assert 100 <= killed_at < 250
-    # The dead worker's message comes back once the visibility timeout (10 s) has passed: the
-    # restarted worker restores it when it starts polling.
-    time.sleep(11)
-    worker_process()
-    _wait_for(lambda: refreshed() == 250, 60, "the redelivered task to finish")
+    first_read.wait_received(timeout=60)
+    second_read = qoyod_sandbox.faults.hold_next(method="GET", path="/invoices")
+    first_read.release()
+    second_read.wait_received(timeout=60)
+    os.kill(first.process.pid, signal.SIGKILL)
+    first.process.wait(timeout=20)
+    second_read.release()
 
+    # Killed with the first batch recorded and its task neither acknowledged nor rejected.
+    assert refreshed() == 100
+    [(tag, task_id)] = _unacked().items()
+    assert task_id == token
+    _age_delivery(tag)
+    second = worker_process()
+    assert second.wait_for_task(token) == "SUCCESS"
+    # The worker acknowledges a task after it ends; a warm shutdown lets it do so, then exits.
+    second.process.terminate()
+    second.process.wait(timeout=30)
+
+    assert refreshed() == 250
     paid = Invoice.objects.filter(pk__in=ids, status=Invoice.Status.PARTIALLY_PAID)
     assert paid.count() == 125
     for invoice in Invoice.objects.filter(pk__in=ids):
@@ -353,4 +430,6 @@ def test_a_worker_killed_mid_task_and_restarted_ends_in_the_same_state(
         assert invoice.history.count() == (2 if paid_in_qoyod else 1)
     assert QoyodAllocation.objects.filter(invoice_id__in=ids).count() == 125
     assert not QoyodPaymentState.objects.exclude(claim_token="").exists()
-    assert {r.method for r in qoyod_sandbox.requests.all()} == {"GET"}
+    assert _unacked() == {}
+    # Two reads by the killed worker, then all three batches again by the redelivered task.
+    assert [(r.method, r.path) for r in qoyod_sandbox.requests.all()] == [("GET", INVOICES)] * 5

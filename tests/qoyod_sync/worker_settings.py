@@ -1,13 +1,22 @@
 """Settings for the worker subprocess of the kill test in test_tasks.py.
 
-A short visibility timeout, so the task a SIGKILLed worker held is delivered again within seconds
-instead of an hour; the time limit stays under it, as in production.
+The test's own settings, plus a marker line on the worker's stdout after each task
+("test-worker: task done <task id> <state>"), so that the test waits for the task to finish
+instead of guessing how long it takes.
 """
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
+from celery.signals import task_postrun
+
 from config.settings_test import *  # noqa: F403
 
-CELERY_TASK_TIME_LIMIT = 8
-CELERY_TASK_SOFT_TIME_LIMIT = 7
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 10}
+
+@task_postrun.connect(weak=False)
+def _say_task_done(task_id: str = "", state: str = "", **kwargs: Any) -> None:
+    # The real stdout: the worker redirects sys.stdout into its log.
+    sys.__stdout__.write(f"test-worker: task done {task_id} {state}\n")
+    sys.__stdout__.flush()
