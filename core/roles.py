@@ -14,18 +14,34 @@ ACCOUNTANT = "Accountant"
 FINANCE_MANAGER = "Finance Manager"
 ADMIN = "Admin"
 
-_SEE_GARAGE = [
-    "garage.view_customer",
-    "garage.view_vehicle",
+# The rules of the job and customer pages, each one permission: views, templates (as
+# `perms.garage.<codename>`) and services ask for these, and ROLE_PERMISSIONS says who holds them.
+SEE_ALL_JOBS = "garage.view_all_jobcards"
+# Customer list and pages, and the phone, VAT number and address wherever a customer is shown.
+SEE_CUSTOMER_DETAILS = "garage.view_customer"
+# Start work and mark it done.
+MOVE_JOB = "garage.complete_jobcard"
+CANCEL_JOB = "garage.cancel_jobcard"
+# A line price other than the catalogue's.
+SET_LINE_PRICE = "garage.change_jobline_price"
+
+# The catalogue with its stock: what a technician needs to pick a line.
+_SEE_CATALOGUE = [
     "garage.view_serviceitem",
     "garage.view_sparepart",
     "garage.view_partstock",
 ]
 
+_SEE_GARAGE = [
+    *_SEE_CATALOGUE,
+    SEE_CUSTOMER_DETAILS,
+    "garage.view_vehicle",
+]
+
 _ACCOUNTING = [
     *_SEE_GARAGE,
     "garage.view_jobcard",
-    "garage.view_all_jobcards",
+    SEE_ALL_JOBS,
     "invoicing.view_invoice",
     "invoicing.add_invoice",
     "invoicing.change_invoice",
@@ -48,10 +64,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "garage.add_vehicle",
         "garage.change_vehicle",
         "garage.view_jobcard",
-        "garage.view_all_jobcards",
+        SEE_ALL_JOBS,
         "garage.add_jobcard",
         "garage.change_jobcard",
-        "garage.complete_jobcard",
+        MOVE_JOB,
+        CANCEL_JOB,
+        SET_LINE_PRICE,
         "invoicing.view_invoice",
         "invoicing.add_invoice",
         "invoicing.change_invoice",
@@ -59,11 +77,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "payments.view_payment",
         "payments.add_payment",
     ],
+    # Their own jobs (no SEE_ALL_JOBS), lines at catalogue prices, start and finish the work;
+    # no customer or vehicle lists: the job page names the customer, without contact details.
     TECHNICIAN: [
-        *_SEE_GARAGE,
+        *_SEE_CATALOGUE,
         "garage.view_jobcard",
         "garage.change_jobcard",
-        "garage.complete_jobcard",
+        MOVE_JOB,
     ],
     ACCOUNTANT: [*_ACCOUNTING, *_QOYOD_SEND],
     FINANCE_MANAGER: [

@@ -153,7 +153,11 @@ class JobCardCreateForm(BootstrapFormMixin, forms.Form):
 
 
 class JobLineForm(BootstrapFormMixin, forms.Form):
-    """One select lists services and parts; the chosen option says which kind the line is."""
+    """One select lists services and parts; the chosen option says which kind the line is.
+
+    Without `can_set_price` there is no price field: a posted price is ignored and the line
+    gets the catalogue price.
+    """
 
     item = forms.ChoiceField(label=_("Service or part"))
     quantity = QuantityFormField(label=capfirst(_("quantity")), initial=Decimal("1"))
@@ -168,9 +172,14 @@ class JobLineForm(BootstrapFormMixin, forms.Form):
         *args: Any,
         services: QuerySet[ServiceItem],
         parts: QuerySet[SparePart],
+        can_set_price: bool,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if can_set_price:
+            self.fields["unit_price"].widget.attrs.update(step="0.01", inputmode="decimal")
+        else:
+            del self.fields["unit_price"]
         self._services = {str(s.pk): s for s in services}
         self._parts = {str(p.pk): p for p in parts}
         cast(forms.ChoiceField, self.fields["item"]).choices = [
@@ -186,7 +195,6 @@ class JobLineForm(BootstrapFormMixin, forms.Form):
             ),
         ]  # fmt: skip
         self.fields["quantity"].widget.attrs.update(step="any", inputmode="decimal")
-        self.fields["unit_price"].widget.attrs.update(step="0.01", inputmode="decimal")
 
     def clean(self) -> dict[str, Any]:
         super().clean()

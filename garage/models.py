@@ -252,7 +252,8 @@ class JobCard(models.Model):
         verbose_name = _("job card")
         verbose_name_plural = _("job cards")
         permissions = [
-            ("complete_jobcard", "Can start, complete and cancel job cards"),
+            ("complete_jobcard", "Can start and complete job cards"),
+            ("cancel_jobcard", "Can cancel job cards"),
             ("view_all_jobcards", "Can see every job, not only those assigned to them"),
         ]
 
@@ -283,6 +284,7 @@ class JobLine(models.Model):
 
     class Meta:
         ordering = ["id"]
+        permissions = [("change_jobline_price", "Can set a line price other than the catalogue's")]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="jobline_quantity_positive"),
             models.CheckConstraint(

@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from core import roles
 from core.calculations import LineInput, calculate_invoice
 from core.search import search_fragments, search_q
 from garage.models import (
@@ -40,13 +41,14 @@ def jobcard_visible(*, user: User | AnonymousUser) -> QuerySet[JobCard]:
     jobs = JobCard.objects.select_related("branch", "customer", "vehicle", "technician")
     if not user.is_authenticated:
         return jobs.none()
-    if not user.has_perm("garage.view_all_jobcards"):
+    if not user.has_perm(roles.SEE_ALL_JOBS):
         jobs = jobs.filter(technician_id=user.pk)
     return jobs
 
 
 def jobcard_list(*, user: User | AnonymousUser, search: str = "") -> QuerySet[JobCard]:
-    """Visible jobs matching a job number, plate, phone, customer name or VAT number."""
+    """Visible jobs matching a job number, plate, customer name, or phone or VAT number for
+    those who may see customers' details (a match would tell the others the number)."""
     # Explicit order: Meta.ordering is dropped from queries with GROUP BY (the line count).
     jobs = (
         jobcard_visible(user=user)
@@ -55,12 +57,13 @@ def jobcard_list(*, user: User | AnonymousUser, search: str = "") -> QuerySet[Jo
     )
     search = search.strip()
     if search:
+        contacts = user.has_perm(roles.SEE_CUSTOMER_DETAILS)
         jobs = jobs.filter(
             search_q(
                 search,
                 fields=["number", "customer__name_en", "customer__name_ar"],
-                phone="customer__phone",
-                vat="customer__vat_number",
+                phone="customer__phone" if contacts else None,
+                vat="customer__vat_number" if contacts else None,
                 plate_key="vehicle__plate_key",
             )
         )

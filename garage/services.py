@@ -7,12 +7,13 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import roles
 from core.arabic import to_ascii_digits
 from core.numbering import sequence_next
 from garage import validators
@@ -261,17 +262,27 @@ def jobline_add(
     quantity: Decimal,
     unit_price: Decimal | None = None,
     description: str = "",
+    user: User | None = None,
 ) -> JobLine:
-    """Add a service or part line; a part must have enough stock at the job's branch."""
+    """Add a service or part line; a part must have enough stock at the job's branch.
+
+    Without `unit_price` the line has the catalogue price; another price needs a `user` who
+    may set line prices (PermissionDenied otherwise).
+    """
+    catalogue_price = item.default_price if isinstance(item, ServiceItem) else item.sale_price
+    if (
+        unit_price is not None
+        and unit_price != catalogue_price
+        and not (user is not None and user.has_perm(roles.SET_LINE_PRICE))
+    ):
+        raise PermissionDenied(_("Only the catalogue price can be used for this line."))
     job = JobCard.objects.select_for_update().get(pk=job.pk)
     if not job.is_editable:
         raise ValidationError(_("Lines can only be changed while the job is open or in progress."))
     errors: dict[str, list[str]] = {}
     if quantity is None or quantity <= 0:
         errors["quantity"] = [_("The quantity must be more than zero.")]
-    price = item.default_price if isinstance(item, ServiceItem) else item.sale_price
-    if unit_price is not None:
-        price = unit_price
+    price = catalogue_price if unit_price is None else unit_price
     if price < 0:
         errors["unit_price"] = [_("The price cannot be negative.")]
     if not item.is_active:
@@ -316,8 +327,13 @@ def jobcard_start(*, job: JobCard, user: User | None) -> JobCard:
 
 
 @transaction.atomic
-def jobcard_cancel(*, job: JobCard, user: User | None) -> JobCard:
-    """Cancel a job that has not been completed; no stock was consumed yet."""
+def jobcard_cancel(*, job: JobCard, user: User) -> JobCard:
+    """Cancel a job that has not been completed; no stock was consumed yet.
+
+    Only a user who may cancel jobs (the advisor and up), whichever page or action asks.
+    """
+    if not user.has_perm(roles.CANCEL_JOB):
+        raise PermissionDenied(_("You may not cancel jobs."))
     job = JobCard.objects.select_for_update().get(pk=job.pk)
     _record_job_status(job, JobCard.Status.CANCELLED, user)
     job.save(update_fields=["status"])

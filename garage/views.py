@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import roles
 from core.http import AuthenticatedHttpRequest
 from core.ids import parse_id
 from garage import selectors, services
@@ -104,11 +105,12 @@ def job_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "garage/job_form.html", {"form": form})
 
 
-def _line_form(job: JobCard, data: Any = None) -> JobLineForm:
+def _line_form(request: HttpRequest, job: JobCard, data: Any = None) -> JobLineForm:
     return JobLineForm(
         data,
         services=selectors.catalogue_services(),
         parts=selectors.catalogue_parts(branch=job.branch),
+        can_set_price=request.user.has_perm(roles.SET_LINE_PRICE),
     )
 
 
@@ -124,7 +126,7 @@ def _render_job(
     """
     can_edit_lines = job.is_editable and request.user.has_perm("garage.change_jobcard")
     if line_form is None and can_edit_lines:
-        line_form = _line_form(job)
+        line_form = _line_form(request, job)
     context = {
         "job": job,
         "totals": selectors.jobcard_totals(lines=selectors.jobcard_lines(job=job)),
@@ -149,9 +151,9 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("garage.change_jobcard", raise_exception=True)
-def job_line_add(request: HttpRequest, pk: int) -> HttpResponse:
+def job_line_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = _visible_job(request, pk)
-    form = _line_form(job, request.POST)
+    form = _line_form(request, job, request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -160,7 +162,8 @@ def job_line_add(request: HttpRequest, pk: int) -> HttpResponse:
                 kind=data["kind"],
                 item=data["item"],
                 quantity=data["quantity"],
-                unit_price=data["unit_price"],
+                unit_price=data.get("unit_price"),
+                user=request.user,
             )
         except ValidationError as exc:
             _add_service_errors(form, exc)
@@ -202,19 +205,19 @@ def _change_status(
 
 
 @require_POST
-@permission_required("garage.complete_jobcard", raise_exception=True)
+@permission_required(roles.MOVE_JOB, raise_exception=True)
 def job_start(request: HttpRequest, pk: int) -> HttpResponse:
     return _change_status(request, pk, services.jobcard_start, _("Work on %(number)s started."))
 
 
 @require_POST
-@permission_required("garage.complete_jobcard", raise_exception=True)
+@permission_required(roles.MOVE_JOB, raise_exception=True)
 def job_complete(request: HttpRequest, pk: int) -> HttpResponse:
     return _change_status(request, pk, services.jobcard_complete, _("Job %(number)s completed."))
 
 
 @require_POST
-@permission_required("garage.complete_jobcard", raise_exception=True)
+@permission_required(roles.CANCEL_JOB, raise_exception=True)
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _change_status(request, pk, services.jobcard_cancel, _("Job %(number)s cancelled."))
 
@@ -223,7 +226,7 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@permission_required("garage.view_customer", raise_exception=True)
+@permission_required(roles.SEE_CUSTOMER_DETAILS, raise_exception=True)
 def customer_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "")
     filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(search=search))
@@ -232,7 +235,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@permission_required("garage.view_customer", raise_exception=True)
+@permission_required(roles.SEE_CUSTOMER_DETAILS, raise_exception=True)
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     jobs = None

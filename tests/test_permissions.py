@@ -1,7 +1,9 @@
 """Every route has an entry in the role matrix, and every role gets exactly what it says.
 
 Allowed means the view ran (any answer but 403 and the login redirect); denied means 403;
-anonymous visitors are sent to the login page except on the public routes.
+anonymous visitors are sent to the login page except on the public routes. Below the matrix,
+the technician's rules that a route check alone cannot show: only their own jobs, catalogue
+prices, no cancelling, no customers' contact details.
 """
 
 from __future__ import annotations
@@ -11,16 +13,22 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core import roles
+from garage import services
+from garage.models import JobCard, JobLine
 from invoicing.views.document import SHARE_SALT
 from tests.factories import (
     BranchFactory,
+    CompanyCustomerFactory,
+    JobCardFactory,
     PartLineFactory,
     PartStockFactory,
     ServiceItemFactory,
+    ServiceLineFactory,
     UserFactory,
 )
 from tests.invoicing_factories import InvoiceFactory
@@ -39,6 +47,8 @@ INVOICE_READERS = {ADV, ACC, FIN, ADM}
 ACCOUNTING = {ACC, FIN, ADM}
 MANAGERS = {FIN, ADM}
 WORKSHOP = {ADV, TECH, ADM}
+# Everyone but the technician: customers' phones, VAT numbers and addresses.
+OFFICE = EVERYONE - {TECH}
 PUBLIC = "public"
 
 # url name -> (method, roles allowed, or PUBLIC for routes anonymous visitors may use)
@@ -57,12 +67,12 @@ MATRIX: dict[str, tuple[str, set[str] | str]] = {
     "garage:job_line_remove": ("POST", WORKSHOP),
     "garage:job_start": ("POST", WORKSHOP),
     "garage:job_complete": ("POST", WORKSHOP),
-    "garage:job_cancel": ("POST", WORKSHOP),
-    "garage:customer_list": ("GET", EVERYONE),
+    "garage:job_cancel": ("POST", FRONT_DESK),
+    "garage:customer_list": ("GET", OFFICE),
     "garage:customer_create": ("GET", FRONT_DESK),
-    "garage:customer_detail": ("GET", EVERYONE),
+    "garage:customer_detail": ("GET", OFFICE),
     "garage:customer_edit": ("GET", FRONT_DESK),
-    "garage:vehicle_list": ("GET", EVERYONE),
+    "garage:vehicle_list": ("GET", OFFICE),
     "garage:vehicle_create": ("GET", FRONT_DESK),
     "garage:vehicle_edit": ("GET", FRONT_DESK),
     "garage:part_list": ("GET", EVERYONE),
@@ -182,3 +192,180 @@ def test_role_matrix(name, world):
     expected = {who: (allowed == PUBLIC or who in allowed) for who in ROLE_OF}
     expected["anonymous"] = allowed == PUBLIC
     assert outcome == expected
+
+
+# The technician's rules
+
+
+def _login(role: str) -> tuple[Client, User]:
+    user = UserFactory(role=role)
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+def _numbers(response) -> list[str]:
+    return [job.number for job in response.context["page"]]
+
+
+@pytest.mark.django_db
+def test_technician_lists_and_searches_only_the_jobs_assigned_to_them():
+    client, technician = _login(roles.TECHNICIAN)
+    first = JobCardFactory(technician=technician, number="JOB-2026-000101")
+    second = JobCardFactory(technician=technician, number="JOB-2026-000102")
+    JobCardFactory(technician=UserFactory(role=roles.TECHNICIAN), number="JOB-2026-000103")
+    JobCardFactory(technician=None, number="JOB-2026-000104")
+
+    listing = client.get(reverse("garage:job_list"))
+    searched = client.get(reverse("garage:job_list"), {"q": "JOB-2026-0001"})
+
+    assert _numbers(listing) == [second.number, first.number]
+    assert _numbers(searched) == [second.number, first.number]
+
+
+@pytest.mark.django_db
+def test_technician_gets_404_for_a_job_not_assigned_to_them_and_changes_nothing():
+    client, _technician = _login(roles.TECHNICIAN)
+    line = ServiceLineFactory(job__technician=UserFactory(role=roles.TECHNICIAN))
+    job = line.job
+    service = ServiceItemFactory()
+
+    answers = [
+        client.get(reverse("garage:job_detail", args=[job.pk])),
+        client.post(
+            reverse("garage:job_line_add", args=[job.pk]),
+            {"item": f"service:{service.pk}", "quantity": "1"},
+        ),
+        client.post(reverse("garage:job_line_remove", args=[job.pk, line.pk])),
+        client.post(reverse("garage:job_start", args=[job.pk])),
+        client.post(reverse("garage:job_complete", args=[job.pk])),
+    ]
+
+    assert [answer.status_code for answer in answers] == [404] * 5
+    job.refresh_from_db()
+    assert job.status == JobCard.Status.OPEN
+    assert list(job.lines.values_list("pk", flat=True)) == [line.pk]
+    assert not job.history.exists()
+
+
+@pytest.mark.django_db
+def test_technician_adds_lines_at_the_catalogue_price_whatever_price_is_posted():
+    client, technician = _login(roles.TECHNICIAN)
+    job = JobCardFactory(technician=technician)
+    service = ServiceItemFactory(default_price=Decimal("150.00"))
+
+    page = client.get(reverse("garage:job_detail", args=[job.pk]))
+    response = client.post(
+        reverse("garage:job_line_add", args=[job.pk]),
+        {"item": f"service:{service.pk}", "quantity": "2", "unit_price": "1.00"},
+    )
+
+    html = page.content.decode()
+    assert ('name="item"' in html, 'name="unit_price"' in html) == (True, False)
+    assert response.status_code == 302
+    assert list(job.lines.values_list("quantity", "unit_price")) == [
+        (Decimal("2"), Decimal("150.00"))
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", [TECH, None])
+def test_the_line_service_refuses_a_price_from_someone_who_may_not_set_prices(who):
+    user = UserFactory(role=ROLE_OF[who]) if who else None
+    job = JobCardFactory(technician=user)
+    service = ServiceItemFactory(default_price=Decimal("150.00"))
+
+    with pytest.raises(PermissionDenied):
+        services.jobline_add(
+            job=job,
+            kind=JobLine.Kind.SERVICE,
+            item=service,
+            quantity=Decimal("1"),
+            unit_price=Decimal("1.00"),
+            user=user,
+        )
+
+    assert JobLine.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_line_service_accepts_the_catalogue_price_named_by_a_technician():
+    technician = UserFactory(role=roles.TECHNICIAN)
+    job = JobCardFactory(technician=technician)
+    service = ServiceItemFactory(default_price=Decimal("150.00"))
+
+    line = services.jobline_add(
+        job=job,
+        kind=JobLine.Kind.SERVICE,
+        item=service,
+        quantity=Decimal("1"),
+        unit_price=Decimal("150.00"),
+        user=technician,
+    )
+
+    assert list(job.lines.values_list("pk", "unit_price")) == [(line.pk, Decimal("150.00"))]
+
+
+@pytest.mark.django_db
+def test_technician_starts_and_completes_their_job_but_cannot_cancel_it():
+    client, technician = _login(roles.TECHNICIAN)
+    job = ServiceLineFactory(job__technician=technician).job
+    start, complete, cancel = (
+        reverse(f"garage:job_{action}", args=[job.pk]) for action in ("start", "complete", "cancel")
+    )
+
+    page = client.get(reverse("garage:job_detail", args=[job.pk])).content.decode()
+    cancelled = client.post(cancel)
+    job.refresh_from_db()
+    status_after_cancel = job.status
+    started, completed = client.post(start), client.post(complete)
+
+    assert (start in page, complete in page, cancel in page) == (True, True, False)
+    assert (cancelled.status_code, status_after_cancel) == (403, JobCard.Status.OPEN)
+    assert (started.status_code, completed.status_code) == (302, 302)
+    assert list(job.history.values_list("from_status", "to_status", "changed_by")) == [
+        (JobCard.Status.OPEN, JobCard.Status.IN_PROGRESS, technician.pk),
+        (JobCard.Status.IN_PROGRESS, JobCard.Status.COMPLETED, technician.pk),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_cancel_service_refuses_a_technician():
+    technician = UserFactory(role=roles.TECHNICIAN)
+    job = JobCardFactory(technician=technician)
+
+    with pytest.raises(PermissionDenied):
+        services.jobcard_cancel(job=job, user=technician)
+
+    job.refresh_from_db()
+    assert job.status == JobCard.Status.OPEN
+    assert not job.history.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "customer_pages", "details_shown", "found_by_phone"),
+    [(roles.TECHNICIAN, 403, False, []), (roles.ADVISOR, 200, True, ["JOB-2026-000201"])],
+)
+def test_customer_pages_and_contact_details_are_for_the_advisor_and_up(
+    role, customer_pages, details_shown, found_by_phone
+):
+    client, user = _login(role)
+    customer = CompanyCustomerFactory(name_en="Al Noor Trading", phone="+966551234567")
+    job = JobCardFactory(technician=user, customer=customer, number="JOB-2026-000201")
+
+    listing = client.get(reverse("garage:customer_list"))
+    detail = client.get(reverse("garage:customer_detail", args=[customer.pk]))
+    job_page = client.get(reverse("garage:job_detail", args=[job.pk])).content.decode()
+    jobs = client.get(reverse("garage:job_list")).content.decode()
+    by_phone = client.get(reverse("garage:job_list"), {"q": "0551234567"})
+    by_vat = client.get(reverse("garage:job_list"), {"q": customer.vat_number})
+
+    assert (listing.status_code, detail.status_code) == (customer_pages, customer_pages)
+    assert ("Al Noor Trading" in job_page, "Al Noor Trading" in jobs) == (True, True)
+    assert ("+966551234567" in job_page, customer.vat_number in job_page) == (
+        details_shown,
+        details_shown,
+    )
+    assert ("+966551234567" in jobs) == details_shown
+    assert (_numbers(by_phone), _numbers(by_vat)) == (found_by_phone, found_by_phone)

@@ -299,12 +299,14 @@ def test_status_transitions_follow_the_table(current, service, allowed, after):
     job = JobCardFactory(status=current)
     ServiceLineFactory(job=job)
 
+    advisor = UserFactory(role=roles.ADVISOR)
+
     if allowed:
-        getattr(services, service)(job=job, user=None)
+        getattr(services, service)(job=job, user=advisor)
         assert _history(job) == [(current, after)]
     else:
         with pytest.raises(ValidationError, match="cannot become"):
-            getattr(services, service)(job=job, user=None)
+            getattr(services, service)(job=job, user=advisor)
         assert _history(job) == []
     job.refresh_from_db()
     assert job.status == after
@@ -422,6 +424,7 @@ def test_jobline_add_uses_the_catalogue_price_unless_one_is_given():
         item=service,
         quantity=Decimal("2"),
         unit_price=Decimal("99.50"),
+        user=UserFactory(role=roles.ADVISOR),
     )
 
     assert (default.unit_price, custom.unit_price) == (Decimal("150.00"), Decimal("99.50"))
@@ -445,6 +448,7 @@ def test_jobline_add_rejects_bad_quantity_or_price(quantity, unit_price, field, 
             item=ServiceItemFactory(),
             quantity=quantity,
             unit_price=unit_price,
+            user=UserFactory(role=roles.ADVISOR),
         )
 
     assert exc.value.message_dict == {field: [message]}
