@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
 
 from core.models import Sequence
@@ -34,3 +36,12 @@ class ReadOnlyTabularInline(ReadOnlyAdminMixin, admin.TabularInline):
 class SequenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # A hand-set counter would hand out a document number twice.
     list_display = ["name", "year", "last_value"]
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(ReadOnlyAdminMixin, GroupAdmin):
+    """The roles and their permissions, to read: core.roles sets them again on every migrate,
+    so an edit here would be undone without a word. A user's roles are chosen on their page."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
@@ -159,6 +159,24 @@ def test_machine_written_rows_are_shown_but_cannot_be_added_changed_or_deleted(r
                        for model in rows}  # fmt: skip
     assert {model: _row(obj) for model, obj in rows.items()} == before
     assert {model: model._default_manager.count() for model in rows} == dict.fromkeys(rows, 1)
+
+
+def test_roles_are_read_only_and_given_to_users_on_the_user_page(root):
+    role = Group.objects.get(name=roles.TECHNICIAN)
+    permissions = set(role.permissions.all())
+    user = UserFactory(username="khalid")
+    everyone = Permission.objects.values_list("pk", flat=True)
+
+    changed = root.post(_url(Group, "change", role.pk), {"name": "x", "permissions": everyone})
+    user_data = {"username": user.username, "is_active": "on", "groups": [role.pk],
+                 "date_joined_0": "2026-01-05", "date_joined_1": "09:00:00"}  # fmt: skip
+    given = root.post(_url(User, "change", user.pk), user_data)
+
+    assert changed.status_code == 403
+    assert root.get(_url(Group, "add")).status_code == 403
+    assert (role.name, set(role.permissions.all())) == (roles.TECHNICIAN, permissions)
+    assert given.status_code == 302
+    assert list(user.groups.values_list("name", flat=True)) == [roles.TECHNICIAN]
 
 
 def test_axes_records_keep_their_own_admin():
