@@ -1,16 +1,27 @@
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet, Sum
+from django.forms.models import construct_instance
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline
 from core.http import AuthenticatedHttpRequest
 from garage import models, services
+from garage.forms import (
+    CustomerForm,
+    JobCardCreateForm,
+    ServiceItemForm,
+    SparePartForm,
+    VehicleForm,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -31,17 +42,38 @@ class BranchAdmin(admin.ModelAdmin):
     search_fields = ["code", "name_en", "name_ar"]
 
 
-class VehicleInline(admin.TabularInline):
+class VehicleInline(ReadOnlyTabularInline):
+    # Vehicles are edited on their own page, through the vehicle form's plate rules.
     model = models.Vehicle
-    extra = 0
     fields = ("plate_number", "make", "model", "year", "vin")
     readonly_fields = fields
     show_change_link = True
-    can_delete = False
+
+
+class CustomerAdminForm(CustomerForm):
+    """The app's customer form, plus the rules garage.services checks before it saves."""
+
+    class Meta(CustomerForm.Meta):
+        fields = [*CustomerForm.Meta.fields, "is_active"]
+
+    def clean(self) -> dict[str, Any]:
+        # On a copy, so the admin refuses what the customer pages refuse when the service saves
+        # (a company without a VAT number, no name) before anything is saved.
+        super().clean()
+        candidate = construct_instance(self, copy.copy(self.instance), self._meta.fields)
+        try:
+            services.customer_validate(customer=candidate)
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                # A field the form already refused is unset on the copy: one message is enough.
+                if field not in self.errors:
+                    self.add_error(field if field in self.fields else None, errors)
+        return self.cleaned_data
 
 
 @admin.register(models.Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
     list_display = [
         "name_en",
         "name_ar",
@@ -63,9 +95,21 @@ class CustomerAdmin(admin.ModelAdmin):
     def vehicle_count(self, obj: WithAnnotations[models.Customer, _VehicleCount]) -> int:
         return obj._vehicles
 
+    def save_model(
+        self, request: HttpRequest, obj: models.Customer, form: forms.ModelForm, change: bool
+    ) -> None:
+        services.customer_save(customer=obj)
+
+
+class VehicleAdminForm(VehicleForm):
+    # The model's field instead of the app's full drop-down, so the admin's autocomplete
+    # widget picks the customer.
+    customer = None  # type: ignore[assignment]
+
 
 @admin.register(models.Vehicle)
 class VehicleAdmin(admin.ModelAdmin):
+    form = VehicleAdminForm
     list_display = ["plate_number", "make", "model", "year", "customer", "vin"]
     list_filter = ["make"]
     search_fields = ["plate_key", "plate_number", "vin", "customer__name_en", "customer__phone"]
@@ -73,27 +117,34 @@ class VehicleAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
     readonly_fields = ["plate_key", "created_at"]
 
+    def save_model(
+        self, request: HttpRequest, obj: models.Vehicle, form: forms.ModelForm, change: bool
+    ) -> None:
+        services.vehicle_save(vehicle=obj)
+
 
 @admin.register(models.ServiceItem)
 class ServiceItemAdmin(admin.ModelAdmin):
+    form = ServiceItemForm
     list_display = ["code", "name_en", "name_ar", "default_price", "vat_rate", "is_active"]
     list_filter = ["is_active", "vat_rate"]
     search_fields = ["code", "name_en", "name_ar"]
 
+    def save_model(
+        self, request: HttpRequest, obj: models.ServiceItem, form: forms.ModelForm, change: bool
+    ) -> None:
+        services.serviceitem_save(item=obj, **form.cleaned_data)
 
-class PartStockInline(admin.TabularInline):
+
+class PartStockInline(ReadOnlyTabularInline):
+    # Stock only changes through stock_adjust / job completion, which leave a movement row.
     model = models.PartStock
-    extra = 0
     readonly_fields = ["branch", "quantity"]
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # Stock only changes through stock_adjust / job completion, which leave a movement row.
-        return False
 
 
 @admin.register(models.SparePart)
 class SparePartAdmin(admin.ModelAdmin):
+    form = SparePartForm
     list_display = ["sku", "name_en", "name_ar", "sale_price", "cost", "total_stock", "is_active"]
     list_filter = ["is_active", "vat_rate"]
     search_fields = ["sku", "name_en", "name_ar"]
@@ -106,53 +157,58 @@ class SparePartAdmin(admin.ModelAdmin):
     def total_stock(self, obj: WithAnnotations[models.SparePart, _TotalStock]) -> object:
         return obj._stock
 
+    def save_model(
+        self, request: HttpRequest, obj: models.SparePart, form: forms.ModelForm, change: bool
+    ) -> None:
+        services.sparepart_save(part=obj, **form.cleaned_data)
+
 
 @admin.register(models.PartStock)
-class PartStockAdmin(admin.ModelAdmin):
+class PartStockAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["part", "branch", "quantity"]
     list_filter = ["branch"]
     search_fields = ["part__sku", "part__name_en"]
     list_select_related = ["part", "branch"]
-    readonly_fields = ["part", "branch", "quantity"]
 
 
 @admin.register(models.StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "part", "branch", "quantity", "reason", "job", "created_by"]
     list_filter = ["branch", "reason"]
     search_fields = ["part__sku", "job__number"]
     list_select_related = ["part", "branch", "job", "created_by"]
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-class JobLineInline(admin.TabularInline):
+class JobLineInline(ReadOnlyTabularInline):
     model = models.JobLine
-    extra = 0
     fields = ("kind", "service_item", "spare_part", "description", "quantity", "unit_price")
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
-class JobStatusChangeInline(admin.TabularInline):
+class JobStatusChangeInline(ReadOnlyTabularInline):
     model = models.JobStatusChange
-    extra = 0
     readonly_fields = ["from_status", "to_status", "changed_by", "changed_at"]
-    can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+
+class JobCardAdminForm(forms.ModelForm):
+    # The new-job form's choice, so only technicians are offered here too.
+    technician = JobCardCreateForm.base_fields["technician"]
+
+    class Meta:
+        model = models.JobCard
+        fields = ["branch", "customer", "vehicle", "technician", "complaint", "odometer_in"]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        customer, vehicle = self.cleaned_data.get("customer"), self.cleaned_data.get("vehicle")
+        if customer and vehicle and vehicle.customer_id != customer.pk:
+            self.add_error("vehicle", _("This vehicle belongs to another customer."))
+        return self.cleaned_data
 
 
 @admin.register(models.JobCard)
 class JobCardAdmin(admin.ModelAdmin):
+    form = JobCardAdminForm
     list_display = ["number", "status", "branch", "customer", "vehicle", "technician", "created_at"]
     list_filter = ["status", "branch"]
     search_fields = ["number", "vehicle__plate_key", "customer__name_en", "customer__phone"]
@@ -161,7 +217,28 @@ class JobCardAdmin(admin.ModelAdmin):
     inlines = [JobLineInline, JobStatusChangeInline]
     actions = ["cancel_jobs"]
 
-    @admin.action(description=_("Cancel selected jobs"), permissions=["change"])
+    # Jobs open through jobcard_create (number, first history row) and are cancelled, never
+    # deleted: their lines, history and stock movements are part of the books.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: models.JobCard | None = None
+    ) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not obj.is_editable:
+            # What the job was done and invoiced for stays as it was.
+            fields += ["branch", "customer", "vehicle"]
+        return fields
+
+    def has_complete_permission(self, request: HttpRequest) -> bool:
+        # The permission the job page's Cancel button needs.
+        return request.user.has_perm("garage.complete_jobcard")
+
+    @admin.action(description=_("Cancel selected jobs"), permissions=["complete"])
     def cancel_jobs(self, request: AuthenticatedHttpRequest, queryset: QuerySet) -> None:
         done = 0
         for job in queryset:

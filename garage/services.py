@@ -50,8 +50,11 @@ JOB_TRANSITIONS: dict[str, set[str]] = {
 }  # fmt: skip
 
 
-def _customer_clean_and_save(customer: Customer) -> Customer:
-    """Normalise the phone, VAT and address digits, check the rules the model cannot, save."""
+def customer_validate(*, customer: Customer) -> None:
+    """Normalise the phone, VAT and address digits and check the rules the model cannot.
+
+    Raises ValidationError keyed by field; the admin's form runs it before anything is saved.
+    """
     errors: dict[str, list[str]] = {}
     try:
         customer.phone = validators.normalise_phone(customer.phone)
@@ -71,6 +74,11 @@ def _customer_clean_and_save(customer: Customer) -> Customer:
         errors["name_en"] = [_("Enter the customer's name in English or Arabic.")]
     if errors:
         raise ValidationError(errors)
+
+
+def customer_save(*, customer: Customer) -> Customer:
+    """Validate a customer as customer_validate and the model do, then save it."""
+    customer_validate(customer=customer)
     customer.full_clean()
     customer.save()
     return customer
@@ -97,7 +105,7 @@ def customer_create(
         vat_number=vat_number, cr_number=cr_number, building_number=building_number,
         street=street, district=district, city=city, postal_code=postal_code,
     )  # fmt: skip
-    return _customer_clean_and_save(customer)
+    return customer_save(customer=customer)
 
 
 def customer_update(
@@ -122,10 +130,10 @@ def customer_update(
     customer.cr_number, customer.building_number = cr_number, building_number
     customer.street, customer.district = street, district
     customer.city, customer.postal_code = city, postal_code
-    return _customer_clean_and_save(customer)
+    return customer_save(customer=customer)
 
 
-def _vehicle_clean_and_save(vehicle: Vehicle) -> Vehicle:
+def vehicle_save(*, vehicle: Vehicle) -> Vehicle:
     """Store the plate in its Latin form and the VIN normalised, then save."""
     errors: dict[str, list[str]] = {}
     try:
@@ -160,7 +168,7 @@ def vehicle_create(
         customer=customer, plate_number=plate_number, make=make, model=model, year=year,
         colour=colour, vin=vin, odometer=odometer,
     )  # fmt: skip
-    return _vehicle_clean_and_save(vehicle)
+    return vehicle_save(vehicle=vehicle)
 
 
 def vehicle_update(
@@ -179,7 +187,7 @@ def vehicle_update(
     vehicle.customer, vehicle.plate_number = customer, plate_number
     vehicle.make, vehicle.model, vehicle.year = make, model, year
     vehicle.colour, vehicle.vin, vehicle.odometer = colour, vin, odometer
-    return _vehicle_clean_and_save(vehicle)
+    return vehicle_save(vehicle=vehicle)
 
 
 def _record_job_status(job: JobCard, to_status: str, user: User | None) -> None:

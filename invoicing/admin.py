@@ -1,4 +1,4 @@
-"""Operations console for invoices: find, inspect and audit; every change goes through services."""
+"""Operations console for invoices: find, inspect and audit; changes are made in the app."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline
 from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
 from invoicing.selectors import invoice_search_q
 
@@ -20,18 +21,7 @@ class _LineCount(TypedDict):
     _line_count: int
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class InvoiceLineInline(_ReadOnlyInline):
+class InvoiceLineInline(ReadOnlyTabularInline):
     model = InvoiceLine
     fields = (
         "position",
@@ -52,13 +42,13 @@ class InvoiceLineInline(_ReadOnlyInline):
     readonly_fields = fields
 
 
-class InvoiceStatusChangeInline(_ReadOnlyInline):
+class InvoiceStatusChangeInline(ReadOnlyTabularInline):
     model = InvoiceStatusChange
     fields = ("changed_at", "from_status", "to_status", "note", "changed_by")
     readonly_fields = fields
 
 
-class InvoiceEventInline(_ReadOnlyInline):
+class InvoiceEventInline(ReadOnlyTabularInline):
     model = InvoiceEvent
     fields = ("created_at", "kind", "details", "created_by")
     readonly_fields = fields
@@ -69,7 +59,7 @@ class InvoiceEventInline(_ReadOnlyInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "issue_date",
@@ -93,8 +83,9 @@ class InvoiceAdmin(admin.ModelAdmin):
     date_hierarchy = "issue_date"
     show_full_result_count = False
     inlines = [InvoiceLineInline, InvoiceStatusChangeInline, InvoiceEventInline]
-    # Numbers, amounts, statuses and snapshots are written by invoicing.services only; the
-    # console may correct notes, nothing that changes what was invoiced.
+    # Written by invoicing.services only. Even the notes are printed on the invoice, so they
+    # change on the invoice page, which refuses paid, void and Qoyod-managed invoices and
+    # records the edit; listed here so the change page shows the non-editable fields too.
     readonly_fields = [
         "number",
         "job",
@@ -123,6 +114,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
         "updated_at",
+        "notes",
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Invoice]:
@@ -141,9 +133,3 @@ class InvoiceAdmin(admin.ModelAdmin):
     @admin.display(description=_("lines"), ordering="_line_count")
     def line_count(self, obj: WithAnnotations[Invoice, _LineCount]) -> int:
         return obj._line_count
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -7,27 +7,16 @@ here adds, changes or deletes them.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin
 from payments.models import Payment, QoyodAllocation, QoyodPaymentState
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # A payment moves the invoice's paid amount and status, so it is never added, changed or
     # deleted here, where that bookkeeping would be skipped.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-@admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
     list_display = (
         "invoice",
         "paid_on",
@@ -50,7 +39,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(QoyodPaymentState)
-class QoyodPaymentStateAdmin(ReadOnlyAdmin):
+class QoyodPaymentStateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "invoice",
         "qoyod_status",
@@ -74,7 +63,7 @@ class QoyodPaymentStateAdmin(ReadOnlyAdmin):
 
 
 @admin.register(QoyodAllocation)
-class QoyodAllocationAdmin(ReadOnlyAdmin):
+class QoyodAllocationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["invoice", "date", "amount", "source_type", "source_id", "qoyod_id"]
     list_filter = ["source_type", "date"]
     search_fields = ["invoice__number"]

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline
 from core.http import AuthenticatedHttpRequest
 from qoyod_sync import models, push
 
@@ -30,10 +31,8 @@ class InRetryQueueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class StateChangeInline(admin.TabularInline):
+class StateChangeInline(ReadOnlyTabularInline):
     model = models.QoyodSyncStateChange
-    extra = 0
-    can_delete = False
     fields = ("changed_at", "from_state", "to_state", "changed_by", "reason", "qoyod_message")
     readonly_fields = fields
 
@@ -41,12 +40,9 @@ class StateChangeInline(admin.TabularInline):
     def reason(self, obj: models.QoyodSyncStateChange) -> str:
         return obj.reason
 
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(models.QoyodInvoiceSync)
-class QoyodInvoiceSyncAdmin(admin.ModelAdmin):
+class QoyodInvoiceSyncAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "invoice",
         "state",
@@ -63,9 +59,6 @@ class QoyodInvoiceSyncAdmin(admin.ModelAdmin):
     readonly_fields = ["reason", *(f.name for f in models.QoyodInvoiceSync._meta.fields)]
     inlines = [StateChangeInline]
     actions = ["retry"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
     @admin.display(description=_("reason"))
     def reason(self, obj: models.QoyodInvoiceSync) -> str:
@@ -89,46 +82,40 @@ class QoyodInvoiceSyncAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.QoyodAttempt)
-class QoyodAttemptAdmin(admin.ModelAdmin):
+class QoyodAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "invoice", "step", "target", "outcome", "http_status", "user"]
     list_filter = ["step", "outcome"]
     search_fields = ["invoice__number", "target", "message"]
     list_select_related = ["invoice", "user"]
     readonly_fields = ["detail", *(f.name for f in models.QoyodAttempt._meta.fields)]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
     @admin.display(description=_("what went wrong"))
     def detail(self, obj: models.QoyodAttempt) -> str:
         return obj.detail
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(models.QoyodConnection)
-class QoyodConnectionAdmin(admin.ModelAdmin):
-    # The key is never shown or edited here: only its last four characters, on the settings page.
+class QoyodConnectionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Edited on the settings page only, where the allowed hosts are checked and a new base URL
+    # clears the key. The key is never shown here: only its last four characters.
     list_display = ["base_url", "api_key_hint", "last_tested_at", "last_test_ok"]
     fields = ("base_url", "api_key_hint", "tax_id", "unit_id", "category_id",
               "sales_account_id", "cogs_account_id", "last_tested_at", "last_test_ok",
               "last_test_message", "last_test_qoyod_message", "updated_by",
               "updated_at")  # fmt: skip
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
+# The warehouse choice is made on the settings page against Qoyod's list; links are written by
+# the push the moment Qoyod returns an id. A hand-edited id would send documents to the wrong
+# Qoyod customer, product or warehouse.
 @admin.register(models.BranchWarehouse)
-class BranchWarehouseAdmin(admin.ModelAdmin):
+class BranchWarehouseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["branch", "qoyod_inventory_id", "name", "updated_at"]
     list_select_related = ["branch"]
 
 
 @admin.register(models.QoyodCustomerLink)
-class QoyodCustomerLinkAdmin(admin.ModelAdmin):
+class QoyodCustomerLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["customer", "qoyod_id", "matched_by", "linked_at"]
     list_filter = ["matched_by"]
     search_fields = ["customer__name_en", "customer__name_ar", "customer__phone", "qoyod_id"]
@@ -137,7 +124,7 @@ class QoyodCustomerLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.QoyodProductLink)
-class QoyodProductLinkAdmin(admin.ModelAdmin):
+class QoyodProductLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["sku", "qoyod_id", "service_item", "spare_part", "matched_by", "linked_at"]
     list_filter = ["matched_by"]
     search_fields = ["sku", "qoyod_id"]
