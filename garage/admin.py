@@ -12,6 +12,7 @@ from django.forms.models import construct_instance
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core import roles
 from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline
 from core.http import AuthenticatedHttpRequest
 from garage import models, services
@@ -234,11 +235,11 @@ class JobCardAdmin(admin.ModelAdmin):
             fields += ["branch", "customer", "vehicle"]
         return fields
 
-    def has_complete_permission(self, request: HttpRequest) -> bool:
-        # The permission the job page's Cancel button needs.
-        return request.user.has_perm("garage.complete_jobcard")
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        # The permission the job page's Cancel button and jobcard_cancel need.
+        return request.user.has_perm(roles.CANCEL_JOB)
 
-    @admin.action(description=_("Cancel selected jobs"), permissions=["complete"])
+    @admin.action(description=_("Cancel selected jobs"), permissions=["cancel"])
     def cancel_jobs(self, request: AuthenticatedHttpRequest, queryset: QuerySet) -> None:
         done = 0
         for job in queryset:

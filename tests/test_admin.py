@@ -399,8 +399,11 @@ def test_the_cancel_action_cancels_through_the_service_and_records_history(root)
 
 def test_the_cancel_action_needs_the_permission_the_cancel_button_needs():
     staff = UserFactory(is_staff=True)
+    # Starting and completing jobs is not cancelling them.
     staff.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_jobcard", "change_jobcard"])
+        *Permission.objects.filter(
+            codename__in=["view_jobcard", "change_jobcard", "complete_jobcard"]
+        )
     )
     client = Client()
     client.force_login(staff)
