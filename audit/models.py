@@ -37,6 +37,7 @@ class AuditEvent(models.Model):
         QOYOD_INVOICE_CREATE = "qoyod.invoice_create", _("Qoyod: create draft invoice")
         QOYOD_DRAFT_DELETE = "qoyod.draft_delete", _("Qoyod: delete draft")
         QOYOD_CONNECTION_SAVE = "qoyod.connection_save", _("Qoyod connection saved")
+        QOYOD_MAPPINGS_SAVE = "qoyod.mappings_save", _("Qoyod mappings saved")
         USER_CREATE = "user.create", _("User created")
         USER_CHANGE = "user.change", _("User changed")
         USER_GROUPS = "user.groups", _("User roles changed")

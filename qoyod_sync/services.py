@@ -242,6 +242,7 @@ def connection_mappings_save(
         raise ValidationError(_("Save the Qoyod API key first."))
     names = {w["id"]: w["name"] for w in connection.catalogue.get("warehouses", [])}
     with transaction.atomic():
+        before = _mappings(connection)
         for branch_id, inventory_id in warehouses.items():
             if inventory_id is None:
                 BranchWarehouse.objects.filter(branch_id=branch_id).delete()
@@ -258,7 +259,23 @@ def connection_mappings_save(
         connection.sales_account_id, connection.cogs_account_id = sales_account_id, cogs_account_id
         connection.updated_by = user
         connection.save()
+        audit_record(actor=user, action=AuditEvent.Action.QOYOD_MAPPINGS_SAVE, obj=connection,
+                     before=before, after=_mappings(connection))  # fmt: skip
     return connection
+
+
+def _mappings(connection: QoyodConnection) -> dict[str, Any]:
+    """The mappings as the audit trail records them: each branch's warehouse and the defaults."""
+    return {
+        "warehouses": {
+            str(branch_id): inventory_id
+            for branch_id, inventory_id in BranchWarehouse.objects.order_by("branch_id")
+            .values_list("branch_id", "qoyod_inventory_id")
+        },
+        "tax_id": connection.tax_id, "unit_id": connection.unit_id,
+        "category_id": connection.category_id, "sales_account_id": connection.sales_account_id,
+        "cogs_account_id": connection.cogs_account_id,
+    }  # fmt: skip
 
 
 def invoice_qoyod_draft_delete(

@@ -21,7 +21,9 @@ from core import roles
 from invoicing.services import invoice_reissue, invoice_void
 from payments.models import Payment
 from payments.services import payment_record
-from qoyod_sync.services import connection_save
+from qoyod_sync.models import BranchWarehouse
+from qoyod_sync.services import connection_mappings_save, connection_save
+from tests import factories
 from tests.factories import UserFactory
 from tests.invoicing_factories import InvoiceFactory
 
@@ -155,6 +157,55 @@ def test_saving_the_connection_without_a_new_key_records_no_key_change(sandbox_a
     [row] = _rows(mark)
     assert (row.action, row.actor_id, row.actor_label) == (A.QOYOD_CONNECTION_SAVE, None, "")
     assert row.after == {"base_url": SANDBOX_URL, "key_last4": "44d2", "key_changed": False}
+
+
+def test_the_settings_page_records_who_saved_the_key_and_from_where():
+    finance = UserFactory(username="finance", role=roles.FINANCE_MANAGER)
+    client = Client()
+    client.force_login(finance)
+    mark = _mark()
+
+    response = client.post(
+        reverse("qoyod_sync:settings"),
+        {"base_url": "https://api.qoyod.com/2.0", "api_key": SENTINEL_KEY},
+        REMOTE_ADDR="10.0.0.5",
+    )
+
+    assert response.status_code == 302
+    [row] = _rows(mark)
+    assert (row.action, row.actor_label, row.ip_address) == (
+        A.QOYOD_CONNECTION_SAVE, "finance", "10.0.0.5"
+    )  # fmt: skip
+    assert row.before == {"base_url": "", "key_last4": ""}
+    assert row.after == {
+        "base_url": "https://api.qoyod.com/2.0", "key_last4": "44d2", "key_changed": True
+    }  # fmt: skip
+    assert SENTINEL_KEY not in json.dumps(
+        AuditEvent.objects.filter(pk=row.pk).values().get(), default=str
+    )
+
+
+def test_saving_the_mappings_writes_one_row_with_the_mappings_before_and_after(sandbox_allowed):
+    manager = UserFactory(username="finance")
+    branch = factories.BranchFactory(code="JED")
+    connection = connection_save(base_url=SANDBOX_URL, api_key=SENTINEL_KEY, user=manager)
+    BranchWarehouse.objects.create(branch=branch, qoyod_inventory_id=1)
+    mark = _mark()
+
+    connection_mappings_save(
+        warehouses={branch.pk: 2}, tax_id=1, unit_id=1, category_id=2, sales_account_id=17,
+        cogs_account_id=None, user=manager,
+    )  # fmt: skip
+
+    [row] = _rows(mark)
+    unset = {"tax_id": None, "unit_id": None, "category_id": None, "sales_account_id": None,
+             "cogs_account_id": None}  # fmt: skip
+    assert _fields(row) == (
+        A.QOYOD_MAPPINGS_SAVE, manager.pk, "finance", _type(connection.__class__),
+        str(connection.pk), SANDBOX_URL, {"warehouses": {str(branch.pk): 1}, **unset},
+        {"warehouses": {str(branch.pk): 2}, "tax_id": 1, "unit_id": 1, "category_id": 2,
+         "sales_account_id": 17, "cogs_account_id": None},
+    )  # fmt: skip
 
 
 # ---- users and roles ------------------------------------------------------------------------
