@@ -17,6 +17,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from core.calculations import CalculationError, LineInput, calculate_invoice
 from core.numbering import sequence_next
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
@@ -299,11 +301,15 @@ def invoice_void(*, invoice: Invoice, reason: str, user: User | None) -> Invoice
     if not reason:
         raise ValidationError({"reason": [_("Say why the invoice is void.")]})
     _refuse(invoice.void_refusal())
+    status_before = invoice.status
     invoice_set_status(
         invoice=invoice, to_status=S.VOID, user=user, note=Message(USER_TEXT, text=reason)
     )
     invoice.void_reason = reason
     invoice.save(update_fields=["status", "void_reason", "updated_at"])
+    audit_record(actor=user, action=AuditEvent.Action.INVOICE_VOID, obj=invoice,
+                 before={"status": status_before},
+                 after={"status": invoice.status, "reason": reason})  # fmt: skip
     return invoice
 
 
@@ -331,12 +337,16 @@ def invoice_reissue(*, invoice: Invoice, user: User | None) -> Invoice:
         for line in invoice.lines.select_related("service_item", "spare_part")
     ]
     today = timezone.localdate()
-    return invoice_create(
+    replacement = invoice_create(
         job=invoice.job, customer=invoice.customer, vehicle=invoice.vehicle, lines=lines,
         issue_date=today,
         due_date=today + datetime.timedelta(days=settings.INVOICE_PAYMENT_TERM_DAYS),
         requires_qoyod=invoice.requires_qoyod, user=user, notes=invoice.notes, replaces=invoice,
     )  # fmt: skip
+    audit_record(actor=user, action=AuditEvent.Action.INVOICE_REISSUE, obj=replacement,
+                 before={"replaces": invoice.number},
+                 after={"number": replacement.number, "total": replacement.total})  # fmt: skip
+    return replacement
 
 
 def invoice_void_and_reissue(*, invoice: Invoice, reason: str, user: User | None) -> Invoice:

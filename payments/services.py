@@ -17,6 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from core.money import to_money
 from invoicing.messages import Message
 from invoicing.models import Invoice
@@ -67,12 +69,20 @@ def payment_record(
         invoice=invoice, method=method, amount=amount, paid_on=paid_on, reference=reference,
         created_by=user,
     )  # fmt: skip
+    balance_before = invoice.balance
     invoice_apply_paid_amount(
         invoice=invoice,
         amount_paid=invoice.amount_paid + amount,
         user=user,
         note=Message("payment.recorded", method=payment.method, amount=amount),
     )
+    audit_record(
+        actor=user, action=AuditEvent.Action.PAYMENT_RECORD, obj=payment,
+        label=f"{invoice.number}: {amount} ({method})",
+        before={"invoice": invoice.number, "balance": balance_before},
+        after={"invoice": invoice.number, "balance": invoice.balance, "method": method,
+               "amount": amount, "paid_on": paid_on, "reference": reference},
+    )  # fmt: skip
     return payment
 
 

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from garage.models import Branch
 from invoicing.messages import Message
 from invoicing.models import Invoice
@@ -87,6 +89,9 @@ def connection_save(*, base_url: str, api_key: str, user: User | None) -> QoyodC
             if not api_key:
                 raise ValidationError({"api_key": [_("Paste the API key from Qoyod.")]})
             connection = QoyodConnection()
+        # The key itself is never audited: only that it changed, and its last four characters.
+        before = {"base_url": connection.base_url, "key_last4": connection.api_key_last4}
+        key_before = connection.api_key_encrypted
         if connection.base_url and connection.base_url != base_url:
             # Another address may be another company: what the last test read is not its.
             connection.catalogue = {}
@@ -100,6 +105,11 @@ def connection_save(*, base_url: str, api_key: str, user: User | None) -> QoyodC
         connection.base_url = base_url
         connection.updated_by = user
         connection.save()
+        audit_record(actor=user, action=AuditEvent.Action.QOYOD_CONNECTION_SAVE, obj=connection,
+                     before=before, after={
+                         "base_url": connection.base_url, "key_last4": connection.api_key_last4,
+                         "key_changed": connection.api_key_encrypted != key_before,
+                     })  # fmt: skip
     return connection
 
 
@@ -232,6 +242,7 @@ def connection_mappings_save(
         raise ValidationError(_("Save the Qoyod API key first."))
     names = {w["id"]: w["name"] for w in connection.catalogue.get("warehouses", [])}
     with transaction.atomic():
+        before = _mappings(connection)
         for branch_id, inventory_id in warehouses.items():
             if inventory_id is None:
                 BranchWarehouse.objects.filter(branch_id=branch_id).delete()
@@ -248,7 +259,23 @@ def connection_mappings_save(
         connection.sales_account_id, connection.cogs_account_id = sales_account_id, cogs_account_id
         connection.updated_by = user
         connection.save()
+        audit_record(actor=user, action=AuditEvent.Action.QOYOD_MAPPINGS_SAVE, obj=connection,
+                     before=before, after=_mappings(connection))  # fmt: skip
     return connection
+
+
+def _mappings(connection: QoyodConnection) -> dict[str, Any]:
+    """The mappings as the audit trail records them: each branch's warehouse and the defaults."""
+    return {
+        "warehouses": {
+            str(branch_id): inventory_id
+            for branch_id, inventory_id in BranchWarehouse.objects.order_by("branch_id")
+            .values_list("branch_id", "qoyod_inventory_id")
+        },
+        "tax_id": connection.tax_id, "unit_id": connection.unit_id,
+        "category_id": connection.category_id, "sales_account_id": connection.sales_account_id,
+        "cogs_account_id": connection.cogs_account_id,
+    }  # fmt: skip
 
 
 def invoice_qoyod_draft_delete(
@@ -298,19 +325,26 @@ def invoice_qoyod_draft_delete(
                 detail_code=detail.code, detail_params=detail.params,
                 message=detail.qoyod_message, qoyod_id=qoyod_id, user=user,
             )  # fmt: skip
+            audit_record(
+                actor=user, action=AuditEvent.Action.QOYOD_DRAFT_DELETE, obj=invoice,
+                after={"qoyod_id": qoyod_id, "outcome": QoyodAttempt.Outcome.FAILED,
+                       "http_status": exc.status_code, "detail_code": detail.code},
+            )  # fmt: skip
             raise ValidationError(
                 with_qoyod_words(
                     _("Qoyod did not delete the draft: %(error)s") % {"error": detail},
                     detail.qoyod_message,
                 )
             ) from exc
-    QoyodAttempt.objects.create(
+    attempt = QoyodAttempt.objects.create(
         invoice=invoice, step=QoyodAttempt.Step.DELETE, target=str(qoyod_id),
         # Already gone is said by the outcome, shown in the reader's language: the message
         # column holds only what Qoyod answered.
         outcome=QoyodAttempt.Outcome.OK if remote is not None else QoyodAttempt.Outcome.ABSENT,
         qoyod_id=qoyod_id, user=user,
     )  # fmt: skip
+    audit_record(actor=user, action=AuditEvent.Action.QOYOD_DRAFT_DELETE, obj=invoice,
+                 after={"qoyod_id": qoyod_id, "outcome": attempt.outcome})  # fmt: skip
     QoyodInvoiceSync.objects.filter(pk=sync.pk, draft_deleted_at__isnull=True).update(
         draft_deleted_at=timezone.now()
     )

@@ -15,6 +15,8 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from garage.models import Customer, ServiceItem, SparePart
 from invoicing.messages import Message
 from invoicing.models import Invoice, InvoiceLine
@@ -57,6 +59,13 @@ class _Created(Protocol):
 
 T = TypeVar("T", bound=_Created)
 
+
+# The steps that write to Qoyod, each audited with its outcome (a lookup only reads).
+_AUDITED: dict[str, str] = {
+    QoyodAttempt.Step.CUSTOMER: AuditEvent.Action.QOYOD_CUSTOMER_CREATE,
+    QoyodAttempt.Step.PRODUCT: AuditEvent.Action.QOYOD_PRODUCT_CREATE,
+    QoyodAttempt.Step.INVOICE: AuditEvent.Action.QOYOD_INVOICE_CREATE,
+}
 
 # No new Qoyod write starts unless it can finish (client deadline) inside the lease.
 _WRITE_MARGIN = timedelta(seconds=DEFAULT_DEADLINE + 15)
@@ -388,12 +397,17 @@ def _attempt(
     qoyod_id: int | None = None,
 ) -> None:
     detail = qoyod_error(exc) if exc else None
-    QoyodAttempt.objects.create(
+    attempt = QoyodAttempt.objects.create(
         invoice=send.invoice, step=step, target=target[:200],
         outcome=outcome or _outcome_of(exc), http_status=exc.status_code if exc else None,
         detail_code=detail.code if detail else "", detail_params=detail.params if detail else {},
         message=detail.qoyod_message if detail else "", qoyod_id=qoyod_id, user=send.user,
     )  # fmt: skip
+    if step in _AUDITED:
+        audit_record(actor=send.user, action=_AUDITED[step], obj=send.invoice, after={
+            "target": attempt.target, "outcome": attempt.outcome, "qoyod_id": qoyod_id,
+            "http_status": attempt.http_status, "detail_code": attempt.detail_code,
+        })  # fmt: skip
 
 
 def _outcome_of(exc: QoyodError | None) -> str:
