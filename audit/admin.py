@@ -3,15 +3,15 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
+from core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail, to search and read: nothing here adds, changes or deletes a row."""
 
     list_display = ["at", "actor_label", "action", "object_label", "ip_address"]
@@ -22,15 +22,6 @@ class AuditEventAdmin(admin.ModelAdmin):
               "before_json", "after_json", "ip_address")  # fmt: skip
     readonly_fields = fields
     list_select_related = ["content_type"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
 
     @admin.display(description=_("before"))
     def before_json(self, obj: AuditEvent) -> str:
