@@ -11,12 +11,15 @@ from __future__ import annotations
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 
 class FieldKeyError(Exception):
     """A stored secret cannot be decrypted with any key in FIELD_ENCRYPTION_KEYS."""
 
 
+# Error reports show each frame's local variables: the keys and the plaintext are hidden there.
+@sensitive_variables("keys")
 def _fernet() -> MultiFernet:
     keys = list(settings.FIELD_ENCRYPTION_KEYS)
     if not keys:
@@ -31,6 +34,7 @@ def _fernet() -> MultiFernet:
         ) from None
 
 
+@sensitive_variables("plaintext")
 def encrypt(plaintext: str) -> str:
     """Ciphertext of `plaintext` under the first key."""
     return _fernet().encrypt(plaintext.encode()).decode()

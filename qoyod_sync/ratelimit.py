@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from django.views.decorators.debug import sensitive_variables
+
 from qoyod_sync.errors import QoyodRateLimited
 
 
@@ -58,6 +60,7 @@ _buckets: dict[tuple[str, int, int], TokenBucket] = {}
 _buckets_lock = threading.Lock()
 
 
+@sensitive_variables("api_key")
 def bucket_for(api_key: str, *, rate_per_minute: int, burst: int) -> TokenBucket:
     """The process-wide bucket for this key (and limit), created on first use."""
     # Keyed by a digest so this long-lived table never holds the key itself.
@@ -70,6 +73,7 @@ def bucket_for(api_key: str, *, rate_per_minute: int, burst: int) -> TokenBucket
         return bucket
 
 
+@sensitive_variables("api_key")
 def key_digest(api_key: str) -> str:
     """A stable, non-reversible name for an API key."""
     return hashlib.sha256(api_key.encode()).hexdigest()

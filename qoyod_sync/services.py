@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -72,6 +73,7 @@ def connection_reader(
     return QoyodReader(base_url=connection.base_url, api_key=_api_key(connection), options=options)
 
 
+@sensitive_variables("api_key")
 def connection_save(*, base_url: str, api_key: str, user: User | None) -> QoyodConnection:
     """Create or update the connection; a blank key keeps the one saved for the same address.
 

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import AuthenticatedHttpRequest
@@ -70,6 +71,8 @@ def _settings_page(
     )
 
 
+# The posted key stays out of error reports (mailed to ADMINS, the DEBUG page, Sentry).
+@sensitive_post_parameters("api_key")
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
 def settings(request: AuthenticatedHttpRequest) -> HttpResponse:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
+from django.views.decorators.debug import sensitive_variables
+
 from qoyod_sync.client.transport import ClientOptions, Params, Session, parse
 from qoyod_sync.errors import QoyodNotFound
 from qoyod_sync.types import (
@@ -38,6 +40,7 @@ class QoyodReader:
 
     __slots__ = ("_get",)
 
+    @sensitive_variables("api_key")
     def __init__(
         self, *, base_url: str, api_key: str, options: ClientOptions | None = None
     ) -> None:

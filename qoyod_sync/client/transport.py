@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import httpx
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from qoyod_sync.errors import (
     QoyodError,
@@ -99,6 +100,7 @@ def _forget_pool_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
+@sensitive_variables("api_key")
 def _client_for(base_url: str, api_key: str, options: ClientOptions) -> httpx.Client:
     hooks = options.event_hooks or {}
     if options.transport is not None:
@@ -113,6 +115,7 @@ def _client_for(base_url: str, api_key: str, options: ClientOptions) -> httpx.Cl
         return client
 
 
+@sensitive_variables("api_key")
 def _new_client(
     base_url: str, api_key: str, hooks: EventHooks, transport: httpx.BaseTransport | None
 ) -> httpx.Client:
@@ -159,6 +162,8 @@ NOT_JSON: Any = object()
 class Session:
     """Sends requests for one base URL and key and turns every outcome into a reply or an error."""
 
+    # Error reports (mailed to ADMINS, the DEBUG page) show the local variables of each frame.
+    @sensitive_variables("api_key")
     def __init__(self, base_url: str, api_key: str, options: ClientOptions | None) -> None:
         api_key = api_key.strip()
         if not api_key:

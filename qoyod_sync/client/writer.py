@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.views.decorators.debug import sensitive_variables
+
 from qoyod_sync.client.reader import QoyodReader
 from qoyod_sync.client.transport import NOT_JSON, ClientOptions, Session, parse
 from qoyod_sync.errors import QoyodMaybeSaved
@@ -29,6 +31,7 @@ T = TypeVar("T")
 class QoyodWriter:
     """Creates, updates and deletes in one Qoyod company; every call is sent exactly once."""
 
+    @sensitive_variables("api_key")
     def __init__(
         self, *, base_url: str, api_key: str, options: ClientOptions | None = None
     ) -> None:
