@@ -140,8 +140,8 @@ if TRUSTED_PROXY_COUNT > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Every script and stylesheet is a static file of this origin: no inline <script>, on*= or
-# hx-on attribute, <style> or style="" attribute (htmx's own indicator <style> and its eval are
-# switched off in base.html). data: images are the icons Bootstrap's CSS draws as SVG.
+# hx-on attribute, <style> or style="" attribute (base.html switches off htmx's indicator <style>,
+# its eval and its copying of style attributes). data: images are Bootstrap's SVG icons.
 # Enforced in development too, so a violation shows long before production; django-csp leaves
 # DEBUG's error pages, which are inline-styled, without the header.
 CONTENT_SECURITY_POLICY = {
