@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,9 +134,57 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "garage:job_list"
 LOGOUT_REDIRECT_URL = "login"
 
-# Reverse proxies in front of the app that each append to X-Forwarded-For. 0 (the default)
-# trusts only REMOTE_ADDR, since any client can send the header itself.
+# Reverse proxies in front of the app that each append to X-Forwarded-For, the outermost one
+# terminating TLS and setting X-Forwarded-Proto (deploy/Caddyfile). 0 (the default) trusts
+# neither header, since any client can send them itself.
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Every script and stylesheet is a static file of this origin: no inline <script>, on*= or
+# hx-on attribute, <style> or style="" attribute (base.html switches off htmx's indicator <style>,
+# its eval and its copying of style attributes). data: images are Bootstrap's SVG icons.
+# Enforced in development too, so a violation shows long before production; django-csp leaves
+# DEBUG's error pages, which are inline-styled, without the header.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features the app never uses, refused for it and anything it could be made to embed.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # Login lockout (django-axes): a username, or an address, with this many failures within the
 # cool-off is refused until the cool-off after its last failure has passed.
@@ -168,7 +219,9 @@ LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "staticfiles")
+# Empty (as .env.example leaves them) means the default, not the current directory: WhiteNoise
+# would serve the whole checkout as static files.
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default="") or VAR_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -179,7 +232,7 @@ STORAGES = {
         )
     },
 }
-MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
+MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default="") or VAR_DIR / "media")
 MEDIA_URL = "media/"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -267,10 +320,13 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=60 * 60 * 24 * 30)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Preloading writes the domain into browsers' built-in https-only list, which takes months
+    # to undo, so it is the operator's explicit choice; `check --deploy` is told it was made.
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
     if SECRET_KEY == _DEV_SECRET:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (DJANGO_DEBUG is off).")
     if _DEV_FIELD_KEY in FIELD_ENCRYPTION_KEYS:

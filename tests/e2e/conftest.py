@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.conftest import skip_or_fail
 
@@ -41,15 +41,41 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# Chromium reports what a policy blocked on the console, and the page also hears it as an
+# event: both are collected, so a blocked script, style or handler fails the test using the page.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`Content Security Policy violation event: ${event.effectiveDirective} blocked `
+    + `${event.blockedURI || "inline code"} at ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+POLICY_WORDS = ("Content Security Policy", "Permissions-Policy")
+
+
+def watch_policies(context: BrowserContext) -> list[str]:
+    """Console messages about the CSP or Permissions-Policy, from every page of `context`."""
+    messages: list[str] = []
+
+    def record(message: ConsoleMessage) -> None:
+        if any(word in message.text for word in POLICY_WORDS):
+            messages.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.add_init_script(REPORT_VIOLATIONS)
+    context.on("console", record)
+    return messages
+
+
 @pytest.fixture
 def page(browser: Browser, live_server) -> Iterator[Page]:
     context = browser.new_context(
         base_url=live_server.url, locale="en-US", viewport={"width": 1366, "height": 900}
     )
+    violations = watch_policies(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    assert violations == [], "policy broken:\n" + "\n".join(violations)
 
 
 @pytest.fixture
