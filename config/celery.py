@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging.config
 import os
 from typing import Any
@@ -19,12 +20,16 @@ app.autodiscover_tasks()
 
 
 @setup_logging.connect
-def logging_from_settings(**kwargs: Any) -> None:
+def logging_from_settings(*, loglevel: int | str | None = None, **kwargs: Any) -> None:
     """Workers and beat log through Django's LOGGING (JSON lines in production) instead of
-    Celery's own formatter, so their lines carry the task id as the web's carry the request id."""
+    Celery's own formatter, so their lines carry the task id as the web's carry the request id.
+    The command line's --loglevel still sets the threshold."""
     from django.conf import settings
 
-    logging.config.dictConfig(settings.LOGGING)
+    config = copy.deepcopy(settings.LOGGING)
+    if loglevel:
+        config["root"]["level"] = loglevel
+    logging.config.dictConfig(config)
 
 
 @task_prerun.connect

@@ -272,3 +272,23 @@ def test_production_settings_log_json_lines_and_leave_sentry_alone(tmp_path):
         "request_id": None,
         "task_id": None,
     }
+
+
+def test_celery_logs_through_the_settings_with_the_command_lines_level(settings):
+    from config.celery import logging_from_settings
+
+    settings.LOGGING = observability.logging_config(json_lines=True, level="INFO")
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    try:
+        logging_from_settings(loglevel=logging.WARNING)
+
+        [handler] = root.handlers
+        assert root.level == logging.WARNING
+        assert isinstance(handler.formatter, observability.JsonFormatter)
+        assert [type(f) for f in handler.filters] == [observability.ContextFilter]
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    # The setting itself is left as it was.
+    assert settings.LOGGING["root"]["level"] == "INFO"
