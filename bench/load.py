@@ -49,6 +49,8 @@ BASELINE_REQUESTS = 10
 REQUEST_TIMEOUT = 30.0
 READY_TIMEOUT = 60.0
 USERNAME = "bench-admin"
+# Path, status and microseconds in the worker: the server's share of each latency.
+ACCESS_FORMAT = "%(U)s %(s)s %(D)s"
 BIN = Path(sys.executable).parent
 
 
@@ -215,23 +217,44 @@ def load(base_url: str, session: str, urls: list[str]) -> tuple[Results, float]:
     return results, time.monotonic() - start
 
 
-def report(results: Results, elapsed: float, urls: list[str]) -> None:
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    if len(values) < 2:
+        return (values[0],) * 3 if values else (0.0, 0.0, 0.0)
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
+def server_times(access_log: Path) -> dict[str, list[float]]:
+    """Seconds each request spent in gunicorn's worker (ACCESS_FORMAT), by path."""
+    times: dict[str, list[float]] = {}
+    for line in access_log.read_text().splitlines():
+        path, _status, micros = line.split()
+        times.setdefault(path, []).append(int(micros) / 1_000_000)
+    return times
+
+
+def report(results: Results, elapsed: float, urls: list[str], server: dict[str, list[float]]):
     sent = sum(len(v) for v in results.latencies.values())
     print(
-        f"\n{sent} requests at {RATE:g}/s target over {SECONDS:g} s "
-        f"(all answered after {elapsed:.1f} s), gunicorn --workers {WEB_WORKERS}, "
-        f"{INVOICES} bulk invoices + demo data"
+        f"\n{sent} requests at {RATE:g}/s target over {SECONDS:g} s; all answered after "
+        f"{elapsed:.1f} s ({sent / elapsed:.1f} requests/s achieved), gunicorn --workers "
+        f"{WEB_WORKERS}, {INVOICES} bulk invoices + demo data"
     )
-    print(f"{'URL':<28} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  errors")
+    print("latency from when each request was due (client), and inside the worker (server), ms")
+    print(
+        f"{'URL':<28} {'n':>5} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9}"
+        f" {'srv p50':>8} {'srv p95':>8} {'srv p99':>8}  errors"
+    )
     for url in urls:
         values = results.latencies.get(url, [])
-        cuts = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else []
-        p50, p95, p99 = (cuts[49], cuts[94], cuts[98]) if cuts else (0.0, 0.0, 0.0)
+        p50, p95, p99 = percentiles(values)
+        s50, s95, s99 = percentiles(server.get(url.split("?")[0], []))
         errors = results.errors.get(url, Counter())
         described = ", ".join(f"{n} {kind}" for kind, n in errors.most_common()) or "0"
         print(
-            f"{url:<28} {len(values):>5} {p50 * 1000:>8.1f} {p95 * 1000:>8.1f} "
-            f"{p99 * 1000:>8.1f} {max(values, default=0) * 1000:>8.1f}  {described}"
+            f"{url:<28} {len(values):>5} {p50 * 1000:>9.1f} {p95 * 1000:>9.1f} "
+            f"{p99 * 1000:>9.1f} {max(values, default=0) * 1000:>9.1f} {s50 * 1000:>8.1f} "
+            f"{s95 * 1000:>8.1f} {s99 * 1000:>8.1f}  {described}"
         )
 
 
@@ -258,7 +281,8 @@ def main() -> None:
         log = (work / "gunicorn.log").open("wb")
         gunicorn = subprocess.Popen(
             [str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(WEB_WORKERS), "--access-logfile", str(work / "access.log")],
+             "--workers", str(WEB_WORKERS), "--access-logfile", str(work / "access.log"),
+             "--access-logformat", ACCESS_FORMAT],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT) as client:
@@ -271,8 +295,11 @@ def main() -> None:
             urls = ["/invoices/", job.group(1), "/invoices/needs-invoice/"]
             print(f"gunicorn on {base_url}; load on {', '.join(urls)}", flush=True)
             baseline(client, session, urls)
+        (work / "access.log").write_text("")
         results, elapsed = load(base_url, session, urls)
-        report(results, elapsed, urls)
+        # Gunicorn writes its access log line after the answer; give the last ones a moment.
+        time.sleep(1)
+        report(results, elapsed, urls, server_times(work / "access.log"))
         errors = [
             line
             for line in (work / "gunicorn.log").read_text().splitlines()
