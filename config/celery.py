@@ -34,9 +34,9 @@ def logging_from_settings(*, loglevel: int | str | None = None, **kwargs: Any) -
 
 @task_prerun.connect
 def task_context_on_start(*, task_id: str, **kwargs: Any) -> None:
-    observability.task_context_set(task_id=task_id)
+    observability.task_id_var.set(task_id)
 
 
 @task_postrun.connect
 def task_context_on_end(**kwargs: Any) -> None:
-    observability.task_context_clear()
+    observability.task_id_var.set(None)

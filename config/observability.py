@@ -110,14 +110,6 @@ def request_context_clear(**kwargs: Any) -> None:
     request_id_var.set(None)
 
 
-def task_context_set(*, task_id: str) -> None:
-    task_id_var.set(task_id)
-
-
-def task_context_clear() -> None:
-    task_id_var.set(None)
-
-
 def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float) -> None:
     """Report errors to Sentry. Imported only here, only when SENTRY_DSN is set: sentry-sdk is
     the optional `sentry` extra. Its Django, Celery and logging integrations enable themselves."""
