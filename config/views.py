@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config import observability
 from config.forms import LoginForm, PasswordChangeForm
 from config.sessions import session_end_others
 
@@ -19,14 +20,21 @@ from config.sessions import session_end_others
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database answers, 503 when it does not."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    """200 when the database and, where configured, Redis and the Celery broker answer; 503 when
+    any of them does not. The in-process memory broker of the tests is not a service to check."""
+    checks = {"database": observability.health_database()}
+    if settings.REDIS_URL:
+        checks["redis"] = observability.health_redis(url=settings.REDIS_URL)
+    if not settings.CELERY_BROKER_URL.startswith("memory://"):
+        checks["broker"] = observability.health_broker(url=settings.CELERY_BROKER_URL)
+    healthy = all(checks.values())
+    return JsonResponse(
+        {
+            "status": "ok" if healthy else "error",
+            **{name: "ok" if ok else "unavailable" for name, ok in checks.items()},
+        },
+        status=200 if healthy else 503,
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:

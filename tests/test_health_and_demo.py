@@ -3,33 +3,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from unittest import mock
 
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError
 
 from garage.models import Branch, Customer, JobCard, PartStock, Vehicle
-
-
-@pytest.mark.django_db
-def test_healthz_answers_without_login(client):
-    response = client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
-
-
-@pytest.mark.django_db
-def test_healthz_is_503_when_the_database_fails(client):
-    with mock.patch("config.views.connection.cursor", side_effect=DatabaseError("down")):
-        response = client.get("/healthz")
-
-    assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "unavailable"}
 
 
 @pytest.mark.django_db
