@@ -3,6 +3,7 @@ users and their roles wherever they are made (admin, shell, seed commands)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from axes.signals import user_locked_out
@@ -26,6 +27,15 @@ def _user_fields(user: Any) -> dict[str, Any]:
 
 def _group_names(user: Any) -> list[str]:
     return sorted(user.groups.values_list("name", flat=True))
+
+
+def _permission_names(user: Any) -> list[str]:
+    return sorted(
+        f"{app}.{codename}"
+        for app, codename in user.user_permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    )
 
 
 def _actor() -> Any:
@@ -65,26 +75,41 @@ def _user_post_save(sender: Any, instance: Any, created: bool, raw: bool, **kwar
         audit_record(actor=_actor(), action=A.USER_PASSWORD, obj=instance)
 
 
-def _groups_changed(
-    sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
-) -> None:
-    if action.startswith("pre_"):
-        if not reverse:
-            users = [instance]
-        elif pk_set is None:
-            users = list(instance.user_set.all())
-        else:
-            # group.user_set.add(...): the users are the pk_set.
-            users = list(get_user_model()._base_manager.filter(pk__in=pk_set))
-        # Kept on the instance the signal is sent for, which the post_ signal is sent for too.
-        instance._audit_groups = {user.pk: (user, _group_names(user)) for user in users}
-        return
-    for user, before in getattr(instance, "_audit_groups", {}).values():
-        after = _group_names(user)
-        if before != after:
-            audit_record(actor=_actor(), action=A.USER_GROUPS, obj=user,
-                         before={"groups": before}, after={"groups": after})  # fmt: skip
-    instance._audit_groups = {}
+def _memberships_changed(
+    kind: str, names: Callable[[Any], list[str]], action_code: str, reverse_users: str
+) -> Callable[..., None]:
+    """A receiver recording a user's roles or own permissions before and after an m2m change."""
+    key = f"_audit_{kind}"
+
+    def receiver(
+        sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
+    ) -> None:
+        if action.startswith("pre_"):
+            if not reverse:
+                users = [instance]
+            elif pk_set is None:
+                users = list(getattr(instance, reverse_users).all())
+            else:
+                # group.user_set.add(...): the users are the pk_set.
+                users = list(get_user_model()._base_manager.filter(pk__in=pk_set))
+            # Kept on the instance the signal is sent for, which the post_ signal is sent for too.
+            setattr(instance, key, {user.pk: (user, names(user)) for user in users})
+            return
+        for user, before in getattr(instance, key, {}).values():
+            after = names(user)
+            if before != after:
+                audit_record(actor=_actor(), action=action_code, obj=user,
+                             before={kind: before}, after={kind: after})  # fmt: skip
+        setattr(instance, key, {})
+
+    return receiver
+
+
+# Roles are groups; a user's own permissions beside them are a user change of the same weight.
+_groups_changed = _memberships_changed("groups", _group_names, A.USER_GROUPS, "user_set")
+_permissions_changed = _memberships_changed(
+    "permissions", _permission_names, A.USER_CHANGE, "user_set"
+)
 
 
 def _logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
@@ -124,6 +149,9 @@ def connect() -> None:
     pre_save.connect(_user_pre_save, sender=User, dispatch_uid="audit_user_pre_save")
     post_save.connect(_user_post_save, sender=User, dispatch_uid="audit_user_post_save")
     m2m_changed.connect(_groups_changed, sender=User.groups.through, dispatch_uid="audit_groups")
+    m2m_changed.connect(
+        _permissions_changed, sender=User.user_permissions.through, dispatch_uid="audit_perms"
+    )
     user_logged_in.connect(_logged_in, dispatch_uid="audit_logged_in")
     user_login_failed.connect(_login_failed, dispatch_uid="audit_login_failed")
     user_locked_out.connect(_locked_out, dispatch_uid="audit_locked_out")

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse
@@ -221,6 +221,19 @@ def test_adding_a_role_writes_one_row_with_the_groups_before_and_after():
     assert _fields(row) == (
         A.USER_GROUPS, None, "", _type(User), str(user.pk), "omar",
         {"groups": [roles.TECHNICIAN]}, {"groups": sorted([roles.ADVISOR, roles.TECHNICIAN])},
+    )  # fmt: skip
+
+
+def test_giving_a_user_a_permission_of_their_own_writes_one_row_with_before_and_after():
+    user = UserFactory(username="omar", role=roles.TECHNICIAN)
+    mark = _mark()
+
+    user.user_permissions.add(Permission.objects.get(codename="cancel_jobcard"))
+
+    [row] = _rows(mark)
+    assert _fields(row) == (
+        A.USER_CHANGE, None, "", _type(User), str(user.pk), "omar",
+        {"permissions": []}, {"permissions": ["garage.cancel_jobcard"]},
     )  # fmt: skip
 
 
