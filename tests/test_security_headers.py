@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import runpy
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,24 +16,10 @@ from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
-CONTENT_SECURITY_POLICY = {
-    "default-src": ["'self'"],
-    "script-src": ["'self'"],
-    "style-src": ["'self'"],
-    "img-src": ["'self'", "data:"],
-    "font-src": ["'self'"],
-    "connect-src": ["'self'"],
-    "object-src": ["'none'"],
-    "base-uri": ["'none'"],
-    "form-action": ["'self'"],
-    "frame-ancestors": ["'none'"],
-}
-PERMISSIONS_POLICY = (
-    "accelerometer=(), autoplay=(), browsing-topics=(), camera=(), "
-    "display-capture=(), encrypted-media=(), geolocation=(), gyroscope=(), hid=(), "
-    "idle-detection=(), magnetometer=(), microphone=(), midi=(), payment=(), "
-    "publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=()"
-)
+# The expected policies live once, in the production smoke test that CI runs against gunicorn.
+_SMOKE = runpy.run_path(str(Path(__file__).resolve().parents[1] / ".ci" / "smoke_production.py"))
+CONTENT_SECURITY_POLICY = _SMOKE["CONTENT_SECURITY_POLICY"]
+PERMISSIONS_POLICY = _SMOKE["SECURITY_HEADERS"]["Permissions-Policy"]
 # Email bodies need inline styles (mail clients drop stylesheets) and are never served as pages.
 NOT_PAGES = {"invoicing/email.html"}
 INLINE_CODE = {
