@@ -15,7 +15,7 @@ import pytest
 from django.core import signing
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from invoicing.models import Invoice
@@ -24,6 +24,7 @@ from payments.models import QoyodPaymentState
 from qoyod_sync.models import QoyodInvoiceSync, SyncState
 from tests.factories import PartLineFactory, PartStockFactory, ServiceItemFactory, UserFactory
 from tests.invoicing_factories import CompletedJobFactory, InvoiceFactory
+from tests.routes import named_routes, route_kwargs
 
 pytestmark = pytest.mark.django_db
 
@@ -31,20 +32,13 @@ WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
 BOOKKEEPING = re.compile(r'\b(INTO|UPDATE|FROM)\s+"?django_session"?', re.I)
 
 
-def _routes(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
-    routes = []
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            inner = ":".join(p for p in (namespace, entry.namespace or "") if p)
-            routes += _routes(entry, inner)
-        elif entry.name and not (namespace == "admin" and entry.pattern.regex.groupindex):
-            # In the admin, the pages that name one object are Django's own forms; its index
-            # and every list (our filters and list columns among them) are walked.
-            routes.append((f"{namespace}:{entry.name}" if namespace else entry.name, entry))
-    return routes
-
-
-ROUTES = dict(_routes(get_resolver()))
+# In the admin, the pages that name one object are Django's own forms; its index and every list
+# (our filters and list columns among them) are walked.
+ROUTES = {
+    name: pattern
+    for name, pattern in named_routes().items()
+    if not (name.startswith("admin:") and pattern.pattern.regex.groupindex)
+}
 
 
 @pytest.fixture
@@ -82,21 +76,10 @@ def world():
     return pk_of, other
 
 
-def _url(name: str, pattern: URLPattern, world) -> str:
-    pk_of, other = world
-    kwargs = {}
-    for key in pattern.pattern.converters:
-        if key == "pk":
-            kwargs[key] = next(v for prefix, v in pk_of.items() if name.startswith(prefix + "_"))
-        else:
-            kwargs[key] = other[key]
-    return reverse(name, kwargs=kwargs)
-
-
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_a_get_writes_nothing(name, world, client):
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
-    url = _url(name, ROUTES[name], world)
+    url = reverse(name, kwargs=route_kwargs(name, ROUTES[name], *world))
 
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from core import roles
 from garage import services
@@ -32,6 +32,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.invoicing_factories import InvoiceFactory
+from tests.routes import named_routes, route_kwargs
 
 ADV, TECH, ACC, FIN, ADM = "advisor", "technician", "accountant", "finance", "admin"
 ROLE_OF = {
@@ -113,21 +114,12 @@ MATRIX: dict[str, tuple[str, set[str] | str]] = {
 }
 
 
-def _named_routes(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
-    routes = []
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            if entry.namespace == "admin":
-                continue  # Django admin checks is_staff and model permissions itself.
-            inner = ":".join(p for p in (namespace, entry.namespace or "") if p)
-            routes += _named_routes(entry, inner)
-        elif entry.name:
-            routes.append((f"{namespace}:{entry.name}" if namespace else entry.name, entry))
-    return routes
+# Django admin checks is_staff and model permissions itself.
+ROUTES = {name: p for name, p in named_routes().items() if not name.startswith("admin:")}
 
 
 def test_every_route_has_a_matrix_entry():
-    names = {name for name, _pattern in _named_routes(get_resolver())}
+    names = set(ROUTES)
 
     assert names - MATRIX.keys() == set(), "routes without a permission matrix entry"
     assert MATRIX.keys() - names == set(), "matrix entries for routes that no longer exist"
@@ -159,17 +151,6 @@ def world(db):
     return pk_of, other
 
 
-def _kwargs(name: str, pattern: URLPattern, world) -> dict:
-    pk_of, other = world
-    kwargs = {}
-    for key in pattern.pattern.converters:
-        if key == "pk":
-            kwargs[key] = next(v for prefix, v in pk_of.items() if name.startswith(prefix + "_"))
-        else:
-            kwargs[key] = other[key]
-    return kwargs
-
-
 def _is_allowed(response) -> bool:
     if response.status_code == 403:
         return False
@@ -179,8 +160,7 @@ def _is_allowed(response) -> bool:
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_role_matrix(name, world):
     method, allowed = MATRIX[name]
-    pattern = dict(_named_routes(get_resolver()))[name]
-    url = reverse(name, kwargs=_kwargs(name, pattern, world))
+    url = reverse(name, kwargs=route_kwargs(name, ROUTES[name], *world))
     outcome = {}
     for who in [None, *sorted(ROLE_OF)]:
         client = Client()
