@@ -50,8 +50,8 @@ def qoyod_cell(context: template.Context, invoice: Invoice) -> dict[str, Any]:
         "invoice": invoice,
         "sync": sync,
         "state": status.state,
-        "can_send": allowed and Action.SEND in status.actions,
-        "can_retry": allowed and Action.RETRY in status.actions,
+        "can_send": allowed and status.can_send,
+        "can_retry": allowed and status.can_retry,
         # Inside a list row the buttons swap the row by htmx; elsewhere they post and redirect.
         "in_row": isinstance(context.get("page"), Page),
         "next": request.get_full_path() if request else "",
