@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField, QuantityField, RateField
+from core.messages import render
 from garage.models import (
     Branch,
     Customer,
@@ -20,7 +21,6 @@ from garage.models import (
     SparePart,
     Vehicle,
 )
-from invoicing.messages import render
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -263,7 +263,7 @@ class InvoiceStatusChange(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
-    # A Message (invoicing/messages.py), put into words in the reader's language when shown.
+    # A Message (core/messages.py), put into words in the reader's language when shown.
     note_code = models.CharField(max_length=60, blank=True)
     note_params = models.JSONField(default=dict, blank=True)
     changed_by = models.ForeignKey(

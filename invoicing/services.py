@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.calculations import CalculationError, LineInput, calculate_invoice
+from core.messages import USER_TEXT, Message
 from core.numbering import sequence_next
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
 from invoicing.history import edit_changes, edit_snapshot
-from invoicing.messages import USER_TEXT, Message
 from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
 
 S = Invoice.Status

@@ -1,10 +1,10 @@
-"""The codes of the invoice-history notes payments writes (invoicing/messages.py explains)."""
+"""The codes of the invoice-history notes payments writes (core/messages.py explains)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from invoicing.messages import register
+from core.messages import register
 from payments.models import Payment, QoyodStatus
 
 register(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField
-from invoicing.messages import render
+from core.messages import render
 from invoicing.models import Invoice
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class QoyodPaymentState(models.Model):
     refreshed_at = models.DateTimeField(_("refreshed from Qoyod"), null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True, db_index=True)
     changed_at = models.DateTimeField(_("last change read from Qoyod"), null=True, blank=True)
-    # Why the last read failed, as a Message (invoicing/messages.py) shown in the reader's
+    # Why the last read failed, as a Message (core/messages.py) shown in the reader's
     # language, and apart from it Qoyod's own words, never translated.
     last_error_code = models.CharField(max_length=60, blank=True)
     last_error_params = models.JSONField(default=dict, blank=True)

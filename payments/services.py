@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.messages import Message
 from core.money import to_money
-from invoicing.messages import Message
 from invoicing.models import Invoice
 from invoicing.services import invoice_set_status
 from payments.models import Payment, QoyodAllocation, QoyodPaymentState, QoyodStatus

@@ -1,6 +1,6 @@
 """The codes of the sync reasons, sync history notes and read-back errors qoyod_sync stores.
 
-How a message is stored and shown: invoicing/messages.py. A code, once stored, keeps its
+How a message is stored and shown: core/messages.py. A code, once stored, keeps its
 meaning; a changed sentence gets a new code (old rows keep rendering with the old one).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from invoicing.messages import LIST_SEPARATOR, Message, register
+from core.messages import LIST_SEPARATOR, Message, register
 from qoyod_sync.errors import (
     QoyodError,
     QoyodMaybeSaved,

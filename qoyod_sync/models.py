@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField
+from core.messages import render
 from garage.models import Branch, Customer, ServiceItem, SparePart
-from invoicing.messages import render
 from invoicing.models import Invoice
 
 
@@ -41,7 +41,7 @@ class QoyodConnection(models.Model):
     catalogue = models.JSONField(default=dict, blank=True, editable=False)
     last_tested_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_ok = models.BooleanField(null=True, editable=False)
-    # What it found, as a Message (invoicing/messages.py) shown in the reader's language, and
+    # What it found, as a Message (core/messages.py) shown in the reader's language, and
     # apart from it Qoyod's own words, never translated.
     last_test_code = models.CharField(max_length=60, blank=True, editable=False)
     last_test_params = models.JSONField(default=dict, blank=True, editable=False)
@@ -219,7 +219,7 @@ class QoyodInvoiceSync(models.Model):
     # Qoyod's total minus ours, recorded when the draft is created (rounding, changed lines).
     total_difference = MoneyField(null=True, blank=True)
     failure_kind = models.CharField(max_length=20, choices=FailureKind, blank=True)
-    # Why it failed, as a Message (invoicing/messages.py) shown in the reader's language, and
+    # Why it failed, as a Message (core/messages.py) shown in the reader's language, and
     # apart from it Qoyod's own words, never translated.
     reason_code = models.CharField(max_length=60, blank=True)
     reason_params = models.JSONField(default=dict, blank=True)

@@ -14,8 +14,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.messages import Message
 from garage.models import Branch
-from invoicing.messages import Message
 from invoicing.models import Invoice
 from qoyod_sync import crypto
 from qoyod_sync.client import ClientOptions, QoyodReader, QoyodWriter
@@ -38,7 +38,7 @@ class ConnectionUnusable(ValidationError):
 
     def __init__(self, message: Message) -> None:
         super().__init__(message.render())
-        self.message_code = message
+        self.reason = message
 
 
 def connection_get() -> QoyodConnection | None:
@@ -192,7 +192,7 @@ def connection_test(*, user: User | None, options: ClientOptions | None = None) 
     try:
         catalogue = _catalogue(connection_reader(connection, options=options))
     except ConnectionUnusable as exc:
-        parts = [exc.message_code]
+        parts = [exc.reason]
     except QoyodUnauthorised:
         parts = [Message("connection.key_refused")]
     except QoyodError as exc:

@@ -9,9 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from core import roles
-from invoicing import messages
-from invoicing.messages import LEGACY, Message, render
+from core import messages, roles
+from core.messages import LEGACY, Message, render
 from invoicing.models import InvoiceStatusChange
 from qoyod_sync.models import FailureKind, QoyodInvoiceSync, SyncState
 from tests import factories

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from invoicing.messages import Message
+from core.messages import Message
 from invoicing.models import InvoiceStatusChange
 from payments.models import QoyodPaymentState
 from qoyod_sync.models import (

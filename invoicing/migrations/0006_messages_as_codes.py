@@ -1,4 +1,4 @@
-# History notes become a message code and parameters (invoicing/messages.py), shown in the
+# History notes become a message code and parameters (core/messages.py), shown in the
 # reader's language; notes stored before keep their words under the "legacy" code.
 
 from django.db import migrations, models
@@ -15,7 +15,7 @@ def text_to_legacy(apps, schema_editor):
 def legacy_to_text(apps, schema_editor):
     from django.utils import translation
 
-    from invoicing.messages import render
+    from core.messages import render
 
     model = apps.get_model("invoicing", "InvoiceStatusChange")
     rows = list(model.objects.exclude(note_code=""))

@@ -1,4 +1,4 @@
-# The last refresh error becomes a message code and parameters (invoicing/messages.py), shown in
+# The last refresh error becomes a message code and parameters (core/messages.py), shown in
 # the reader's language; errors stored before keep their words under the "legacy" code.
 
 from django.db import migrations, models
@@ -15,7 +15,7 @@ def text_to_legacy(apps, schema_editor):
 def legacy_to_text(apps, schema_editor):
     from django.utils import translation
 
-    from invoicing.messages import render
+    from core.messages import render
 
     model = apps.get_model("payments", "QoyodPaymentState")
     rows = list(model.objects.exclude(last_error_code=""))

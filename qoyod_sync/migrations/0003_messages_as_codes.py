@@ -1,5 +1,5 @@
 # Reasons and the last connection test become a message code and parameters
-# (invoicing/messages.py), shown in the reader's language; text stored before keeps its words
+# (core/messages.py), shown in the reader's language; text stored before keeps its words
 # under the "legacy" code.
 
 from django.db import migrations, models
@@ -35,7 +35,7 @@ def attempt_text_to_legacy(apps, schema_editor):
 def attempt_legacy_to_text(apps, schema_editor):
     from django.utils import translation
 
-    from invoicing.messages import render
+    from core.messages import render
 
     model = apps.get_model("qoyod_sync", "QoyodAttempt")
     rows = list(model.objects.exclude(detail_code=""))
@@ -49,7 +49,7 @@ def attempt_legacy_to_text(apps, schema_editor):
 def legacy_to_text(apps, schema_editor):
     from django.utils import translation
 
-    from invoicing.messages import render
+    from core.messages import render
 
     for name, text, code, params, length in FIELDS:
         model = apps.get_model("qoyod_sync", name)

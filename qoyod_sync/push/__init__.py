@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from invoicing.messages import Message
+from core.messages import Message
 from invoicing.models import Invoice
 from qoyod_sync import mappers
 from qoyod_sync.client import ClientOptions
@@ -193,7 +193,7 @@ def _run(send: Send) -> RemoteInvoice:
             send.writer = connection_writer(send.connection, options=send.options)
         except ConnectionUnusable as exc:
             stop_state = S.UNKNOWN if send.claimed_from == S.UNKNOWN else S.FAILED
-            raise Stop(stop_state, FailureKind.NOT_CONNECTED, exc.message_code) from None
+            raise Stop(stop_state, FailureKind.NOT_CONNECTED, exc.reason) from None
     if send.claimed_from == S.UNKNOWN:
         found = lookup_reference(send)
         if found is not None:

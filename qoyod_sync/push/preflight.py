@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core.messages import Message
 from garage.models import Customer, ServiceItem, SparePart
-from invoicing.messages import Message
 from invoicing.models import Invoice, InvoiceLine
 from qoyod_sync.models import BranchWarehouse, FailureKind, QoyodConnection
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from invoicing.messages import Message
+from core.messages import Message
 from qoyod_sync.models import QoyodInvoiceSync, QoyodSyncStateChange
 from qoyod_sync.models import SyncState as S
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.messages import Message
 from garage.models import Customer, ServiceItem, SparePart
-from invoicing.messages import Message
 from invoicing.models import Invoice, InvoiceLine
 from qoyod_sync import mappers
 from qoyod_sync.client import DEFAULT_DEADLINE, ClientOptions, QoyodWriter

@@ -27,8 +27,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.messages import Message
 from core.money import to_money
-from invoicing.messages import Message
 from invoicing.models import Invoice
 from payments.models import QoyodPaymentState, QoyodStatus
 from payments.services import (
