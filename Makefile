@@ -28,13 +28,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput -v0
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --sandbox-state var/qoyod-sandbox.json
 	@# The trap clears itself first: `kill 0` signals this shell too, which would re-enter it.
 	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py qoyod_sandbox --port $(SANDBOX_PORT) --opening-stock 50 & \
+	$(BIN)/python manage.py qoyod_sandbox --port $(SANDBOX_PORT) --opening-stock 50 --accept-any-key \
+		--state var/qoyod-sandbox.json & \
 	$(BIN)/celery -A config worker -B --pool=solo --loglevel=WARNING \
 		--schedule var/celerybeat-schedule & \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	SHOW_DEMO_LOGINS=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
@@ -48,7 +49,9 @@ beat: $(VENV)/.installed
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule var/celerybeat-schedule
 
 sandbox: $(VENV)/.installed
-	$(BIN)/python manage.py qoyod_sandbox --port $(SANDBOX_PORT)
+	@mkdir -p var
+	$(BIN)/python manage.py qoyod_sandbox --port $(SANDBOX_PORT) --accept-any-key \
+		--state var/qoyod-sandbox.json
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -148,19 +148,31 @@ class Smoke:
             headers={"Origin": self.https_origin, "Referer": self.https_origin + "/login/"},
         )
         self.check(
-            login.status_code == 302 and login.headers.get("Location") == "/jobs/",
-            f"POST /login/: 302 to /jobs/ (got {login.status_code} "
+            login.status_code == 302 and login.headers.get("Location") == "/",
+            f"POST /login/: 302 to the home page (got {login.status_code} "
             f"{login.headers.get('Location')!r})",
         )
         self.check("sessionid" in self.cookies, "POST /login/: sets the session cookie")
 
-        for path in ("/jobs/", "/invoices/"):
+        for path in ("/", "/jobs/", "/invoices/"):
             page = self.request("GET", path)
             self.check_page(page, f"GET {path}")
             self.check(
                 f'data-testid="user-menu">{html.escape(username)}</button>' in page.text,
                 f"GET {path}: shows the logged-in user's menu in the navigation bar",
             )
+
+        # The API docs run under the same CSP, from vendored files with hashed names.
+        docs = self.request("GET", "/api/docs/")
+        self.check_page(docs, "GET /api/docs/")
+        assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', docs.text)
+        self.check(
+            any("swagger-ui-bundle" in url for url in assets),
+            f"GET /api/docs/: loads the vendored Swagger UI (got {assets!r})",
+        )
+        for url in assets:
+            answer = self.request("GET", url)
+            self.check(answer.status_code == 200, f"GET {url}: 200 (got {answer.status_code})")
 
         css_url = css.group(1)
         stylesheet = self.request("GET", css_url)

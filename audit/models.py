@@ -36,8 +36,10 @@ class AuditEvent(models.Model):
         QOYOD_PRODUCT_CREATE = "qoyod.product_create", _("Qoyod: create product")
         QOYOD_INVOICE_CREATE = "qoyod.invoice_create", _("Qoyod: create draft invoice")
         QOYOD_DRAFT_DELETE = "qoyod.draft_delete", _("Qoyod: delete draft")
+        QOYOD_STOCK_ADJUST = "qoyod.stock_adjust", _("Qoyod: sync stock")
         QOYOD_CONNECTION_SAVE = "qoyod.connection_save", _("Qoyod connection saved")
         QOYOD_MAPPINGS_SAVE = "qoyod.mappings_save", _("Qoyod mappings saved")
+        ACCOUNTING_SETTINGS_SAVE = "accounting.settings_save", _("Accounting settings saved")
         USER_CREATE = "user.create", _("User created")
         USER_CHANGE = "user.change", _("User changed")
         USER_GROUPS = "user.groups", _("User roles changed")
@@ -48,6 +50,8 @@ class AuditEvent(models.Model):
         INVOICE_VOID = "invoice.void", _("Invoice voided")
         INVOICE_REISSUE = "invoice.reissue", _("Invoice reissued")
         PAYMENT_RECORD = "payment.record", _("Payment recorded")
+        API_CLIENT_CREATE = "api.client_create", _("API client created")
+        API_CLIENT_REVOKE = "api.client_revoke", _("API client revoked")
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     # No database constraint and no cascade: deleting a user must neither fail on nor change

@@ -46,7 +46,7 @@ def measure(label: str, runs: int, call: Callable[[int], object]) -> None:
 
 
 def main() -> None:
-    sandbox = SandboxServer().start()
+    sandbox = SandboxServer(keys=[KEY]).start()
     try:
         writer = QoyodWriter(base_url=sandbox.base_url, api_key=KEY, options=UNLIMITED)
         reader = writer.reader
@@ -62,6 +62,7 @@ def main() -> None:
             tax_id=1,
             unit_id=2,
             category_id=1,
+            sales_account_id=17,
         )
         part = writer.create_service_product(
             sku="SVC-2",
@@ -71,6 +72,7 @@ def main() -> None:
             tax_id=1,
             unit_id=1,
             category_id=1,
+            sales_account_id=17,
         )
 
         def draft(n: int) -> DraftInvoice:

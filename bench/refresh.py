@@ -48,7 +48,7 @@ def main() -> None:
     from qoyod_sync.client import ClientOptions, QoyodReader, close_pooled_clients
     from qoyod_sync.sandbox import SandboxServer
 
-    server = SandboxServer("127.0.0.1", 0).start()
+    server = SandboxServer("127.0.0.1", 0, keys=[API_KEY]).start()
     options = ClientOptions(rate_limit_per_minute=1_000_000, burst=1_000)
     try:
         reader = QoyodReader(base_url=server.base_url, api_key=API_KEY, options=options)
@@ -93,8 +93,9 @@ def _invoices(server, count: int) -> dict[int, int]:
     contact = company.create_customer({"name": "Bench customer", "status": "Active"})
     product = company.create_product(
         {"sku": "SRV-BENCH", "name_ar": "خدمة", "name_en": "Service", "type": "Service",
-         "track_quantity": 0, "selling_price": "240", "tax_id": 1, "product_unit_type_id": 1,
-         "category_id": 1}
+         "track_quantity": 0, "selling_price": "240", "buying_price": "0",
+         # The sandbox chart's sales account: a strict tenant refuses a product without one.
+         "sales_account_id": 17, "tax_id": 1, "product_unit_type_id": 1, "category_id": 1}
     )  # fmt: skip
     branch = Branch.objects.create(code="RUH", name_en="Riyadh")
     customer = Customer.objects.create(name_en="Bench customer", phone="+966500000002")

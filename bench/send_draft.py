@@ -47,7 +47,7 @@ def main() -> None:
     from qoyod_sync.sandbox import SandboxServer
     from qoyod_sync.services import connection_save, connection_test
 
-    server = SandboxServer("127.0.0.1", 0).start()
+    server = SandboxServer("127.0.0.1", 0, keys=[API_KEY]).start()
     # The connection may point only at the enabled sandbox, and this one has a free port.
     settings.QOYOD_SANDBOX_URL, settings.QOYOD_SANDBOX_ENABLED = server.base_url, True
     options = ClientOptions(rate_limit_per_minute=1_000_000, burst=1_000)
@@ -103,6 +103,8 @@ def _first_time_catalogue(server, branch, tag: str):
     product = QoyodWriter(base_url=server.base_url, api_key=API_KEY).create_stock_product(
         sku=part.sku, name_ar="فلتر", name_en="Oil filter", selling_price=Decimal("35"),
         buying_price=Decimal("20"), tax_id=1, unit_id=1, category_id=2,
+        sales_account_id=17,
+        cogs_account_id=12,
     )  # fmt: skip
     server.state.company_for_key(API_KEY).set_stock(product.id, 1, Decimal("1000"))
     return customer, [*services, part]

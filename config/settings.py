@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "audit",
     "garage",
@@ -54,7 +56,7 @@ INSTALLED_APPS = [
     "qoyod_sync",
     "accounting",
     "api",
-    "axes",
+    "config.apps.AxesConfig",
 ]
 
 MIDDLEWARE = [
@@ -99,10 +101,13 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.navigation",
+                "config.context_processors.qoyod_key_banner",
             ],
             # Tag libraries that live beside the code they draw rather than in a templatetags
             # package: the read-back package keeps its tags with its views.
             "libraries": {"qoyod_refresh": "qoyod_sync.readback.tags"},
+            # Quantities, amounts and left-to-right values look the same on every page.
+            "builtins": ["core.templatetags.display"],
         },
     },
 ]
@@ -138,7 +143,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "garage:job_list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Reverse proxies in front of the app that each append to X-Forwarded-For, the outermost one
@@ -222,6 +227,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Asia/Riyadh")
 USE_I18N = True
 USE_TZ = True
+# Dates read day/month/year in both languages, on lists, details and history alike.
+FORMAT_MODULE_PATH = ["config.formats"]
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 
 STATIC_URL = "static/"
@@ -247,12 +254,61 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="garage@localhost")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 
+# The finance API (api/): bearer tokens of API clients only, scopes per view, a per-client
+# request budget in the cache, cursor pages and one error shape (api/exceptions.py).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiClientThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+    "DATE_FORMAT": "iso-8601",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Garage finance API", "VERSION": "1.0.0"}
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Garage finance API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "For finance systems: drain the unprocessed-invoice queue, read each invoice, mark "
+        "it processed (with your reference) or failed, and report sales and payments back. "
+        "Send `Authorization: Bearer gms_…`, and an `Idempotency-Key` with every POST you may "
+        "retry; "
+        "amounts are decimal strings with two places, dates ISO 8601, errors "
+        '`{"type", "code", "detail", "errors": {field: [messages]}}` in the language of '
+        "Accept-Language (en, ar).\n\n"
+        "**Customer master data.** The garage chooses who keeps customers (setting "
+        "`CUSTOMER_MASTER`): `app` (the default) — staff keep them in this app and the API "
+        "only reads them, so POST and PATCH on customers and contacts answer 409 "
+        "`customer_master_app`; or `finance` — your system keeps them and writes them here "
+        "(customers:write), and staff can no longer change names, tax numbers and addresses."
+    ),
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package's static files: no CDN, and the split
+    # view loads its setup as a script file, so the page works under the CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"QueueKindEnum": ["invoice", "cancellation"]},
+}
+# Who keeps the customer master data (garage/master.py): "app" (staff, in this app; the API only
+# reads customers) or "finance" (the finance system, over the API; staff cannot change names,
+# tax numbers and addresses).
+CUSTOMER_MASTER = env.str("CUSTOMER_MASTER", default="app")
+if CUSTOMER_MASTER not in ("app", "finance"):
+    raise ImproperlyConfigured("CUSTOMER_MASTER must be app or finance.")
+# The login page lists the demo's users and password (seed_demo's, when they exist): for a trial
+# (`make run`), never with DEBUG off, whatever the variable says.
+SHOW_DEMO_LOGINS = DEBUG and env.bool("SHOW_DEMO_LOGINS", default=False)
+# The demo API client's token is derived from this (garage seed_demo, DEBUG only); empty: none.
+API_DEMO_TOKEN_SEED = env.str("API_DEMO_TOKEN_SEED", default="garage-demo" if DEBUG else "")
 
 # Encryption keys for secrets stored in the database (the Qoyod API key). A list: the first
 # encrypts, all decrypt, so keys rotate with `manage.py rotate_field_keys`.
@@ -292,6 +348,20 @@ if not REDIS_URL:
 CELERY_TIMEZONE = TIME_ZONE
 
 QOYOD_BASE_URL = env.str("QOYOD_BASE_URL", default="https://api.qoyod.com/2.0")
+# "Open in Qoyod" on an invoice: Qoyod's web page for an invoice id. Qoyod does not document
+# its web addresses; set this if your company's pages live elsewhere.
+QOYOD_WEB_INVOICE_URL = env.str(
+    "QOYOD_WEB_INVOICE_URL", default="https://www.qoyod.com/invoices/{id}"
+)
+QOYOD_WEB_CUSTOMER_URL = env.str(
+    "QOYOD_WEB_CUSTOMER_URL", default="https://www.qoyod.com/customers/{id}"
+)
+QOYOD_WEB_JOURNAL_ENTRY_URL = env.str(
+    "QOYOD_WEB_JOURNAL_ENTRY_URL", default="https://www.qoyod.com/journal_entries/{id}"
+)
+QOYOD_WEB_CREDIT_NOTE_URL = env.str(
+    "QOYOD_WEB_CREDIT_NOTE_URL", default="https://www.qoyod.com/credit_notes/{id}"
+)
 QOYOD_SANDBOX_URL = env.str("QOYOD_SANDBOX_URL", default="http://127.0.0.1:8765/2.0")
 # The API key is sent only over https to these hosts (qoyod_sync/connection.py), and to the
 # sandbox's origin only while the sandbox is enabled: by default in a trial (DEBUG) install.
@@ -301,15 +371,59 @@ QOYOD_REFRESH_STALE_MINUTES = env.int("QOYOD_REFRESH_STALE_MINUTES", default=10)
 QOYOD_REFRESH_PERIOD_MINUTES = env.int("QOYOD_REFRESH_PERIOD_MINUTES", default=30)
 # Beat (embedded in the `make run` worker, its own process with Redis) reads open Qoyod-managed
 # invoices back from Qoyod; the task only reads (qoyod_sync/tasks.py).
+# With Auto sync on, the chart of accounts, warehouses and taxes are read again daily, at
+# ACCOUNTING_CONFIG_SYNC_HOUR (local time), a quiet hour for Qoyod and the garage.
+ACCOUNTING_CONFIG_SYNC_HOUR = env.int("ACCOUNTING_CONFIG_SYNC_HOUR", default=3)
+# The nightly reconciliation compares the last QOYOD_RECONCILE_DAYS days of invoices with Qoyod.
+QOYOD_RECONCILE_DAYS = env.int("QOYOD_RECONCILE_DAYS", default=7)
+QOYOD_RECONCILE_HOUR = env.int("QOYOD_RECONCILE_HOUR", default=2)
 CELERY_BEAT_SCHEDULE = {
+    "qoyod-reconcile-nightly": {
+        "task": "qoyod_sync.tasks.reconcile_nightly",
+        "schedule": crontab(hour=QOYOD_RECONCILE_HOUR, minute=30),
+    },
     "qoyod-refresh-open-invoices": {
         "task": "qoyod_sync.tasks.refresh_open_invoices",
         "schedule": timedelta(minutes=QOYOD_REFRESH_PERIOD_MINUTES),
     },
+    "api-idempotency-keys-expire": {
+        "task": "api.tasks.idempotency_keys_expire",
+        "schedule": timedelta(hours=1),
+    },
+    "accounting-configuration-sync": {
+        "task": "accounting.tasks.configuration_sync_daily",
+        "schedule": crontab(hour=ACCOUNTING_CONFIG_SYNC_HOUR, minute=15),
+    },
 }
+# Finance API: an Idempotency-Key's stored answer is kept this long (the hourly beat task
+# deletes older ones). Webhook deliveries: tries, the first retry's delay (doubling after),
+# the receiver's time to answer, and whether loopback / private receivers are allowed (only in
+# a trial install: in production a delivery must never reach the internal network).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=DEBUG)
 QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=280)
+# Seconds. A web request that calls Qoyod must end before gunicorn's worker timeout (30 s in the
+# Dockerfile and compose): QOYOD_DEADLINE bounds one request's Qoyod calls altogether (a send's
+# lookups and writes, retries and rate limiting included), leaving 10 s for our own work; a
+# send's claim lasts a few seconds longer than that (qoyod_sync/push/state.py LEASE).
+QOYOD_CONNECT_TIMEOUT = env.float("QOYOD_CONNECT_TIMEOUT", default=5.0)
+QOYOD_READ_TIMEOUT = env.float("QOYOD_READ_TIMEOUT", default=15.0)
+QOYOD_WRITE_TIMEOUT = env.float("QOYOD_WRITE_TIMEOUT", default=10.0)
+QOYOD_DEADLINE = env.float("QOYOD_DEADLINE", default=20.0)
 
 INVOICE_NUMBER_PREFIX = env.str("INVOICE_NUMBER_PREFIX", default="INV")
+# Garage transactions (accounting/): their number prefix, the largest receipt file accepted,
+# and how many days ahead a transaction's date may be (a receipt dated tomorrow across a time
+# zone is fine, a typo in the year is not).
+TRANSACTION_NUMBER_PREFIX = env.str("TRANSACTION_NUMBER_PREFIX", default="EXP")
+RECEIPT_MAX_BYTES = env.int("RECEIPT_MAX_BYTES", default=10 * 1024 * 1024)
+TRANSACTION_MAX_DAYS_AHEAD = env.int("TRANSACTION_MAX_DAYS_AHEAD", default=1)
+# The largest bank or card statement CSV accepted; a larger request is refused from its
+# Content-Length, before its body is read.
+STATEMENT_MAX_BYTES = env.int("STATEMENT_MAX_BYTES", default=5 * 1024 * 1024)
 INVOICE_PAYMENT_TERM_DAYS = env.int("INVOICE_PAYMENT_TERM_DAYS", default=30)
 # Days the link emailed to a customer opens the printable invoice (invoicing/views/document.py).
 INVOICE_SHARE_LINK_DAYS = env.int("INVOICE_SHARE_LINK_DAYS", default=30)

@@ -16,10 +16,15 @@ urlpatterns = [
     # The switcher is on the login page too, so choosing a language must not need a login.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("settings/", views.settings_home, name="settings_home"),
+    path("settings/api-clients/", include("api.page_urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("invoices/", include("invoicing.urls")),
     path("payments/", include("payments.urls")),
     path("qoyod/", include("qoyod_sync.urls")),
+    path("accounting/", include("accounting.urls")),
+    # Short, because it ends every journal entry's description in Qoyod.
+    path("r/", include("accounting.receipt_urls")),
     path("", include("garage.urls")),
 ]
 

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _sync_roles(sender, using, **kwargs):
@@ -13,6 +14,7 @@ def _sync_roles(sender, using, **kwargs):
 
 class CoreConfig(AppConfig):
     name = "core"
+    verbose_name = _("Core")
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="core_sync_roles")

@@ -41,3 +41,17 @@ def plate_search_key(value: str) -> str:
     return "".join(
         PLATE_AR_TO_LATIN.get(c, c) for c in text if c.isalnum() or c in PLATE_AR_TO_LATIN
     )
+
+
+def isolate(text: str) -> str:
+    """The text between first-strong isolate marks: it takes the direction of its own letters."""
+    return f"\u2068{text}\u2069"
+
+
+def ltr_isolate(text: str) -> str:
+    """The text between Unicode's left-to-right isolate marks, for places that take no markup.
+
+    An <option> or a title="" cannot hold <bdi>; the marks keep a plate or a number in its order
+    on an Arabic page the same way (templates use the `ltr` filter where markup is allowed).
+    """
+    return f"\u2066{text}\u2069"

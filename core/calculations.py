@@ -9,6 +9,11 @@ to_money((gross − discount) / (1 + rate)) and VAT is the rest, so the line tot
 the inclusive amount, though its VAT may then be a halala away from to_money(net × rate).
 Every line total is net + VAT, and the invoice adds up its lines.
 
+VAT category. A line is standard-rated ("S") unless it says zero-rated ("Z") or exempt ("E");
+those carry no VAT, so their rate must be 0, and they are summed apart from standard lines at
+0 % (ZATCA reports each category's taxable amount separately): summaries are per (category,
+rate).
+
 Per-rate adjustment rule. ZATCA accepts a rate's VAT only within one halala of
 to_money(rate net × rate), and summing rounded line VATs can miss that: four lines of 0.10 at
 15 % give 4 × 0.02 = 0.08 against to_money(0.40 × 0.15) = 0.06. When a rate misses by more
@@ -31,6 +36,8 @@ from decimal import Decimal
 from core.money import HALALA, DecimalLike, to_decimal, to_money
 
 ZERO = Decimal("0.00")
+STANDARD = "S"
+CATEGORIES = ("S", "Z", "E")
 
 
 class CalculationError(ValueError):
@@ -50,6 +57,7 @@ class LineInput:
     vat_rate: Decimal
     discount: Decimal = ZERO
     price_includes_vat: bool = False
+    tax_category: str = STANDARD
 
     def __post_init__(self) -> None:
         # Forms hand over strings; converting here keeps float out of every later step.
@@ -69,16 +77,18 @@ class LineResult:
 
 @dataclass(frozen=True)
 class RateSummary:
-    """Net and VAT of all lines at one VAT rate."""
+    """Net and VAT of all lines of one VAT category at one rate."""
 
     rate: Decimal
     net: Decimal
     vat: Decimal
+    category: str = STANDARD
 
 
 @dataclass(frozen=True)
 class InvoiceTotals:
-    """Per-line results in input order, per-rate summaries by ascending rate, and totals."""
+    """Per-line results in input order, per-(category, rate) summaries by ascending rate then
+    category, and totals."""
 
     lines: tuple[LineResult, ...]
     rates: tuple[RateSummary, ...]
@@ -123,19 +133,20 @@ def inclusive_to_exclusive(price: DecimalLike, rate: DecimalLike) -> Decimal:
 def calculate_invoice(lines: Sequence[LineInput]) -> InvoiceTotals:
     """Calculate every line, the per-rate summaries and the invoice totals."""
     drafts = [_draft(line, index) for index, line in enumerate(lines)]
-    by_rate: dict[Decimal, list[_Draft]] = {}
+    groups: dict[tuple[Decimal, str], list[_Draft]] = {}
     for line, draft in zip(lines, drafts, strict=True):
-        by_rate.setdefault(line.vat_rate, []).append(draft)
+        groups.setdefault((line.vat_rate, line.tax_category), []).append(draft)
 
     summaries = []
-    for rate in sorted(by_rate):
-        members = by_rate[rate]
+    for rate, category in sorted(groups):
+        members = groups[(rate, category)]
         _apply_rate_rule(rate, members)
         summaries.append(
             RateSummary(
                 rate=rate,
                 net=sum((d.net for d in members), ZERO),
                 vat=sum((d.vat for d in members), ZERO),
+                category=category,
             )
         )
 
@@ -160,6 +171,15 @@ def _draft(line: LineInput, index: int) -> _Draft:
     if line.discount < 0:
         raise CalculationError(f"discount {line.discount} must not be negative", line_index=index)
     _validate_rate(line.vat_rate, line_index=index)
+    if line.tax_category not in CATEGORIES:
+        raise CalculationError(
+            f"VAT category {line.tax_category!r} is not one of {', '.join(CATEGORIES)}",
+            line_index=index,
+        )
+    if line.tax_category != STANDARD and line.vat_rate != 0:
+        raise CalculationError(
+            f"a zero-rated or exempt line has no VAT, not {line.vat_rate}", line_index=index
+        )
     gross = line.quantity * line.unit_price
     if line.discount > gross:
         raise CalculationError(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Sequence(models.Model):
@@ -13,6 +14,8 @@ class Sequence(models.Model):
     class Meta:
         # Created by garage before the counters moved here; the table and its rows stay.
         db_table = "garage_sequence"
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
         constraints = [
             models.UniqueConstraint(fields=["name", "year"], name="sequence_unique_name_year")
         ]

@@ -53,3 +53,13 @@ def to_plain(value: DecimalLike) -> Decimal:
     # normalize() alone would turn 100 into 1E+2.
     value = to_decimal(value)
     return value.quantize(_UNIT) if value == value.to_integral() else value.normalize()
+
+
+def plain_text(value: DecimalLike) -> str:
+    """A quantity or rate as people write it: 20, 1.5, 0.001; never 2E+1 nor 1E-3."""
+    return format(to_plain(value), "f")
+
+
+def money_text(value: DecimalLike) -> str:
+    """An amount with exactly two places (1234.50), rounded half up to the halala."""
+    return format(to_money(value), "f")

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 ADVISOR = "Service Advisor"
 TECHNICIAN = "Technician"
 ACCOUNTANT = "Accountant"
 FINANCE_MANAGER = "Finance Manager"
 ADMIN = "Admin"
+# The group names stay English (they are data, matched by name); people read these.
+ROLE_LABELS = {
+    ADVISOR: _("Service Advisor"),
+    TECHNICIAN: _("Technician"),
+    ACCOUNTANT: _("Accountant"),
+    FINANCE_MANAGER: _("Finance Manager"),
+    ADMIN: _("Admin"),
+}
 
 # The rules of the job and customer pages, each one permission: views, templates (as
 # `perms.garage.<codename>`) and services ask for these, and ROLE_PERMISSIONS says who holds them.
@@ -24,6 +34,18 @@ MOVE_JOB = "garage.complete_jobcard"
 CANCEL_JOB = "garage.cancel_jobcard"
 # A line price other than the catalogue's.
 SET_LINE_PRICE = "garage.change_jobline_price"
+# What a part cost us, and the margin on a job's parts: the books' business, not the floor's.
+SEE_COSTS = "garage.view_sparepart_cost"
+
+# The Accounting menu and the synced chart of accounts (the seed's step 6), and the Qoyod
+# configuration there: syncing it, the source and input-VAT accounts (its step 1 and 5).
+SEE_ACCOUNTING = "accounting.view_account"
+MANAGE_ACCOUNTING = "accounting.manage_accounting"
+# Entering an expense with its receipts: every role, technicians and advisors for their own
+# branch only (accounting.transactions.entry_branches), without the Accounting menu.
+ENTER_TRANSACTION = "accounting.add_transaction"
+# Assigning accounts to transactions, bulk or one by one, and verifying them (the seed's step 7).
+VERIFY_TRANSACTION = "accounting.verify_transaction"
 
 # The catalogue with its stock: what a technician needs to pick a line.
 _SEE_CATALOGUE = [
@@ -47,6 +69,8 @@ _ACCOUNTING = [
     "invoicing.change_invoice",
     "invoicing.void_invoice",
     "payments.view_payment",
+    SEE_COSTS,
+    ENTER_TRANSACTION,
 ]
 
 # Sending drafts to Qoyod and retrying them; the connection itself is the finance manager's.
@@ -54,6 +78,7 @@ _QOYOD_SEND = [
     "qoyod_sync.send_invoice",
     "qoyod_sync.view_qoyodinvoicesync",
     "qoyod_sync.view_qoyodattempt",
+    "qoyod_sync.reconcile",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -76,6 +101,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "invoicing.send_invoice_to_customer",
         "payments.view_payment",
         "payments.add_payment",
+        ENTER_TRANSACTION,
     ],
     # Their own jobs (no SEE_ALL_JOBS), lines at catalogue prices, start and finish the work;
     # no customer or vehicle lists: the job page names the customer, without contact details.
@@ -84,11 +110,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "garage.view_jobcard",
         "garage.change_jobcard",
         MOVE_JOB,
+        ENTER_TRANSACTION,
     ],
-    ACCOUNTANT: [*_ACCOUNTING, *_QOYOD_SEND],
+    ACCOUNTANT: [*_ACCOUNTING, *_QOYOD_SEND, SEE_ACCOUNTING, VERIFY_TRANSACTION],
     FINANCE_MANAGER: [
         *_ACCOUNTING,
         *_QOYOD_SEND,
+        SEE_ACCOUNTING,
+        VERIFY_TRANSACTION,
+        MANAGE_ACCOUNTING,
         "qoyod_sync.manage_connection",
         "garage.view_branch",
         "garage.change_branch",

@@ -9,10 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 
 from core.arabic import PLATE_LATIN_TO_AR, plate_search_key, to_ascii_digits
+
+M = TypeVar("M", bound=Model)
 
 # A number as people type one: digits with spaces, +, brackets, dashes or dots between them.
 _NUMBER_CHARACTERS = re.compile(r"[\d\s+()\-.]+")
@@ -89,6 +93,31 @@ def _plate(text: str) -> tuple[str, str]:
     return digits + letters, printed
 
 
+def search_terms(
+    text: str,
+    *,
+    fields: Sequence[str],
+    phone: str | None = None,
+    vat: str | None = None,
+    plate_key: str | None = None,
+    plate: str | None = None,
+) -> list[Q]:
+    """The lookups that make sense for `text`, one Q each: substring on `fields`, and the given
+    phone, VAT, plate-key and printed-plate paths matched on their normalised forms."""
+    text = searchable(text)
+    terms = [Q(**{f"{field}__icontains": text}) for field in fields]
+    fragments = search_fragments(text)
+    for path, fragment, lookup in (
+        (phone, fragments.phone, "contains"),
+        (vat, fragments.vat, "contains"),
+        (plate_key, fragments.plate_key, "icontains"),
+        (plate, fragments.plate, "icontains"),
+    ):
+        if path and fragment:
+            terms.append(Q(**{f"{path}__{lookup}": fragment}))
+    return terms
+
+
 def search_q(
     text: str,
     *,
@@ -98,19 +127,48 @@ def search_q(
     plate_key: str | None = None,
     plate: str | None = None,
 ) -> Q:
-    """OR of the lookups that make sense for `text`: substring on `fields`, and the given phone,
-    VAT, plate-key and printed-plate paths matched on their normalised forms."""
-    text = searchable(text)
+    """OR of `search_terms`: for lookups on the model's own columns (and the admin)."""
     q = Q()
-    for field in fields:
-        q |= Q(**{f"{field}__icontains": text})
-    fragments = search_fragments(text)
-    for path, fragment, lookup in (
-        (phone, fragments.phone, "contains"),
-        (vat, fragments.vat, "contains"),
-        (plate_key, fragments.plate_key, "icontains"),
-        (plate, fragments.plate, "icontains"),
+    for term in search_terms(
+        text, fields=fields, phone=phone, vat=vat, plate_key=plate_key, plate=plate
     ):
-        if path and fragment:
-            q |= Q(**{f"{path}__{lookup}": fragment})
+        q |= term
     return q
+
+
+def search_filter(
+    queryset: QuerySet[M],
+    text: str,
+    *,
+    fields: Sequence[str],
+    phone: str | None = None,
+    vat: str | None = None,
+    plate_key: str | None = None,
+    plate: str | None = None,
+) -> QuerySet[M]:
+    """`queryset` narrowed to the rows `text` finds, each lookup able to use its own index.
+
+    On the model's own columns the lookups are ORed: PostgreSQL combines the trigram indexes
+    (search_indexes) in one bitmap. An OR across a join cannot use an index on either side, so
+    when a lookup crosses a relation every lookup becomes its own indexed query of primary keys
+    and the page reads the UNION of them.
+    """
+    terms = search_terms(
+        text, fields=fields, phone=phone, vat=vat, plate_key=plate_key, plate=plate
+    )
+    if not any(_crosses_relation(term) for term in terms):
+        q = Q()
+        for term in terms:
+            q |= term
+        return queryset.filter(q)
+    manager = queryset.model._default_manager
+    first, *rest = (manager.filter(term).order_by().values("pk") for term in terms)
+    return queryset.filter(pk__in=first.union(*rest) if rest else first)
+
+
+def _crosses_relation(term: Q) -> bool:
+    return any(
+        LOOKUP_SEP in child[0].rsplit(LOOKUP_SEP, 1)[0]
+        for child in term.children
+        if isinstance(child, tuple)
+    )

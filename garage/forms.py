@@ -15,9 +15,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import roles
+from core.arabic import isolate, ltr_isolate
 from core.fields import MoneyFormField, QuantityFormField
 from core.forms import BootstrapFormMixin
-from garage import validators
+from core.money import plain_text
+from garage import master, validators
 from garage.models import (
     MAX_ODOMETER_KM,
     Branch,
@@ -27,6 +29,7 @@ from garage.models import (
     SparePart,
     Vehicle,
 )
+from garage.tax import TaxCategory
 
 
 class CustomerForm(BootstrapFormMixin, forms.ModelForm):
@@ -52,6 +55,16 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
         ]
         widgets = {"name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"})}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The finance system owns a known customer's master fields: shown, not editable (a
+        # disabled field keeps the stored value whatever is posted).
+        self.master_note = ""
+        if master.finance_is_master() and self.instance.pk is not None:
+            for name in master.MASTER_FIELDS:
+                self.fields[name].disabled = True
+            self.master_note = master.master_owner_text()
+
     def clean_phone(self) -> str:
         return validators.normalise_phone(self.cleaned_data["phone"])
 
@@ -60,19 +73,16 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
         return validators.normalise_vat_number(value) if value else ""
 
 
-# Unicode isolates: an option is plain text, and an Arabic name beside "+966…" would otherwise
-# reorder the phone number's "+" under the bidi algorithm.
-_ISOLATE, _LTR_ISOLATE, _END_ISOLATE = "\u2068", "\u2066", "\u2069"
-
-
+# An option is plain text, so isolate marks rather than <bdi>: an Arabic name beside "+966…"
+# would otherwise reorder the phone number's "+", and a plate its digits and letters.
 class CustomerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Customer) -> str:
-        return f"{_ISOLATE}{obj.name}{_END_ISOLATE} · {_LTR_ISOLATE}{obj.phone}{_END_ISOLATE}"
+        return f"{isolate(obj.name)} · {ltr_isolate(obj.phone)}"
 
 
 class VehicleChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Vehicle) -> str:
-        return f"{obj.plate_number} · {obj.name}"
+        return f"{ltr_isolate(obj.plate_number)} · {isolate(obj.name)}"
 
 
 class TechnicianChoiceField(forms.ModelChoiceField):
@@ -209,32 +219,49 @@ class JobLineForm(BootstrapFormMixin, forms.Form):
 
 
 def _service_label(service: ServiceItem) -> str:
-    return f"{service.code} · {service.name}"
+    return f"{ltr_isolate(service.code)} · {isolate(service.name)}"
 
 
 def _part_label(part: SparePart) -> str:
     # The part queryset is annotated with the stock at the job's branch (selectors).
     available = getattr(part, "available", None)
     if available is None:
-        return f"{part.sku} · {part.name}"
+        return f"{ltr_isolate(part.sku)} · {isolate(part.name)}"
     return gettext("%(sku)s · %(name)s (%(available)s in stock)") % {
-        "sku": part.sku,
-        "name": part.name,
-        "available": available.normalize(),
+        "sku": ltr_isolate(part.sku),
+        "name": isolate(part.name),
+        "available": plain_text(available),
     }
 
 
-class SparePartForm(BootstrapFormMixin, forms.ModelForm):
+class TaxCategoryFormMixin(forms.ModelForm):
+    """A catalogue item's VAT category; left out of a post, the item stays standard-rated."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tax_category"].required = False
+
+    def clean_tax_category(self) -> str:
+        return self.cleaned_data.get("tax_category") or TaxCategory.STANDARD
+
+
+class SparePartForm(TaxCategoryFormMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = SparePart
-        fields = ["sku", "name_en", "name_ar", "sale_price", "cost", "vat_rate", "is_active"]
+        fields = [
+            "sku", "name_en", "name_ar", "sale_price", "cost", "vat_rate", "tax_category",
+            "vat_exemption_code", "is_active",
+        ]  # fmt: skip
         widgets = {"name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"})}
 
 
-class ServiceItemForm(BootstrapFormMixin, forms.ModelForm):
+class ServiceItemForm(TaxCategoryFormMixin, BootstrapFormMixin, forms.ModelForm):
     class Meta:
         model = ServiceItem
-        fields = ["code", "name_en", "name_ar", "default_price", "vat_rate", "is_active"]
+        fields = [
+            "code", "name_en", "name_ar", "default_price", "vat_rate", "tax_category",
+            "vat_exemption_code", "is_active",
+        ]  # fmt: skip
         widgets = {"name_ar": forms.TextInput(attrs={"dir": "rtl", "lang": "ar"})}
 
 

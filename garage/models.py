@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.arabic import isolate, ltr_isolate
 from core.fields import MoneyField, QuantityField, RateField
-from garage import validators
+from garage import tax, validators
 
 STANDARD_VAT = Decimal("0.15")
 
@@ -69,6 +72,10 @@ class Customer(BilingualName):
     postal_code = models.CharField(
         _("postal code"), max_length=5, blank=True, validators=[validators.validate_postal_code]
     )
+    # The finance system's own key for the customer, when it keeps the customer master.
+    external_reference = models.CharField(
+        _("finance system's reference"), max_length=100, blank=True
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -77,7 +84,21 @@ class Customer(BilingualName):
         ordering = ["name_en"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        indexes = [models.Index(fields=["name_ar"])]
+        indexes = [
+            models.Index(fields=["name_ar"]),
+            # The API's customer list: changed since, oldest change first, keyset pages.
+            models.Index(fields=["updated_at", "id"], name="customer_updated"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_reference"],
+                condition=~Q(external_reference=""),
+                name="customer_unique_external_reference",
+                violation_error_message=_(
+                    "Another customer already has this finance system's reference."
+                ),
+            )
+        ]
 
     @property
     def is_company(self) -> bool:
@@ -87,6 +108,31 @@ class Customer(BilingualName):
     def address_line(self) -> str:
         parts = [self.building_number, self.street, self.district, self.city, self.postal_code]
         return ", ".join(p for p in parts if p)
+
+
+class ContactPerson(models.Model):
+    """Someone to talk to at a customer (a company's buyer, its accounts payable)."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    job_title = models.CharField(_("job title"), max_length=100, blank=True)
+    phone = models.CharField(_("mobile"), max_length=13, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    external_reference = models.CharField(
+        _("finance system's reference"), max_length=100, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # Well beyond any car's odometer, and inside the integer columns of every database.
@@ -128,7 +174,12 @@ class Vehicle(models.Model):
         verbose_name = _("vehicle")
         verbose_name_plural = _("vehicles")
         constraints = [
-            models.UniqueConstraint(fields=["vin"], condition=~Q(vin=""), name="vehicle_unique_vin")
+            models.UniqueConstraint(
+                fields=["vin"],
+                condition=~Q(vin=""),
+                name="vehicle_unique_vin",
+                violation_error_message=_("Another vehicle already has this VIN."),
+            )
         ]
 
     def __str__(self) -> str:
@@ -137,6 +188,30 @@ class Vehicle(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.plate_key = self.plate_number.replace(" ", "")
         super().save(*args, **kwargs)
+
+    def unique_error_message(
+        self, model_class: type[Vehicle], unique_check: Sequence[str]
+    ) -> ValidationError:
+        # Django's "Vehicle with this Plate number already exists." reads as broken Arabic and
+        # leaves the advisor searching: say whose vehicle it is.
+        if tuple(unique_check) == ("plate_number",):
+            other = (
+                Vehicle.objects.select_related("customer")
+                .filter(plate_number=self.plate_number)
+                .exclude(pk=self.pk)
+                .first()
+            )
+            if other is not None:
+                return ValidationError(
+                    _("The plate %(plate)s is already registered to %(customer)s (%(vehicle)s)."),
+                    code="unique",
+                    params={
+                        "plate": ltr_isolate(other.plate_number),
+                        "customer": isolate(other.customer.name),
+                        "vehicle": isolate(other.name),
+                    },
+                )
+        return super().unique_error_message(model_class, unique_check)
 
     @property
     def name(self) -> str:
@@ -155,6 +230,20 @@ class ServiceItem(BilingualName):
         default=STANDARD_VAT,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.99"))],
     )
+    tax_category = models.CharField(
+        _("VAT category"),
+        max_length=1,
+        choices=tax.TaxCategory,
+        default=tax.TaxCategory.STANDARD,
+        help_text=_("Zero-rated and exempt items carry 0% VAT and a ZATCA reason."),
+    )
+    vat_exemption_code = models.CharField(
+        _("ZATCA reason"),
+        max_length=tax.CODE_MAX_LENGTH,
+        choices=tax.reason_choices,
+        blank=True,
+        help_text=_("Why the item is zero-rated or exempt (VATEX code)."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -164,8 +253,15 @@ class ServiceItem(BilingualName):
         constraints = [
             models.CheckConstraint(
                 condition=Q(default_price__gte=0), name="serviceitem_price_not_negative"
-            )
+            ),
+            tax.item_constraint("serviceitem"),
         ]
+
+    def clean(self) -> None:
+        super().clean()
+        tax.validate_category(
+            category=self.tax_category, code=self.vat_exemption_code, rate=self.vat_rate
+        )
 
 
 class SparePart(BilingualName):
@@ -177,18 +273,40 @@ class SparePart(BilingualName):
         default=STANDARD_VAT,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.99"))],
     )
+    tax_category = models.CharField(
+        _("VAT category"),
+        max_length=1,
+        choices=tax.TaxCategory,
+        default=tax.TaxCategory.STANDARD,
+        help_text=_("Zero-rated and exempt items carry 0% VAT and a ZATCA reason."),
+    )
+    vat_exemption_code = models.CharField(
+        _("ZATCA reason"),
+        max_length=tax.CODE_MAX_LENGTH,
+        choices=tax.reason_choices,
+        blank=True,
+        help_text=_("Why the item is zero-rated or exempt (VATEX code)."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["sku"]
         verbose_name = _("spare part")
         verbose_name_plural = _("spare parts")
+        permissions = [("view_sparepart_cost", "Can see parts' cost and the margin on them")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(sale_price__gte=0) & Q(cost__gte=0),
                 name="sparepart_prices_not_negative",
-            )
+            ),
+            tax.item_constraint("sparepart"),
         ]
+
+    def clean(self) -> None:
+        super().clean()
+        tax.validate_category(
+            category=self.tax_category, code=self.vat_exemption_code, rate=self.vat_rate
+        )
 
 
 class PartStock(models.Model):
@@ -246,9 +364,20 @@ class JobCard(models.Model):
     # The one-time token of the new-job form that opened the job: unique, so the same form
     # posted twice (a double click, a resent request) cannot open a second job.
     form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # Completed and without an invoice that is not void: the job waits under Needs Invoice.
+    # Kept by jobcard_complete and invoicing's services (job_invoice_pending_refresh) so the tab
+    # reads a partial index instead of an anti-join over every job and invoice.
+    invoice_pending = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["-completed_at", "-id"],
+                condition=Q(invoice_pending=True),
+                name="jobcard_invoice_pending",
+            )
+        ]
         verbose_name = _("job card")
         verbose_name_plural = _("job cards")
         permissions = [
@@ -284,6 +413,8 @@ class JobLine(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("job line")
+        verbose_name_plural = _("job lines")
         permissions = [("change_jobline_price", "Can set a line price other than the catalogue's")]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="jobline_quantity_positive"),
@@ -321,6 +452,8 @@ class JobStatusChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "id"]
+        verbose_name = _("job status change")
+        verbose_name_plural = _("job status changes")
 
     def __str__(self) -> str:
         return f"{self.job_id}: {self.from_status} -> {self.to_status}"
@@ -341,6 +474,8 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
 
     def __str__(self) -> str:
         return f"{self.part_id}@{self.branch_id}: {self.quantity} ({self.reason})"

@@ -8,21 +8,22 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
-    Exists,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 
 from core import roles
 from core.calculations import LineInput, calculate_invoice
-from core.search import search_fragments, search_q
+from core.money import to_money, to_percent, to_plain
+from core.search import search_filter, search_q
 from garage.models import (
     Branch,
     Customer,
@@ -46,26 +47,43 @@ def jobcard_visible(*, user: User | AnonymousUser) -> QuerySet[JobCard]:
     return jobs
 
 
+# A technician's home lists this many of their jobs; the job list has the rest.
+MY_JOBS_SHOWN = 30
+
+
+def jobcard_to_work(*, jobs: QuerySet[JobCard]) -> list[JobCard]:
+    """Open and in-progress jobs in the order to work them: the one under way first, then the
+    longest waiting."""
+    in_progress_first = Case(
+        When(status=JobCard.Status.IN_PROGRESS, then=Value(0)), default=Value(1)
+    )
+    return list(
+        jobs.filter(status__in=[JobCard.Status.OPEN, JobCard.Status.IN_PROGRESS]).order_by(
+            in_progress_first, "created_at", "pk"
+        )[:MY_JOBS_SHOWN]
+    )
+
+
 def jobcard_list(*, user: User | AnonymousUser, search: str = "") -> QuerySet[JobCard]:
     """Visible jobs matching a job number, plate, customer name, or phone or VAT number for
     those who may see customers' details (a match would tell the others the number)."""
-    # Explicit order: Meta.ordering is dropped from queries with GROUP BY (the line count).
+    # A correlated count rather than a GROUP BY: PostgreSQL evaluates it for the page's rows
+    # only, after the LIMIT, instead of counting the lines of every job before sorting.
+    lines = JobLine.objects.filter(job=OuterRef("pk")).order_by().values("job")
     jobs = (
         jobcard_visible(user=user)
-        .annotate(line_count=Count("lines"))
+        .annotate(line_count=Subquery(lines.annotate(n=Count("pk")).values("n")))
         .order_by("-created_at", "-id")
     )
-    search = search.strip()
-    if search:
+    if search.strip():
         contacts = user.has_perm(roles.SEE_CUSTOMER_DETAILS)
-        jobs = jobs.filter(
-            search_q(
-                search,
-                fields=["number", "customer__name_en", "customer__name_ar"],
-                phone="customer__phone" if contacts else None,
-                vat="customer__vat_number" if contacts else None,
-                plate_key="vehicle__plate_key",
-            )
+        jobs = search_filter(
+            jobs,
+            search,
+            fields=["number", "customer__name_en", "customer__name_ar"],
+            phone="customer__phone" if contacts else None,
+            vat="customer__vat_number" if contacts else None,
+            plate_key="vehicle__plate_key",
         )
     return jobs
 
@@ -83,7 +101,25 @@ class LineRow:
 
     @property
     def vat_percent(self) -> Decimal:
-        return (self.vat_rate * 100).normalize()
+        return to_plain(self.vat_rate * 100)
+
+
+@dataclass(frozen=True)
+class PartsMargin:
+    """The job's parts: what they sell for (net of VAT), what they cost us, and the difference."""
+
+    count: int
+    net: Decimal
+    cost: Decimal
+
+    @property
+    def margin(self) -> Decimal:
+        return self.net - self.cost
+
+    @property
+    def margin_percent(self) -> Decimal | None:
+        """The margin as a percent of the parts' net; None when they sell for nothing."""
+        return to_percent(self.margin / self.net) if self.net else None
 
 
 @dataclass(frozen=True)
@@ -92,6 +128,7 @@ class JobTotals:
     net: Decimal
     vat: Decimal
     total: Decimal
+    parts: PartsMargin
 
 
 def jobcard_totals(*, lines: Iterable[JobLine]) -> JobTotals:
@@ -112,7 +149,16 @@ def jobcard_totals(*, lines: Iterable[JobLine]) -> JobTotals:
         LineRow(line=line, net=result.net, vat_rate=line.item.vat_rate)
         for line, result in zip(lines, totals.lines, strict=True)
     ]
-    return JobTotals(rows=rows, net=totals.net, vat=totals.vat, total=totals.total)
+    # At the catalogue's cost today: a job line keeps its price, not what the part cost then.
+    parts = [(row, row.line.spare_part) for row in rows if row.line.spare_part is not None]
+    parts_margin = PartsMargin(
+        count=len(parts),
+        net=sum((row.net for row, _part in parts), Decimal("0")),
+        cost=sum((to_money(row.line.quantity * part.cost) for row, part in parts), Decimal("0")),
+    )
+    return JobTotals(
+        rows=rows, net=totals.net, vat=totals.vat, total=totals.total, parts=parts_margin
+    )
 
 
 def catalogue_services() -> QuerySet[ServiceItem]:
@@ -130,35 +176,34 @@ def catalogue_parts(*, branch: Branch) -> QuerySet[SparePart]:
 
 def customer_list(*, search: str = "") -> QuerySet[Customer]:
     """Customers matching a name, phone, VAT number or the plate of one of their vehicles."""
-    customers = Customer.objects.annotate(vehicle_count=Count("vehicles")).order_by(
-        "name_en", "name_ar", "pk"
-    )
-    search = search.strip()
-    if search:
-        q = search_q(search, fields=["name_en", "name_ar"], phone="phone", vat="vat_number")
-        if fragment := search_fragments(search).plate_key:
-            # Exists rather than a join, so a customer with two matching cars is listed once.
-            q |= Q(
-                Exists(
-                    Vehicle.objects.filter(customer=OuterRef("pk"), plate_key__icontains=fragment)
-                )
-            )
-        customers = customers.filter(q)
+    vehicles = Vehicle.objects.filter(customer=OuterRef("pk")).order_by().values("customer")
+    customers = Customer.objects.annotate(
+        vehicle_count=Coalesce(Subquery(vehicles.annotate(n=Count("pk")).values("n")), 0)
+    ).order_by("name_en", "name_ar", "pk")
+    if search.strip():
+        # The plate arm is a query of its own (search_filter), so a customer with two
+        # matching cars is listed once.
+        customers = search_filter(
+            customers,
+            search,
+            fields=["name_en", "name_ar"],
+            phone="phone",
+            vat="vat_number",
+            plate_key="vehicles__plate_key",
+        )
     return customers
 
 
 def vehicle_list(*, search: str = "") -> QuerySet[Vehicle]:
     """Vehicles matching a plate, VIN, or their owner's name or phone."""
     vehicles = Vehicle.objects.select_related("customer")
-    search = search.strip()
-    if search:
-        vehicles = vehicles.filter(
-            search_q(
-                search,
-                fields=["vin", "make", "model", "customer__name_en", "customer__name_ar"],
-                phone="customer__phone",
-                plate_key="plate_key",
-            )
+    if search.strip():
+        vehicles = search_filter(
+            vehicles,
+            search,
+            fields=["vin", "make", "model", "customer__name_en", "customer__name_ar"],
+            phone="customer__phone",
+            plate_key="plate_key",
         )
     return vehicles
 

@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 
 from core import roles
 from core.arabic import to_ascii_digits
+from core.money import plain_text
 from core.numbering import sequence_next
 from garage import validators
 from garage.models import (
     STANDARD_VAT,
     Branch,
+    ContactPerson,
     Customer,
     JobCard,
     JobLine,
@@ -30,6 +32,7 @@ from garage.models import (
     StockMovement,
     Vehicle,
 )
+from garage.tax import TaxCategory
 
 
 class JobAlreadyOpened(ValidationError):
@@ -98,12 +101,14 @@ def customer_create(
     district: str = "",
     city: str = "",
     postal_code: str = "",
+    external_reference: str = "",
 ) -> Customer:
     """Create a customer; the phone and VAT number are normalised, one of the names is needed."""
     customer = Customer(
         kind=kind, name_en=name_en, name_ar=name_ar, phone=phone, email=email,
         vat_number=vat_number, cr_number=cr_number, building_number=building_number,
         street=street, district=district, city=city, postal_code=postal_code,
+        external_reference=external_reference,
     )  # fmt: skip
     return customer_save(customer=customer)
 
@@ -123,14 +128,66 @@ def customer_update(
     district: str,
     city: str,
     postal_code: str,
+    external_reference: str | None = None,
 ) -> Customer:
-    """Change a customer's details; the phone and VAT number are normalised again."""
+    """Change a customer's details; the phone and VAT number are normalised again.
+
+    `external_reference` is the finance system's to set (None keeps it)."""
     customer.kind, customer.name_en, customer.name_ar = kind, name_en, name_ar
     customer.phone, customer.email, customer.vat_number = phone, email, vat_number
     customer.cr_number, customer.building_number = cr_number, building_number
     customer.street, customer.district = street, district
     customer.city, customer.postal_code = city, postal_code
+    if external_reference is not None:
+        customer.external_reference = external_reference
     return customer_save(customer=customer)
+
+
+def _contactperson_save(contact: ContactPerson) -> ContactPerson:
+    contact.name = contact.name.strip()
+    if contact.phone:
+        try:
+            contact.phone = validators.normalise_phone(contact.phone)
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from exc
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+def contactperson_create(
+    *,
+    customer: Customer,
+    name: str,
+    job_title: str = "",
+    phone: str = "",
+    email: str = "",
+    external_reference: str = "",
+) -> ContactPerson:
+    """A contact person at the customer; a phone given is a Saudi mobile, normalised."""
+    contact = ContactPerson(
+        customer=customer, name=name, job_title=job_title, phone=phone, email=email,
+        external_reference=external_reference,
+    )  # fmt: skip
+    return _contactperson_save(contact)
+
+
+def contactperson_update(
+    *,
+    contact: ContactPerson,
+    name: str,
+    job_title: str,
+    phone: str,
+    email: str,
+    external_reference: str,
+) -> ContactPerson:
+    contact.name, contact.job_title, contact.phone = name, job_title, phone
+    contact.email, contact.external_reference = email, external_reference
+    return _contactperson_save(contact)
+
+
+def contactperson_delete(*, contact: ContactPerson) -> None:
+    contact.delete()
 
 
 def vehicle_save(*, vehicle: Vehicle) -> Vehicle:
@@ -301,7 +358,7 @@ def jobline_add(
         if already + quantity > available:
             errors["quantity"] = [
                 _("Only %(available)s of %(part)s in stock at %(branch)s.")
-                % {"available": available.normalize(), "part": item, "branch": job.branch}
+                % {"available": plain_text(available), "part": item, "branch": job.branch}
             ]
     if errors:
         raise ValidationError(errors)
@@ -375,8 +432,8 @@ def jobcard_complete(*, job: JobCard, user: User | None) -> JobCard:
         if available < quantity:
             short.append(
                 _("%(part)s: need %(need)s, %(available)s in stock")
-                % {"part": parts[part_id], "need": quantity.normalize(),
-                   "available": available.normalize()}
+                % {"part": parts[part_id], "need": plain_text(quantity),
+                   "available": plain_text(available)}
             )  # fmt: skip
     if short:
         raise ValidationError(
@@ -390,7 +447,9 @@ def jobcard_complete(*, job: JobCard, user: User | None) -> JobCard:
             reason="job completed", created_by=user,
         )  # fmt: skip
     job.completed_at = timezone.now()
-    job.save(update_fields=["status", "completed_at"])
+    # A job is invoiced only once completed, so a job completing now has no invoice yet.
+    job.invoice_pending = True
+    job.save(update_fields=["status", "completed_at", "invoice_pending"])
     return job
 
 
@@ -426,12 +485,15 @@ def serviceitem_save(
     default_price: Decimal,
     name_ar: str = "",
     vat_rate: Decimal = STANDARD_VAT,
+    tax_category: str = TaxCategory.STANDARD,
+    vat_exemption_code: str = "",
     is_active: bool = True,
 ) -> ServiceItem:
     """Create (`item` None) or change a service item after the model's own validation."""
     item = item if item is not None else ServiceItem()
     item.code, item.name_en, item.name_ar = code, name_en, name_ar
     item.default_price, item.vat_rate, item.is_active = default_price, vat_rate, is_active
+    item.tax_category, item.vat_exemption_code = tax_category, vat_exemption_code
     item.full_clean()
     item.save()
     return item
@@ -446,12 +508,15 @@ def sparepart_save(
     name_ar: str = "",
     cost: Decimal = Decimal("0"),
     vat_rate: Decimal = STANDARD_VAT,
+    tax_category: str = TaxCategory.STANDARD,
+    vat_exemption_code: str = "",
     is_active: bool = True,
 ) -> SparePart:
     """Create (`part` None) or change a spare part after the model's own validation."""
     part = part if part is not None else SparePart()
     part.sku, part.name_en, part.name_ar = sku, name_en, name_ar
     part.sale_price, part.cost, part.vat_rate = sale_price, cost, vat_rate
+    part.tax_category, part.vat_exemption_code = tax_category, vat_exemption_code
     part.is_active = is_active
     part.full_clean()
     part.save()

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypedDict
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline
-from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
+from invoicing.custom_fields import allowed_values_clean, custominvoicefield_save
+from invoicing.models import (
+    CustomInvoiceField,
+    Invoice,
+    InvoiceEvent,
+    InvoiceFinanceChange,
+    InvoiceLine,
+    InvoiceStatusChange,
+)
 from invoicing.selectors import invoice_search_q
 
 if TYPE_CHECKING:
@@ -58,6 +67,16 @@ class InvoiceEventInline(ReadOnlyTabularInline):
         return obj.note
 
 
+class InvoiceFinanceChangeInline(ReadOnlyTabularInline):
+    model = InvoiceFinanceChange
+    fields = ("changed_at", "from_state", "to_state", "note", "client_label")
+    readonly_fields = fields
+
+    @admin.display(description=_("note"))
+    def note(self, obj: InvoiceFinanceChange) -> str:
+        return obj.note
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -75,14 +94,26 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "line_count",
         "replaces",
     ]
-    list_filter = ["status", "requires_qoyod", "qoyod_managed", "branch", "issue_date"]
+    list_filter = [
+        "status",
+        "requires_qoyod",
+        "qoyod_managed",
+        "finance_state",
+        "branch",
+        "issue_date",
+    ]
     # Shows the search box; get_search_results does the matching.
     search_fields = ["number"]
     search_help_text = _("Number, job, customer, mobile, VAT number or plate (Arabic or Latin).")
     list_select_related = ["branch", "replaces"]
     date_hierarchy = "issue_date"
     show_full_result_count = False
-    inlines = [InvoiceLineInline, InvoiceStatusChangeInline, InvoiceEventInline]
+    inlines = [
+        InvoiceLineInline,
+        InvoiceStatusChangeInline,
+        InvoiceEventInline,
+        InvoiceFinanceChangeInline,
+    ]
     # Written by invoicing.services only. Even the notes are printed on the invoice, so they
     # change on the invoice page, which refuses paid, void and Qoyod-managed invoices and
     # records the edit; listed here so the change page shows the non-editable fields too.
@@ -133,3 +164,32 @@ class InvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("lines"), ordering="_line_count")
     def line_count(self, obj: WithAnnotations[Invoice, _LineCount]) -> int:
         return obj._line_count
+
+
+class CustomInvoiceFieldForm(forms.ModelForm):
+    class Meta:
+        model = CustomInvoiceField
+        fields = [
+            "customer", "heading_en", "heading_ar", "help_text", "required", "allowed_values",
+            "position", "is_active",
+        ]  # fmt: skip
+
+    def clean_allowed_values(self) -> list[str]:
+        return allowed_values_clean(self.cleaned_data["allowed_values"] or [])
+
+
+@admin.register(CustomInvoiceField)
+class CustomInvoiceFieldAdmin(admin.ModelAdmin):
+    """A customer's invoice fields (e.g. its PO number), filled on each of its invoices."""
+
+    form = CustomInvoiceFieldForm
+    list_display = ["heading_en", "heading_ar", "customer", "required", "position", "is_active"]
+    list_filter = ["required", "is_active"]
+    search_fields = ["heading_en", "heading_ar", "customer__name_en", "customer__name_ar"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+
+    def save_model(
+        self, request: HttpRequest, obj: CustomInvoiceField, form: forms.ModelForm, change: bool
+    ) -> None:
+        custominvoicefield_save(field=obj)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -14,7 +15,8 @@ from core.forms import BootstrapFormMixin
 from core.money import to_plain
 from garage.forms import CustomerChoiceField, VehicleChoiceField
 from garage.models import Customer, ServiceItem, SparePart, Vehicle
-from invoicing.models import InvoiceLine
+from invoicing.custom_fields import MAX_VALUE_LENGTH, form_key
+from invoicing.models import CustomInvoiceField, InvoiceLine
 from invoicing.services import LineData
 
 if TYPE_CHECKING:
@@ -202,6 +204,8 @@ class InvoiceLineForm(BootstrapFormMixin, forms.Form):
             vat_rate=data["vat_percent"] / HUNDRED,
             discount=data["discount"],
             price_includes_vat=data["price_includes_vat"],
+            tax_category=item.tax_category,
+            vat_exemption_code=item.vat_exemption_code,
         )
 
 
@@ -270,9 +274,24 @@ class InvoiceForm(BootstrapFormMixin, forms.Form):
         *args: Any,
         customers: Any,
         vehicles: Any,
+        custom_fields: Iterable[CustomInvoiceField] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The chosen customer's invoice fields; invoicing.custom_fields checks them again.
+        self.custom_fields = list(custom_fields)
+        for field in self.custom_fields:
+            entry: forms.Field
+            if field.allowed_values:
+                choices = [("", "—"), *((v, v) for v in field.allowed_values)]
+                entry = forms.ChoiceField(choices=choices)
+                entry.widget.attrs["class"] = "form-select"
+            else:
+                entry = forms.CharField(max_length=MAX_VALUE_LENGTH)
+                entry.widget.attrs["class"] = "form-control"
+            entry.label, entry.help_text = field.heading, field.help_text
+            entry.required = field.required
+            self.fields[form_key(field.pk)] = entry
         cast(forms.ModelChoiceField, self.fields["customer"]).queryset = customers
         # On submit any vehicle is accepted so that a vehicle of another customer gets the
         # specific message from clean() instead of "not one of the available choices".
@@ -290,6 +309,13 @@ class InvoiceForm(BootstrapFormMixin, forms.Form):
         if issue and due and due < issue:
             self.add_error("due_date", _("The due date cannot be before the issue date."))
         return cleaned
+
+    def custom_bound_fields(self) -> list[forms.BoundField]:
+        return [self[form_key(field.pk)] for field in self.custom_fields]
+
+    def custom_values(self) -> dict[int, str]:
+        data = self.cleaned_data
+        return {field.pk: data.get(form_key(field.pk), "") for field in self.custom_fields}
 
 
 class VoidForm(BootstrapFormMixin, forms.Form):

@@ -21,6 +21,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core.money import plain_text
 from invoicing.models import Invoice, InvoiceLine
 
 if TYPE_CHECKING:
@@ -172,15 +173,10 @@ def _shown(field: models.Field, value: Any) -> object:
     if isinstance(field, models.DateField) and value:
         return datetime.date.fromisoformat(value)
     if field.name == "vat_rate":
-        return f"{_quantity(str(Decimal(value) * 100))}%"
+        return f"{plain_text(Decimal(value) * 100)}%"
     if field.name == "quantity":
-        return _quantity(value)
+        return plain_text(value)
     return value
-
-
-def _quantity(value: str) -> str:
-    # 2.000 reads as 2; normalize() alone would write 100 as 1E+2.
-    return format(Decimal(value).normalize(), "f")
 
 
 def _changes(model: type[models.Model], rows: list[dict[str, Any]]) -> list[FieldChange]:
@@ -208,7 +204,7 @@ def _lines(rows: list[dict[str, Any]]) -> list[LineSummary]:
     return [
         LineSummary(
             description=_description(row),
-            quantity=_quantity(row["quantity"]),
+            quantity=plain_text(row["quantity"]),
             unit_price=row["unit_price"],
         )
         for row in rows

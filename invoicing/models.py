@@ -4,15 +4,17 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import MoneyField, QuantityField, RateField
 from core.messages import render
+from garage import tax
 from garage.models import (
     Branch,
     Customer,
@@ -26,6 +28,61 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
     from invoicing.history import EditDisplay
+
+
+class CustomInvoiceField(models.Model):
+    """A field a customer wants on its invoices, e.g. its purchase-order number."""
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="invoice_fields",
+        verbose_name=_("customer"),
+    )
+    heading_en = models.CharField(_("heading (English)"), max_length=60)
+    heading_ar = models.CharField(_("heading (Arabic)"), max_length=60, blank=True)
+    help_text = models.CharField(_("help text"), max_length=200, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    allowed_values = models.JSONField(
+        _("allowed values"),
+        default=list,
+        blank=True,
+        help_text=_("A list of texts; leave empty for any text."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["customer", "position", "id"]
+        verbose_name = _("custom invoice field")
+        verbose_name_plural = _("custom invoice fields")
+
+    def __str__(self) -> str:
+        return self.heading
+
+    @property
+    def heading(self) -> str:
+        if get_language() == "ar" and self.heading_ar:
+            return self.heading_ar
+        return self.heading_en
+
+
+class FinanceState(models.TextChoices):
+    """Where an invoice stands with the finance system that reads it through the API."""
+
+    PENDING = "pending", _("Waiting for the finance system")
+    PROCESSED = "processed", _("Processed by the finance system")
+    FAILED = "failed", _("Failed in the finance system")
+    # A processed invoice that was voided, and whose cancellation the finance system took.
+    CANCELLED = "cancelled", _("Cancellation processed by the finance system")
+
+
+# The finance system's queue: issued invoices Qoyod does not own that it has not taken yet, and
+# voids of invoices it had taken (cancellation items). One definition for the API's queue and
+# the partial index that serves it.
+FINANCE_QUEUE = (
+    Q(requires_qoyod=False, finance_state=FinanceState.PENDING) & ~Q(status="void")
+) | Q(status="void", finance_state=FinanceState.PROCESSED)
 
 
 class Invoice(models.Model):
@@ -83,6 +140,21 @@ class Invoice(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Moved only by invoicing.processing; the queue is FINANCE_QUEUE, in finance_queued_at order.
+    finance_state = models.CharField(
+        _("finance system"), max_length=16, choices=FinanceState, default=FinanceState.PENDING
+    )
+    finance_reference = models.CharField(_("finance reference"), max_length=100, blank=True)
+    finance_cancel_reference = models.CharField(
+        _("finance cancellation reference"), max_length=100, blank=True
+    )
+    finance_failure = models.CharField(_("finance failure"), max_length=500, blank=True)
+    # When the invoice last entered the queue (issued, or voided after processing): a cursor
+    # walking the queue in this order meets an item that entered later at the end, never behind.
+    finance_queued_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The customer's invoice fields as filled in (invoicing.custom_fields): headings copied with
+    # the values, so a heading renamed later does not change an issued invoice.
+    custom_fields = models.JSONField(_("invoice fields"), default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["-issue_date", "-id"]
@@ -107,14 +179,35 @@ class Invoice(models.Model):
                 name="invoice_paid_within_total",
             ),
         ]
-        indexes = [models.Index(fields=["-issue_date", "-id"], name="invoice_list_order")]
+        indexes = [
+            models.Index(fields=["-issue_date", "-id"], name="invoice_list_order"),
+            models.Index(
+                fields=["finance_queued_at", "id"],
+                condition=FINANCE_QUEUE,
+                name="invoice_finance_queue",
+            ),
+            models.Index(
+                fields=["-issue_date", "-id"],
+                condition=Q(finance_state=FinanceState.FAILED),
+                name="invoice_finance_failed",
+            ),
+        ]
 
     # Set by selectors.invoice_detail for the invoice page: status changes and events,
     # oldest first.
-    timeline: list[InvoiceStatusChange | InvoiceEvent]
+    timeline: list[InvoiceStatusChange | InvoiceEvent | InvoiceFinanceChange]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def custom_field_rows(self) -> list[tuple[str, str]]:
+        """(heading in the reader's language, value) of the invoice fields, for its page."""
+        arabic = get_language() == "ar"
+        return [
+            (row["heading_ar"] if arabic and row["heading_ar"] else row["heading_en"], row["value"])
+            for row in self.custom_fields
+        ]
 
     @property
     def is_void(self) -> bool:
@@ -123,6 +216,22 @@ class Invoice(models.Model):
     @property
     def has_payments(self) -> bool:
         return self.amount_paid > 0
+
+    @property
+    def approved_in_qoyod(self) -> bool:
+        """Qoyod's read-back says its invoice is approved (paid or not), so it is in its books."""
+        if not self.qoyod_managed:
+            return False
+        try:
+            state = self.qoyod_payment_state
+        except ObjectDoesNotExist:
+            return False
+        return state.qoyod_status in ("approved", "partially_paid", "paid")
+
+    @property
+    def tax_invoice_in_qoyod(self) -> bool:
+        """Qoyod issues this sale's tax invoice (once approved); ours is only a job summary."""
+        return self.requires_qoyod or self.qoyod_managed
 
     # Guards (InvenTree's can_complete shape): each returns None when the action is allowed, or
     # the sentence shown to the user when it is not. The services raise with that sentence and
@@ -136,6 +245,11 @@ class Invoice(models.Model):
     def edit_refusal(self) -> str | None:
         if self.qoyod_managed:
             return self._managed_in_qoyod(gettext("edit it"))
+        if not self.is_void and self.finance_state in (FinanceState.PROCESSED, FinanceState.FAILED):
+            # The finance system holds (or rejected) this version: a correction is a new one.
+            return gettext(
+                "%(number)s has been taken by the finance system: void and reissue it instead."
+            ) % {"number": self.number}
         if self.is_void:
             return gettext("A void invoice cannot be edited.")
         if self.has_payments:
@@ -148,6 +262,13 @@ class Invoice(models.Model):
     def void_refusal(self) -> str | None:
         if self.is_void:
             return gettext("%(number)s is already void.") % {"number": self.number}
+        if self.approved_in_qoyod:
+            # Qoyod neither deletes nor edits an approved invoice (qoyod-api.md §5.3): voiding
+            # only here would leave it in Qoyod's books, uncredited.
+            return gettext(
+                "Qoyod has approved %(number)s, so only a credit note corrects it: use "
+                "Void and reissue with a credit note under Credit notes."
+            ) % {"number": self.number}
         if self.has_payments:
             return gettext(
                 "%(number)s has payments of %(paid)s SAR and cannot be voided: issue a credit "
@@ -167,7 +288,7 @@ class Invoice(models.Model):
 
     def payment_refusal(self) -> str | None:
         """Why no payment can be recorded here (the counter); the amount is checked apart."""
-        if self.qoyod_managed or self.requires_qoyod:
+        if self.tax_invoice_in_qoyod:
             return gettext(
                 "%(number)s is invoiced through Qoyod: record the payment in Qoyod, then refresh."
             ) % {"number": self.number}
@@ -187,11 +308,30 @@ class Invoice(models.Model):
             return gettext("The customer has no email address; add one first.")
         return None
 
+    def whatsapp_refusal(self) -> str | None:
+        """Why the invoice cannot be shared on WhatsApp (wa.me, the customer's mobile)."""
+        if self.qoyod_managed:
+            return self._managed_in_qoyod(gettext("send it to the customer"))
+        if self.is_void:
+            return gettext("A void invoice cannot be sent.")
+        if not self.customer_phone:
+            return gettext("The customer has no mobile number; add one first.")
+        return None
+
     def already_invoiced(self) -> str:
         """The sentence for another invoice of this invoice's job, which this one blocks."""
         return gettext("Job %(job)s already has invoice %(number)s.") % {
             "job": self.job.number, "number": self.number,
         }  # fmt: skip
+
+    @property
+    def finance_queue_kind(self) -> str | None:
+        """ "invoice" or "cancellation" while in the finance system's queue (FINANCE_QUEUE)."""
+        if self.is_void:
+            return "cancellation" if self.finance_state == FinanceState.PROCESSED else None
+        if not self.requires_qoyod and self.finance_state == FinanceState.PENDING:
+            return "invoice"
+        return None
 
     @property
     def can_edit(self) -> bool:
@@ -231,6 +371,17 @@ class InvoiceLine(models.Model):
     price_includes_vat = models.BooleanField(_("price includes VAT"), default=False)
     discount = MoneyField(_("discount"), default=Decimal("0"))
     vat_rate = RateField(_("VAT rate"))
+    # The catalogue item's VAT category and ZATCA reason when the line was written: the invoice
+    # keeps what it was issued with if the catalogue changes later.
+    tax_category = models.CharField(
+        _("VAT category"),
+        max_length=1,
+        choices=tax.TaxCategory,
+        default=tax.TaxCategory.STANDARD,
+    )
+    vat_exemption_code = models.CharField(
+        _("ZATCA reason"), max_length=tax.CODE_MAX_LENGTH, blank=True
+    )
     line_net = MoneyField(_("net"))
     line_vat = MoneyField(_("VAT"))
     line_total = MoneyField(_("total"))
@@ -239,16 +390,27 @@ class InvoiceLine(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="invoiceline_qty_positive"),
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0) & Q(discount__gte=0),
                 name="invoiceline_amounts_not_negative",
             ),
+            tax.item_constraint("invoiceline"),
         ]
 
     def __str__(self) -> str:
         return self.description_en
+
+    @property
+    def descriptions(self) -> list[tuple[str, str]]:
+        """(text, language) of each description given, the reader's language first."""
+        both = [(self.description_en, "en"), (self.description_ar, "ar")]
+        if get_language() == "ar":
+            both.reverse()
+        return [(text, language) for text, language in both if text]
 
     @property
     def item(self) -> ServiceItem | SparePart | None:
@@ -257,6 +419,18 @@ class InvoiceLine(models.Model):
     @property
     def vat_percent(self) -> Decimal:
         return self.vat_rate * 100
+
+    @property
+    def is_standard_rated(self) -> bool:
+        return tax.is_standard(self.tax_category)
+
+    @property
+    def tax_category_label(self) -> str:
+        return tax.category_label(self.tax_category)
+
+    @property
+    def exemption_reason(self) -> tax.ExemptionReason | None:
+        return tax.reason(self.vat_exemption_code)
 
 
 class InvoiceStatusChange(models.Model):
@@ -273,6 +447,8 @@ class InvoiceStatusChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "id"]
+        verbose_name = _("invoice status change")
+        verbose_name_plural = _("invoice status changes")
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.from_status} -> {self.to_status}"
@@ -319,6 +495,36 @@ class InvoiceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.kind}"
+
+
+class InvoiceFinanceChange(models.Model):
+    """One move of an invoice's finance_state, reported by a finance system through the API."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="finance_history")
+    from_state = models.CharField(max_length=16)
+    to_state = models.CharField(max_length=16)
+    # A Message (core/messages.py): the reference or the reason, with the reporting client.
+    note_code = models.CharField(max_length=60)
+    note_params = models.JSONField(default=dict, blank=True)
+    # The API client's name as it was: invoicing does not import the api app.
+    client_label = models.CharField(max_length=200)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        verbose_name = _("finance system change")
+        verbose_name_plural = _("finance system changes")
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.from_state} -> {self.to_state}"
+
+    @property
+    def note(self) -> str:
+        return render(self.note_code, self.note_params)
+
+    @property
+    def to_label(self) -> StrOrPromise:
+        return dict(FinanceState.choices).get(self.to_state, self.to_state)
 
 
 def _status_label(status: str) -> StrOrPromise:

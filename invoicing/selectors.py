@@ -8,11 +8,13 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from core.search import search_q
+from core.search import search_filter, search_q
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
+from garage.tax import PRINTED_CATEGORY, TaxCategory, category_label, is_standard
+from garage.validators import plate_in_arabic
 from invoicing.history import edit_display
 from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
 from invoicing.zatca import zatca_qr_base64, zatca_qr_svg
@@ -31,6 +33,9 @@ _LIST_COLUMNS = (
     "status",
     "requires_qoyod",
     "qoyod_managed",
+    "finance_state",
+    "finance_reference",
+    "finance_cancel_reference",
 )
 
 
@@ -41,12 +46,16 @@ def qoyod_connected_default() -> bool:
     return apps.get_model("qoyod_sync", "QoyodConnection").objects.exists()
 
 
+_INVOICE_FIELDS = ["number", "customer_name", "customer_name_ar"]
+
+
 def invoice_search_q(text: str) -> Q:
-    """Invoices whose number, customer name (en/ar), mobile or plate matches `text`."""
+    """Invoices whose number, customer name (en/ar), mobile, VAT number or plate matches."""
     return search_q(
         text,
-        fields=["number", "customer_name", "customer_name_ar"],
+        fields=_INVOICE_FIELDS,
         phone="customer_phone",
+        vat="customer_vat_number",
         plate="vehicle_plate",
     )
 
@@ -56,12 +65,16 @@ def invoice_list(*, search: str = "") -> QuerySet[Invoice]:
     # Every column shown is a snapshot on the invoice row, so the list needs no join.
     invoices = Invoice.objects.only(*_LIST_COLUMNS).order_by("-issue_date", "-id")
     if search.strip():
-        invoices = invoices.filter(invoice_search_q(search))
+        # The same lookups as invoice_search_q, all on the invoice's own (indexed) columns.
+        invoices = search_filter(
+            invoices,
+            search,
+            fields=_INVOICE_FIELDS,
+            phone="customer_phone",
+            vat="customer_vat_number",
+            plate="vehicle_plate",
+        )
     return invoices
-
-
-def _active_invoice_exists() -> Exists:
-    return Exists(Invoice.objects.filter(job=OuterRef("pk")).exclude(status=Invoice.Status.VOID))
 
 
 def jobs_needing_invoice(*, search: str = "") -> QuerySet[JobCard]:
@@ -69,36 +82,28 @@ def jobs_needing_invoice(*, search: str = "") -> QuerySet[JobCard]:
     last_void = Invoice.objects.filter(job=OuterRef("pk"), status=Invoice.Status.VOID).order_by(
         "-id"
     )
+    # invoice_pending reads the partial index jobcard_invoice_pending, newest completion first.
     jobs = (
-        JobCard.objects.filter(status=JobCard.Status.COMPLETED)
-        .filter(~_active_invoice_exists())
+        JobCard.objects.filter(invoice_pending=True)
         .select_related("branch", "customer", "vehicle")
         .annotate(last_void_number=Subquery(last_void.values("number")[:1]))
         .order_by("-completed_at", "-id")
     )
-    search = search.strip()
-    if search:
-        jobs = jobs.filter(
-            search_q(
-                search,
-                fields=["number", "customer__name_en", "customer__name_ar"],
-                phone="customer__phone",
-                plate="vehicle__plate_number",
-            )
+    if search.strip():
+        jobs = search_filter(
+            jobs,
+            search,
+            fields=["number", "customer__name_en", "customer__name_ar"],
+            phone="customer__phone",
+            plate_key="vehicle__plate_key",
         )
     return jobs
 
 
 def jobs_needing_invoice_count(*, limit: int) -> int:
     """How many jobs wait on Needs Invoice, counted up to `limit` (the tab badge says 100+)."""
-    # The anti-join visits every completed job; the limit lets PostgreSQL stop early when many
-    # are waiting instead of counting them all on every page view.
-    return (
-        JobCard.objects.filter(status=JobCard.Status.COMPLETED)
-        .filter(~_active_invoice_exists())
-        .values("pk")[:limit]
-        .count()
-    )
+    # An index-only read of at most `limit` entries of the partial index.
+    return JobCard.objects.filter(invoice_pending=True).values("pk")[:limit].count()
 
 
 def invoice_active_for_job(*, job: JobCard) -> Invoice | None:
@@ -124,6 +129,7 @@ def invoice_detail(*, pk: int) -> Invoice:
             ),
             Prefetch("history", queryset=InvoiceStatusChange.objects.select_related("changed_by")),
             Prefetch("events", queryset=InvoiceEvent.objects.select_related("created_by")),
+            "finance_history",
             "payments__created_by",
         )
         .get(pk=pk)
@@ -132,7 +138,7 @@ def invoice_detail(*, pk: int) -> Invoice:
         if event.kind == InvoiceEvent.Kind.EDITED:
             event.edit = edit_display(event.details)
     invoice.timeline = sorted(
-        [*invoice.history.all(), *invoice.events.all()],
+        [*invoice.history.all(), *invoice.events.all(), *invoice.finance_history.all()],
         key=lambda row: row.created_at if isinstance(row, InvoiceEvent) else row.changed_at,
     )
     return invoice
@@ -184,20 +190,38 @@ class RateRow:
     rate: Decimal
     net: Decimal
     vat: Decimal
+    category: str = TaxCategory.STANDARD
 
     @property
     def percent(self) -> Decimal:
         return self.rate * 100
 
+    @property
+    def category_label(self) -> str:
+        return category_label(self.category)
+
+    @property
+    def is_standard(self) -> bool:
+        return is_standard(self.category)
+
+    @property
+    def printed_category(self) -> tuple[str, str]:
+        return PRINTED_CATEGORY[self.category]
+
 
 def invoice_rate_summary(*, invoice: Invoice) -> list[RateRow]:
-    """Net and VAT per VAT rate, summed from the stored (already adjusted) line amounts."""
-    net: dict[Decimal, Decimal] = {}
-    vat: dict[Decimal, Decimal] = {}
+    """Net and VAT per VAT category and rate (ZATCA shows zero-rated and exempt amounts apart),
+    summed from the stored (already adjusted) line amounts."""
+    net: dict[tuple[Decimal, str], Decimal] = {}
+    vat: dict[tuple[Decimal, str], Decimal] = {}
     for line in invoice.lines.all():
-        net[line.vat_rate] = net.get(line.vat_rate, Decimal("0")) + line.line_net
-        vat[line.vat_rate] = vat.get(line.vat_rate, Decimal("0")) + line.line_vat
-    return [RateRow(rate=rate, net=net[rate], vat=vat[rate]) for rate in sorted(net)]
+        key = (line.vat_rate, line.tax_category)
+        net[key] = net.get(key, Decimal("0")) + line.line_net
+        vat[key] = vat.get(key, Decimal("0")) + line.line_vat
+    return [
+        RateRow(rate=rate, net=net[(rate, category)], vat=vat[(rate, category)], category=category)
+        for rate, category in sorted(net)
+    ]
 
 
 def invoice_issue_timestamp(*, invoice: Invoice) -> datetime.datetime:
@@ -212,7 +236,7 @@ def invoice_zatca_qr(*, invoice: Invoice) -> str | None:
     """The ZATCA simplified-invoice QR as inline SVG; None when Qoyod issues the tax invoice."""
     # An invoice bound for Qoyod gets its QR there once approved: two QR codes for one sale
     # would be two tax invoices.
-    if invoice.requires_qoyod or invoice.qoyod_managed:
+    if invoice.tax_invoice_in_qoyod:
         return None
     payload = zatca_qr_base64(
         seller_name=settings.SELLER_NAME,
@@ -222,3 +246,167 @@ def invoice_zatca_qr(*, invoice: Invoice) -> str | None:
         vat_total=invoice.vat_total,
     )
     return zatca_qr_svg(payload)
+
+
+# The home page's figures: each column or count is cut off at this many rows, so the page costs
+# the same for a garage with 5 jobs or 50,000 (the figure reads "100+" at the cap).
+HOME_CAP = 100
+BOARD_CARDS = 8
+
+
+class QoyodView:
+    """The invoice list's Qoyod filter (?qoyod=...), which the home page's figures link to."""
+
+    READY = "ready"
+    AWAITING_APPROVAL = "awaiting_approval"
+    UNPAID = "unpaid"
+
+
+def invoice_qoyod_q(view: str) -> Q:
+    """Invoices in one Qoyod view, by the lookups of qoyod_sync's and payments' rows.
+
+    READY is the query form of qoyod_sync.status.effective_state == READY (invoicing does not
+    import qoyod_sync, design.md §1; tests/test_home.py checks the two agree).
+    """
+    if view == QoyodView.READY:
+        never_sent = Q(qoyod_sync__isnull=True)
+        waiting = Q(qoyod_sync__state__in=["ready", "not_required"])
+        return (
+            Q(requires_qoyod=True, qoyod_managed=False)
+            & ~Q(status=Invoice.Status.VOID)
+            & (never_sent | waiting)
+        )
+    if view == QoyodView.AWAITING_APPROVAL:
+        # A draft not read back yet is waiting for the accountant as much as one read as such.
+        not_read = Q(qoyod_payment_state__isnull=True) | Q(qoyod_payment_state__qoyod_status="")
+        read_as_waiting = Q(qoyod_payment_state__qoyod_status__in=["draft", "awaiting_approval"])
+        return (
+            Q(qoyod_sync__state="draft_created")
+            & ~Q(status=Invoice.Status.VOID)
+            & (not_read | read_as_waiting)
+        )
+    if view == QoyodView.UNPAID:
+        return Q(qoyod_payment_state__qoyod_status__in=["approved", "partially_paid"]) & ~Q(
+            status=Invoice.Status.VOID
+        )
+    raise ValueError(view)
+
+
+def _capped_count(queryset: QuerySet) -> int:
+    return queryset.values("pk")[:HOME_CAP].count()
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    key: str
+    jobs: list[JobCard]
+    count: int
+
+    @property
+    def capped(self) -> bool:
+        return self.count >= HOME_CAP
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.jobs)
+
+
+def job_board(*, jobs: QuerySet[JobCard], today: datetime.date) -> list[BoardColumn]:
+    """The job board's four columns over the jobs the user may see: open and in progress
+    (oldest first: the next to work on), completed and waiting for an invoice (oldest first:
+    the next to invoice) and invoiced today (newest first)."""
+    invoiced_today = Exists(
+        Invoice.objects.filter(job=OuterRef("pk"), issue_date=today).exclude(
+            status=Invoice.Status.VOID
+        )
+    )
+    columns = [
+        ("open", jobs.filter(status=JobCard.Status.OPEN).order_by("created_at", "pk")),
+        (
+            "in_progress",
+            jobs.filter(status=JobCard.Status.IN_PROGRESS).order_by("created_at", "pk"),
+        ),
+        (
+            "waiting",
+            jobs.filter(invoice_pending=True).order_by("completed_at", "pk"),
+        ),
+        (
+            "invoiced_today",
+            jobs.filter(status=JobCard.Status.COMPLETED)
+            .filter(invoiced_today)
+            .order_by("-completed_at", "-pk"),
+        ),
+    ]
+    return [
+        BoardColumn(key=key, jobs=list(queryset[:BOARD_CARDS]), count=_capped_count(queryset))
+        for key, queryset in columns
+    ]
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    opened: int
+    completed: int
+    invoiced: int
+    invoiced_total: Decimal
+    unpaid_count: int
+    unpaid_total: Decimal
+
+
+def day_figures(*, jobs: QuerySet[JobCard], today: datetime.date) -> DayFigures:
+    """Today's counts over the jobs the user may see, and what customers owe at the counter
+    (invoices paid here; Qoyod-managed ones are paid in Qoyod)."""
+    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    end = start + datetime.timedelta(days=1)
+    job_counts = jobs.aggregate(
+        opened=Count("pk", filter=Q(created_at__gte=start, created_at__lt=end)),
+        completed=Count("pk", filter=Q(completed_at__gte=start, completed_at__lt=end)),
+    )
+    issued = Invoice.objects.exclude(status=Invoice.Status.VOID)
+    money = issued.aggregate(
+        invoiced=Count("pk", filter=Q(issue_date=today)),
+        invoiced_total=Sum("total", filter=Q(issue_date=today), default=Decimal("0")),
+        unpaid_count=Count("pk", filter=Q(balance__gt=0, qoyod_managed=False)),
+        unpaid_total=Sum(
+            "balance", filter=Q(balance__gt=0, qoyod_managed=False), default=Decimal("0")
+        ),
+    )
+    return DayFigures(**job_counts, **money)
+
+
+@dataclass(frozen=True)
+class FinanceFigures:
+    needs_invoice: int
+    ready: int
+    awaiting_approval: int
+    unpaid: int
+    unpaid_total: Decimal
+    cap: int = HOME_CAP
+
+
+def finance_figures() -> FinanceFigures:
+    """The accountant's counts, each a link to the list it counts."""
+    unpaid = Invoice.objects.filter(invoice_qoyod_q(QoyodView.UNPAID))
+    return FinanceFigures(
+        needs_invoice=jobs_needing_invoice_count(limit=HOME_CAP),
+        ready=_capped_count(Invoice.objects.filter(invoice_qoyod_q(QoyodView.READY))),
+        awaiting_approval=_capped_count(
+            Invoice.objects.filter(invoice_qoyod_q(QoyodView.AWAITING_APPROVAL))
+        ),
+        unpaid=_capped_count(unpaid),
+        unpaid_total=unpaid.aggregate(
+            due=Sum("qoyod_payment_state__qoyod_due", default=Decimal("0"))
+        )["due"],
+    )
+
+
+def invoice_print_context(*, invoice: Invoice) -> dict[str, object]:
+    """What the printable invoice (print.html) draws, on screen and as a PDF."""
+    return {
+        "invoice": invoice,
+        "rates": invoice_rate_summary(invoice=invoice),
+        "qr_svg": invoice_zatca_qr(invoice=invoice),
+        "plate_ar": plate_in_arabic(invoice.vehicle_plate),
+        "seller_name": settings.SELLER_NAME,
+        "seller_vat_number": settings.SELLER_VAT_NUMBER,
+    }

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,19 +25,26 @@ from core.calculations import CalculationError, LineInput, calculate_invoice
 from core.messages import USER_TEXT, Message
 from core.numbering import sequence_next
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
+from garage.tax import TaxCategory, category_label, is_standard
+from invoicing import signals
+from invoicing.custom_fields import custom_values_check, custom_values_of
 from invoicing.history import edit_changes, edit_snapshot
 from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
+from invoicing.pdf import PdfUnavailable, invoice_pdf
 
 S = Invoice.Status
 # Moves between business statuses. Read-back from Qoyod may lower a paid invoice when a payment
-# is deleted there; void is reached only from an unpaid invoice (a paid one needs a credit note).
+# is deleted there; void is reached from a paid invoice only through a credit note of it
+# (qoyod_sync/credit.py), since Qoyod keeps the money and refunds it.
 INVOICE_TRANSITIONS: dict[str, set[str]] = {
     S.ISSUED: {S.PARTIALLY_PAID, S.PAID, S.VOID},
-    S.PARTIALLY_PAID: {S.ISSUED, S.PAID},
-    S.PAID: {S.PARTIALLY_PAID, S.ISSUED},
+    S.PARTIALLY_PAID: {S.ISSUED, S.PAID, S.VOID},
+    S.PAID: {S.PARTIALLY_PAID, S.ISSUED, S.VOID},
     S.VOID: set(),
 }
 QOYOD_REFERENCE = re.compile(r"[A-Za-z0-9_-]{0,24}[0-9]")
+
+logger = logging.getLogger(__name__)
 
 
 class InvoiceAlreadyExists(ValidationError):
@@ -59,6 +68,9 @@ class LineData:
     vat_rate: Decimal
     discount: Decimal = Decimal("0")
     price_includes_vat: bool = False
+    # Snapshotted from the catalogue item when the line is taken from it.
+    tax_category: str = TaxCategory.STANDARD
+    vat_exemption_code: str = ""
 
 
 def invoice_set_status(
@@ -79,6 +91,20 @@ def invoice_set_status(
         note_code=note.code if note else "", note_params=note.params if note else {},
         changed_by=user,
     )  # fmt: skip
+
+
+def job_invoice_pending_expression() -> ExpressionWrapper:
+    """JobCard.invoice_pending as it should be: completed, and no invoice that is not void."""
+    active = Invoice.objects.filter(job=OuterRef("pk")).exclude(status=S.VOID)
+    return ExpressionWrapper(
+        Q(status=JobCard.Status.COMPLETED) & ~Exists(active), output_field=BooleanField()
+    )
+
+
+def job_invoice_pending_refresh(*, job_id: int) -> None:
+    """Set the job's Needs Invoice flag from its invoices; every invoice write that issues or
+    voids one calls it."""
+    JobCard.objects.filter(pk=job_id).update(invoice_pending=job_invoice_pending_expression())
 
 
 def invoice_number_format(*, year: int, sequence: int) -> str:
@@ -103,6 +129,8 @@ def invoice_prefill(*, job: JobCard) -> list[LineData]:
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 vat_rate=item.vat_rate,
+                tax_category=item.tax_category,
+                vat_exemption_code=item.vat_exemption_code,
             )
         )
     return lines
@@ -129,6 +157,12 @@ def _calculate(lines: Sequence[LineData]):
                 _("Line %(n)d: the discount cannot be negative or more than the line amount.")
                 % {"n": index}
             )
+        if not is_standard(line.tax_category) and line.vat_rate:
+            errors.append(
+                _("Line %(n)d: %(item)s is %(category)s, so its VAT is 0%%.")
+                % {"n": index, "item": line.description_en,
+                   "category": category_label(line.tax_category).lower()}
+            )  # fmt: skip
     if errors:
         raise ValidationError(errors)
     try:
@@ -140,6 +174,7 @@ def _calculate(lines: Sequence[LineData]):
                     vat_rate=line.vat_rate,
                     discount=line.discount,
                     price_includes_vat=line.price_includes_vat,
+                    tax_category=line.tax_category,
                 )  # fmt: skip
                 for line in lines
             ]
@@ -169,6 +204,8 @@ def _write_lines(invoice: Invoice, lines: Sequence[LineData], totals) -> None:
             price_includes_vat=line.price_includes_vat,
             discount=line.discount,
             vat_rate=line.vat_rate,
+            tax_category=line.tax_category,
+            vat_exemption_code=line.vat_exemption_code,
             line_net=result.net,
             line_vat=result.vat,
             line_total=result.total,
@@ -217,8 +254,11 @@ def invoice_create(
     user: User | None,
     notes: str = "",
     replaces: Invoice | None = None,
+    custom_values: Mapping[int, str] | None = None,
 ) -> Invoice:
-    """Issue the invoice of a completed job with the next gap-free number of the year."""
+    """Issue the invoice of a completed job with the next gap-free number of the year.
+
+    `custom_values` fills the customer's invoice fields (field id -> text)."""
     # Locking the job serialises two clicks on Generate: the second sees the first's invoice.
     job = JobCard.objects.select_for_update().get(pk=job.pk)
     existing = Invoice.objects.filter(job=job).exclude(status=S.VOID).first()
@@ -231,6 +271,7 @@ def invoice_create(
     invoice = Invoice(
         job=job, branch=job.branch, issue_date=issue_date, due_date=due_date, notes=notes,
         requires_qoyod=requires_qoyod, created_by=user, replaces=replaces,
+        custom_fields=custom_values_check(customer=customer, values=custom_values),
     )  # fmt: skip
     _snapshot(invoice, customer, vehicle)
     _apply_totals(invoice, totals)
@@ -244,6 +285,10 @@ def invoice_create(
         note_params={"number": replaces.number} if replaces else {},
     )  # fmt: skip
     _write_lines(invoice, lines, totals)
+    job_invoice_pending_refresh(job_id=job.pk)
+    signals.invoice_event.send(
+        sender=Invoice, event=signals.REISSUED if replaces else signals.ISSUED, invoice=invoice
+    )
     return invoice
 
 
@@ -269,6 +314,7 @@ def invoice_update(
     requires_qoyod: bool,
     user: User | None,
     notes: str = "",
+    custom_values: Mapping[int, str] | None = None,
 ) -> Invoice:
     """Correct an invoice that is not void, not paid in any part and not managed in Qoyod.
 
@@ -277,12 +323,18 @@ def invoice_update(
     invoice = _locked(invoice)
     _refuse(invoice.edit_refusal())
     _check_dates(issue_date, due_date)
+    filled = custom_values_check(customer=customer, values=custom_values)
     totals = _calculate(lines)
     before = edit_snapshot(invoice=invoice)
     _snapshot(invoice, customer, vehicle)
     _apply_totals(invoice, totals)
     invoice.issue_date, invoice.due_date = issue_date, due_date
+    if invoice.requires_qoyod and not requires_qoyod:
+        # It enters the finance system's queue now, so at its end: a finance system whose
+        # cursor is past the invoice's first queue time would never see it otherwise.
+        invoice.finance_queued_at = timezone.now()
     invoice.requires_qoyod, invoice.notes = requires_qoyod, notes
+    invoice.custom_fields = filled
     invoice.save()
     _write_lines(invoice, lines, totals)
     changes = edit_changes(before=before, after=edit_snapshot(invoice=invoice))
@@ -294,22 +346,33 @@ def invoice_update(
 
 
 @transaction.atomic
-def invoice_void(*, invoice: Invoice, reason: str, user: User | None) -> Invoice:
-    """Void an unpaid invoice; its job reappears in Needs Invoice."""
+def invoice_void(
+    *, invoice: Invoice, reason: str, user: User | None, credit_note: str = ""
+) -> Invoice:
+    """Void an unpaid invoice, or one Qoyod holds that `credit_note` (its number) credits in
+    full; its job reappears in Needs Invoice."""
     invoice = _locked(invoice)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("Say why the invoice is void.")]})
-    _refuse(invoice.void_refusal())
+    if not (credit_note and invoice.qoyod_managed and not invoice.is_void):
+        _refuse(invoice.void_refusal())
     status_before = invoice.status
     invoice_set_status(
         invoice=invoice, to_status=S.VOID, user=user, note=Message(USER_TEXT, text=reason)
     )
     invoice.void_reason = reason
-    invoice.save(update_fields=["status", "void_reason", "updated_at"])
+    if invoice.finance_queue_kind == "cancellation":
+        # The finance system holds this invoice: it re-enters the queue, at the end, to cancel it.
+        invoice.finance_queued_at = timezone.now()
+    invoice.save(update_fields=["status", "void_reason", "finance_queued_at", "updated_at"])
+    job_invoice_pending_refresh(job_id=invoice.job_id)
+    after = {"status": invoice.status, "reason": reason}
+    if credit_note:
+        after["credit_note"] = credit_note
     audit_record(actor=user, action=AuditEvent.Action.INVOICE_VOID, obj=invoice,
-                 before={"status": status_before},
-                 after={"status": invoice.status, "reason": reason})  # fmt: skip
+                 before={"status": status_before}, after=after)  # fmt: skip
+    signals.invoice_event.send(sender=Invoice, event=signals.VOIDED, invoice=invoice)
     return invoice
 
 
@@ -333,6 +396,8 @@ def invoice_reissue(*, invoice: Invoice, user: User | None) -> Invoice:
             vat_rate=line.vat_rate,
             discount=line.discount,
             price_includes_vat=line.price_includes_vat,
+            tax_category=line.tax_category,
+            vat_exemption_code=line.vat_exemption_code,
         )  # fmt: skip
         for line in invoice.lines.select_related("service_item", "spare_part")
     ]
@@ -342,6 +407,7 @@ def invoice_reissue(*, invoice: Invoice, user: User | None) -> Invoice:
         issue_date=today,
         due_date=today + datetime.timedelta(days=settings.INVOICE_PAYMENT_TERM_DAYS),
         requires_qoyod=invoice.requires_qoyod, user=user, notes=invoice.notes, replaces=invoice,
+        custom_values=custom_values_of(invoice=invoice),
     )  # fmt: skip
     audit_record(actor=user, action=AuditEvent.Action.INVOICE_REISSUE, obj=replacement,
                  before={"replaces": invoice.number},
@@ -357,8 +423,8 @@ def invoice_void_and_reissue(*, invoice: Invoice, reason: str, user: User | None
 
 
 def invoice_send_to_customer(*, invoice: Invoice, link: str, user: User | None) -> None:
-    """Email the invoice (HTML body and a link to the printable page) to the customer; the
-    email is recorded as an "emailed" event with its recipient and `user`."""
+    """Email the invoice (HTML body, the PDF attached and a link to the printable page) to the
+    customer; the email is recorded as an "emailed" event with its recipient and `user`."""
     invoice.refresh_from_db()
     _refuse(invoice.send_refusal())
     context = {
@@ -373,6 +439,11 @@ def invoice_send_to_customer(*, invoice: Invoice, link: str, user: User | None) 
         html = render_to_string("invoicing/email.html", context)
     message = EmailMultiAlternatives(subject, text, to=[invoice.customer.email])
     message.attach_alternative(html, "text/html")
+    try:
+        message.attach(f"{invoice.number}.pdf", invoice_pdf(invoice=invoice), "application/pdf")
+    except PdfUnavailable:
+        # The link in the email still opens the invoice; the missing library is logged.
+        logger.warning("invoice_pdf_unavailable", extra={"invoice": invoice.number})
     # Sent outside any transaction: a slow mail server must not hold row locks.
     message.send()
     InvoiceEvent.objects.create(

@@ -71,6 +71,9 @@ class QoyodPaymentState(models.Model):
     qoyod_total = MoneyField(_("total in Qoyod"), null=True, blank=True)
     qoyod_paid = MoneyField(_("paid in Qoyod"), null=True, blank=True)
     qoyod_due = MoneyField(_("due in Qoyod"), null=True, blank=True)
+    # The part of qoyod_paid that credit notes settled (allocations of source CreditNote):
+    # money the customer did not pay.
+    qoyod_credited = MoneyField(_("credited in Qoyod"), null=True, blank=True)
     # Qoyod's total minus ours: not zero means someone changed the invoice in Qoyod.
     total_difference = MoneyField(_("total difference"), null=True, blank=True)
     returned_by_accounting = models.BooleanField(_("returned by accounting"), default=False)
@@ -100,6 +103,16 @@ class QoyodPaymentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id}: {self.qoyod_status or '-'}"
+
+    @property
+    def credited_in_full(self) -> bool:
+        """Credit notes, not the customer, settled Qoyod's whole total."""
+        return (
+            self.qoyod_credited is not None
+            and self.qoyod_total is not None
+            and self.qoyod_credited > 0
+            and self.qoyod_credited >= self.qoyod_total
+        )
 
     @property
     def last_error(self) -> str:

@@ -211,6 +211,17 @@ def _paid_here(invoice: Invoice, remote: QoyodPaymentData) -> Decimal:
     return min(remote.paid, invoice.total)
 
 
+def _credited(remote: QoyodPaymentData) -> Decimal:
+    return sum(
+        (
+            a.amount
+            for a in remote.allocations
+            if a.source_type == QoyodAllocation.Source.CREDIT_NOTE
+        ),
+        Decimal("0.00"),
+    )
+
+
 def _allocation_key(row: QoyodAllocation | QoyodAllocationData) -> tuple:
     return (row.qoyod_id, row.source_type, row.source_id, row.date, row.amount)
 
@@ -243,6 +254,7 @@ def _differs(
         or state.qoyod_total != remote.total
         or state.qoyod_paid != remote.paid
         or state.qoyod_due != remote.due
+        or state.qoyod_credited != _credited(remote)
         or state.total_difference != remote.total - invoice.total
         or state.returned_by_accounting
         or _allocations_differ(allocations, remote)
@@ -252,8 +264,8 @@ def _differs(
 
 _RECORDED = ["refreshed_at", "checked_at", "changed_at", "last_error_code", "last_error_params",
              "qoyod_message", "claimed_until", "claim_token", "queued_until"]  # fmt: skip
-_FIGURES = ["qoyod_status", "qoyod_total", "qoyod_paid", "qoyod_due", "total_difference",
-            "returned_by_accounting", "returned_at"]  # fmt: skip
+_FIGURES = ["qoyod_status", "qoyod_total", "qoyod_paid", "qoyod_due", "qoyod_credited",
+            "total_difference", "returned_by_accounting", "returned_at"]  # fmt: skip
 
 
 def _apply(
@@ -272,6 +284,7 @@ def _apply(
         state.qoyod_total, state.qoyod_paid, state.qoyod_due = (
             remote.total, remote.paid, remote.due
         )  # fmt: skip
+        state.qoyod_credited = _credited(remote)
         state.total_difference = remote.total - invoice.total
         state.returned_by_accounting, state.returned_at = False, None
     state.refreshed_at = state.checked_at = state.changed_at = now

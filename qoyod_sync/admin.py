@@ -130,3 +130,10 @@ class QoyodProductLinkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["sku", "qoyod_id"]
     list_select_related = ["service_item", "spare_part"]
     readonly_fields = ["linked_at"]
+
+
+@admin.register(models.QoyodStockAdjustment)
+class QoyodStockAdjustmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "branch", "invoice", "state", "qoyod_id", "created_by"]
+    list_filter = ["state", "branch"]
+    readonly_fields = ["reason", *(f.name for f in models.QoyodStockAdjustment._meta.fields)]

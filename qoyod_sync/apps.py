@@ -1,8 +1,9 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class QoyodSyncConfig(AppConfig):
-    verbose_name = "Qoyod sync"
+    verbose_name = _("Qoyod sync")
     name = "qoyod_sync"
 
     def ready(self) -> None:

@@ -16,12 +16,14 @@ answered and never from the request headers, so the API key cannot leak into the
 
 Where the class is not enough, because Qoyod says what it objects to only in its words, the
 predicates below are the one place that reads those words (each cites the qoyod-api.md § whose
-shape it matches); callers branch on them, never on the text. We send `LOCALE: en` (§1.3), so
-the words are English (§15.27).
+shape it matches); callers branch on them, never on the text. We send `LOCALE: en` (§1.3),
+but a tenant may answer in Arabic all the same (§15.27), so a predicate that must read words
+reads both.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -85,23 +87,43 @@ class QoyodNotFound(QoyodError):
     """Qoyod has no record at that address."""
 
 
-def found_nothing(text: str) -> bool:
-    """A 404 that means an empty list, not an unknown id (qoyod-api.md §10.4, §15.26).
+def found_nothing(body: Any) -> bool:
+    """A 404 that means an empty list, not an unknown id (qoyod-api.md §9.1, §10.4, §15.26).
 
-    Lists answer `"We could not retrieve your customers, we found nothing."`, a bare JSON string
-    or plain text; a bad id answers `"We found nothing"` too, so only a list call may ask.
+    Lists answer with a bare JSON string (`"We could not retrieve your customers, we found
+    nothing."`), in English or, where the LOCALE header is honoured, in Arabic (§10.5, §15.27),
+    so the shape decides, not the words. A bad id answers a string too, so only a list call may
+    ask; an object or a page that is not JSON (a proxy's, a route Qoyod lacks) is not an empty
+    list.
     """
-    return "found nothing" in text.lower()
+    return isinstance(body, str)
+
+
+# What Rails' `taken` validation says, in the languages Qoyod answers in (§10.5, §15.27).
+_TAKEN = ("taken", "محجوز", "مستخدم", "مسبق", "موجود", "مأخوذ")
+_REFERENCE = ("reference", "مرجع")
 
 
 def reference_taken(exc: QoyodError) -> bool:
-    """Qoyod already has a document with this reference (qoyod-api.md §11.2, §10.5).
+    """Qoyod already has a document with this reference (qoyod-api.md §10.2, §10.5, §11.2).
 
-    Shape: 422 `{"errors": {"reference": ["has already been taken"]}}`.
+    Shapes: the field object 422 `{"errors": {"reference": ["has already been taken"]}}` (also
+    under `messages`, §10.2 shape 4), the array or plain-string form
+    `{"errors": ["Reference has already been taken"]}`, and either in Arabic
+    (`{"errors": {"reference": ["محجوز مسبقاً"]}}`, `["المرجع مستخدم من قبل"]`). A message filed
+    under `reference` must say "taken"; a field-less one must also name the reference.
     """
-    return isinstance(exc, QoyodRejected) and any(
-        "taken" in message.lower() for message in exc.errors.get("reference", [])
-    )
+    if not isinstance(exc, QoyodRejected):
+        return False
+    for field, messages in exc.errors.items():
+        on_reference = field == "reference" or field.endswith(".reference")
+        for message in messages:
+            text = message.casefold()
+            if not any(word in text for word in _TAKEN):
+                continue
+            if on_reference or (field == BASE and any(word in text for word in _REFERENCE)):
+                return True
+    return False
 
 
 def sku_taken(exc: QoyodError) -> bool:
@@ -111,6 +133,19 @@ def sku_taken(exc: QoyodError) -> bool:
     the only SKU rule Qoyod documents, so any objection filed under `sku` counts.
     """
     return isinstance(exc, QoyodRejected) and "sku" in exc.errors
+
+
+def sku_taken_by(exc: QoyodError) -> int | None:
+    """The Qoyod id of the product that holds the SKU, when the refusal names it (§10.5)."""
+    if not isinstance(exc, QoyodRejected) or not sku_taken(exc):
+        return None
+    for message in exc.errors["sku"]:
+        if found := _TAKEN_BY.search(message):
+            return int(found.group(1))
+    return None
+
+
+_TAKEN_BY = re.compile(r"\bid\s+(\d+)")
 
 
 def customer_inactive(exc: QoyodError) -> bool:
@@ -147,6 +182,14 @@ def accounting_rejected(exc: QoyodError) -> bool:
     `{"errors": {"cogs_account_id": ["Can't be blank"]}}`.
     """
     return _mentions(exc, ("account",))
+
+
+def unbalanced_rejected(exc: QoyodError) -> bool:
+    """Qoyod refused a journal entry whose debits and credits differ (qoyod-api.md §8.2).
+
+    Shape: 422 `{"errors": {"base": ["Total debit and credit amounts must be equal"]}}`.
+    """
+    return _mentions(exc, ("debit and credit",))
 
 
 def _mentions(exc: QoyodError, words: tuple[str, ...]) -> bool:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from garage.models import Branch
 from qoyod_sync.connection import base_url_refusal
-from qoyod_sync.models import QoyodConnection
+from qoyod_sync.models import PaymentMethod, QoyodConnection
 
 if TYPE_CHECKING:
     from django.http import QueryDict
@@ -89,10 +89,39 @@ class MappingsForm(forms.Form):
     unit_id = forms.TypedChoiceField(label=_("Unit for new products"), coerce=int)
     category_id = forms.TypedChoiceField(label=_("Category for new products"), coerce=int)
     sales_account_id = forms.TypedChoiceField(
-        label=_("Sales account"), coerce=int, required=False, empty_value=None
+        label=_("Sales account for parts and services"),
+        help_text=_("Where Qoyod books the sales of each part and service it creates."),
+        coerce=int,
+        required=False,
+        empty_value=None,
     )
     cogs_account_id = forms.TypedChoiceField(
-        label=_("Cost of goods sold account"), coerce=int, required=False, empty_value=None
+        label=_("Cost of goods sold account for parts"),
+        help_text=_("Where Qoyod books the cost of the spare parts it sells from stock."),
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    payment_method = forms.TypedChoiceField(
+        label=_("Payment method on invoices"),
+        help_text=_("Printed on each draft; Qoyod needs it to approve under ZATCA phase 2."),
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    stock_gain_account_id = forms.TypedChoiceField(
+        label=_("Account for stock count gains"),
+        help_text=_("Where Sync stock to Qoyod posts a count above Qoyod's stock."),
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    stock_loss_account_id = forms.TypedChoiceField(
+        label=_("Account for stock count losses"),
+        help_text=_("Where Sync stock to Qoyod posts a count below Qoyod's stock."),
+        coerce=int,
+        required=False,
+        empty_value=None,
     )
 
     def __init__(self, data: QueryDict | None = None, *, connection: QoyodConnection) -> None:
@@ -102,6 +131,9 @@ class MappingsForm(forms.Form):
             "category_id": connection.category_id,
             "sales_account_id": connection.sales_account_id,
             "cogs_account_id": connection.cogs_account_id,
+            "payment_method": connection.payment_method,
+            "stock_gain_account_id": connection.stock_gain_account_id,
+            "stock_loss_account_id": connection.stock_loss_account_id,
         }
         self.branches = list(Branch.objects.filter(is_active=True))
         mapped = dict(
@@ -119,13 +151,19 @@ class MappingsForm(forms.Form):
         accounts = [
             {**a, "label": f"{a['code']} {a['name']}"} for a in catalogue.get("accounts", [])
         ]
+        revenue = [a for a in accounts if a.get("type") == "Revenue"]
+        expense = [a for a in accounts if a.get("type") == "Expense"]
         none: Choices = [("", _("— not set —"))]
         offered = {
             "tax_id": _choices(taxes, "label"),
             "unit_id": _choices(catalogue.get("units", [])),
             "category_id": _choices(catalogue.get("categories", [])),
-            "sales_account_id": none + _choices(accounts, "label"),
-            "cogs_account_id": none + _choices(accounts, "label"),
+            "sales_account_id": none + _choices(revenue, "label"),
+            "cogs_account_id": none + _choices(expense, "label"),
+            "payment_method": none
+            + [(str(value), label) for value, label in PaymentMethod.choices],
+            "stock_gain_account_id": none + _choices(accounts, "label"),
+            "stock_loss_account_id": none + _choices(accounts, "label"),
         }
         for name, choices in offered.items():
             # Declared above as TypedChoiceFields.
@@ -151,5 +189,36 @@ class MappingsForm(forms.Form):
         names = ("tax_id", "unit_id", "category_id", "sales_account_id", "cogs_account_id")
         return [self[name] for name in names]
 
+    @property
+    def invoice_fields(self) -> list[forms.BoundField]:
+        return [self["payment_method"]]
+
+    @property
+    def stock_fields(self) -> list[forms.BoundField]:
+        return [self["stock_gain_account_id"], self["stock_loss_account_id"]]
+
     def warehouses(self) -> dict[int, int | None]:
         return {b.pk: self.cleaned_data[f"warehouse_{b.pk}"] for b in self.branches}
+
+
+class StockSyncForm(forms.Form):
+    """Which branch's stock Sync stock to Qoyod sets (only branches mapped to a warehouse)."""
+
+    branch = forms.ModelChoiceField(queryset=Branch.objects.filter(qoyod_warehouse__isnull=False))
+
+
+class ReconciliationForm(forms.Form):
+    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, last = data.get("date_from"), data.get("date_to")
+        if first and last and last < first:
+            raise ValidationError(_("The end date is before the start date."))
+        return data
+
+
+class DailyCloseForm(forms.Form):
+    branch = forms.ModelChoiceField(label=_("Branch"), queryset=Branch.objects.all())
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.money import to_percent
+from core.money import to_decimal, to_percent
 from garage.models import Customer, ServiceItem, SparePart
+from garage.tax import is_standard
 from invoicing.models import Invoice, InvoiceLine
 from qoyod_sync.models import QoyodConnection
 from qoyod_sync.types import Address, DraftInvoice, DraftLine
@@ -68,18 +72,60 @@ def customer_fields(customer: Customer) -> dict[str, Any]:
     return fields
 
 
-def _names(item: ServiceItem | SparePart) -> dict[str, str]:
+def product_names(item: ServiceItem | SparePart) -> dict[str, str]:
+    """The Arabic and English names Qoyod is given for a catalogue item."""
     # Qoyod requires the Arabic name; many catalogues only have English ones.
-    return {"name_ar": item.name_ar or item.name_en, "name_en": item.name_en or item.name_ar}
+    name_ar, name_en = item.name_ar.strip(), item.name_en.strip()
+    return {"name_ar": name_ar or name_en, "name_en": name_en or name_ar}
+
+
+def zero_tax(catalogue: Mapping[str, Any], category: str) -> dict[str, Any] | None:
+    """The tenant's 0% tax for a zero-rated (Z) or exempt (E) item: Qoyod accepts a product's
+    reason only when the reason's category equals its tax's code (qoyod-openapi-v2.1.yaml)."""
+    return next(
+        (
+            t
+            for t in catalogue.get("taxes", [])
+            if t.get("code") == category and to_decimal(t["percentage"]) == 0
+        ),
+        None,
+    )
+
+
+def tenant_reason(catalogue: Mapping[str, Any], code: str, category: str) -> dict[str, Any] | None:
+    """The tenant's special tax reason for our VATEX code (ids differ between tenants)."""
+    return next(
+        (
+            r
+            for r in catalogue.get("special_tax_reasons", [])
+            if r["code"] == code and r["category"] == category
+        ),
+        None,
+    )
+
+
+def product_tax(item: ServiceItem | SparePart, connection: QoyodConnection) -> dict[str, Any]:
+    """The tax id and special tax reason id a new product is created with; pre-flight has
+    checked that the tenant has both for a zero-rated or exempt item."""
+    if is_standard(item.tax_category):
+        return {"tax_id": connection.tax_id, "special_tax_reason_id": None}
+    tax = zero_tax(connection.catalogue, item.tax_category)
+    reason = tenant_reason(connection.catalogue, item.vat_exemption_code, item.tax_category)
+    if tax is None or reason is None:
+        raise ValueError(f"no Qoyod tax or reason for {item.vat_exemption_code}")
+    return {"tax_id": tax["id"], "special_tax_reason_id": reason["id"]}
 
 
 def service_product_fields(item: ServiceItem, connection: QoyodConnection) -> dict[str, Any]:
     """Keyword arguments for QoyodWriter.create_service_product (labour is an untracked Service)."""
     return {
         "sku": item.code,
-        **_names(item),
+        **product_names(item),
         "selling_price": item.default_price,
-        "tax_id": connection.tax_id,
+        # Labour has no purchase price, but a strict tenant refuses a product whose buying
+        # price is not a number (qoyod-api.md §4.1).
+        "buying_price": Decimal("0.00"),
+        **product_tax(item, connection),
         "unit_id": connection.unit_id,
         "category_id": connection.category_id,
         "sales_account_id": connection.sales_account_id,
@@ -90,10 +136,10 @@ def part_product_fields(part: SparePart, connection: QoyodConnection) -> dict[st
     """Keyword arguments for QoyodWriter.create_stock_product (parts are stock-tracked)."""
     return {
         "sku": part.sku,
-        **_names(part),
+        **product_names(part),
         "selling_price": part.sale_price,
         "buying_price": part.cost,
-        "tax_id": connection.tax_id,
+        **product_tax(part, connection),
         "unit_id": connection.unit_id,
         "category_id": connection.category_id,
         "sales_account_id": connection.sales_account_id,
@@ -119,10 +165,18 @@ def draft_line(line: InvoiceLine, product_id: int) -> DraftLine:
         quantity=line.quantity,
         unit_price=line.unit_price,
         description=description,
-        tax_percent=to_percent(line.vat_rate),
+        # Qoyod takes a line's percentage only when positive; a zero-rated or exempt line takes
+        # its product's 0% tax and reason instead (qoyod-openapi-v2.1.yaml, tax_percentage).
+        tax_percent=to_percent(line.vat_rate) if line.is_standard_rated else None,
         discount_amount=line.discount,
         is_inclusive=line.price_includes_vat,
     )
+
+
+def supply_date(invoice: Invoice) -> date:
+    """When the work was done (ZATCA's supply date): the job's completion, else the issue date."""
+    completed = invoice.job.completed_at
+    return timezone.localdate(completed) if completed is not None else invoice.issue_date
 
 
 def draft_invoice(
@@ -132,13 +186,17 @@ def draft_invoice(
     contact_id: int,
     product_ids: Mapping[ProductKey, int],
     inventory_id: int,
+    payment_method: int | None,
 ) -> DraftInvoice:
-    """The Draft sales invoice: our number as its reference, the vehicle in its description."""
+    """The Draft sales invoice: our number as its reference, the vehicle in its description,
+    and the supply date and payment method the accountant's Approve needs under ZATCA."""
     return DraftInvoice(
         contact_id=contact_id,
         reference=invoice.number,
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,
+        supply_date=supply_date(invoice),
+        payment_method=payment_method,
         inventory_id=inventory_id,
         lines=tuple(draft_line(line, product_ids[product_key(line)]) for line in lines),
         description=invoice_description(invoice),

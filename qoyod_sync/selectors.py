@@ -16,7 +16,9 @@ from qoyod_sync.models import (
     BranchWarehouse,
     FailureKind,
     QoyodAttempt,
+    QoyodConnection,
     QoyodInvoiceSync,
+    QoyodStockAdjustment,
     QoyodSyncStateChange,
 )
 
@@ -63,7 +65,11 @@ class FixLink:
 def fix_link(sync: QoyodInvoiceSync) -> FixLink | None:
     """Where to go to remove the cause of a failure; None when the fix is just to retry."""
     kind = sync.failure_kind
-    if kind in (FailureKind.CUSTOMER_INCOMPLETE, FailureKind.CUSTOMER_INACTIVE):
+    if kind in (
+        FailureKind.CUSTOMER_INCOMPLETE,
+        FailureKind.CUSTOMER_INACTIVE,
+        FailureKind.REJECTED_CUSTOMER,
+    ):
         return FixLink(
             reverse("garage:customer_edit", args=[sync.invoice.customer_id]), _("Edit customer")
         )
@@ -81,6 +87,37 @@ def fix_link(sync: QoyodInvoiceSync) -> FixLink | None:
         FailureKind.REJECTED,
     ):
         return FixLink(reverse("invoicing:invoice_edit", args=[sync.invoice_id]), _("Edit invoice"))
-    if kind == FailureKind.SKU_TAKEN:
+    if kind in (FailureKind.SKU_TAKEN, FailureKind.REJECTED_PRODUCT):
         return FixLink(reverse("garage:part_list"), _("Parts and services"))
     return None
+
+
+# Counted up to this many rows: a badge or a figure reads "100+" beyond it, and no page pays
+# for counting a long queue.
+QUEUE_CAP = 100
+
+
+def retry_queue_count() -> int:
+    return QoyodInvoiceSync.objects.in_retry_queue().values("pk")[:QUEUE_CAP].count()
+
+
+def connection_health() -> QoyodConnection | None:
+    """The connection as last tested, or None when Qoyod is not connected."""
+    return QoyodConnection.objects.only(
+        "pk", "base_url", "last_tested_at", "last_test_ok", "last_test_code", "last_test_params"
+    ).first()
+
+
+def stock_adjustments(*, invoice: Invoice | None = None) -> QuerySet[QoyodStockAdjustment]:
+    """Stock syncs, newest first: all of them, or those of one invoice's parts."""
+    rows = QoyodStockAdjustment.objects.select_related("branch", "created_by")
+    return rows.filter(invoice=invoice) if invoice is not None else rows
+
+
+def connection_key_refused() -> QoyodConnection | None:
+    """The connection while Qoyod refuses its key (for the banner), else None; one query."""
+    return (
+        QoyodConnection.objects.filter(key_refused_at__isnull=False)
+        .only("pk", "key_refused_at", "key_refused_request")
+        .first()
+    )

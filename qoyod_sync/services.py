@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -29,6 +30,7 @@ from qoyod_sync.models import (
     QoyodInvoiceSync,
 )
 from qoyod_sync.status import Action, sync_status
+from qoyod_sync.types import Account, Tax, Warehouse
 
 STANDARD_VAT_PERCENT = 15
 
@@ -63,14 +65,64 @@ def connection_writer(
     connection: QoyodConnection, *, options: ClientOptions | None = None
 ) -> QoyodWriter:
     """The writer (with its reader) for the stored connection; raises ConnectionUnusable."""
-    return QoyodWriter(base_url=connection.base_url, api_key=_api_key(connection), options=options)
+    return QoyodWriter(
+        base_url=connection.base_url,
+        api_key=_api_key(connection),
+        options=_reporting_key(connection, options),
+    )
 
 
 def connection_reader(
     connection: QoyodConnection, *, options: ClientOptions | None = None
 ) -> QoyodReader:
     """A read-only client for the stored connection; raises ConnectionUnusable."""
-    return QoyodReader(base_url=connection.base_url, api_key=_api_key(connection), options=options)
+    return QoyodReader(
+        base_url=connection.base_url,
+        api_key=_api_key(connection),
+        options=_reporting_key(connection, options),
+    )
+
+
+def _reporting_key(connection: QoyodConnection, options: ClientOptions | None) -> ClientOptions:
+    return replace(options or ClientOptions(), on_key=_key_reporter(connection))
+
+
+def _key_reporter(connection: QoyodConnection) -> Callable[[bool, str], None]:
+    """What the client calls after each answer: marks the key refused, or clears the mark.
+
+    Writes only when the answer changes what the row says, so an ordinary call costs no query.
+    """
+    flagged = connection.key_refused_at is not None
+
+    def report(refused: bool, request: str) -> None:
+        nonlocal flagged
+        if refused:
+            connection_key_refused(connection=connection, request=request)
+            flagged = True
+        elif flagged:
+            connection_key_accepted(connection=connection)
+            flagged = False
+
+    return report
+
+
+def connection_key_refused(*, connection: QoyodConnection, request: str) -> None:
+    """Qoyod answered 401/403: those who manage the connection see a banner on every page."""
+    connection.key_refused_at = timezone.now()
+    connection.key_refused_request = request[:200]
+    QoyodConnection.objects.filter(pk=connection.pk).update(
+        key_refused_at=connection.key_refused_at,
+        key_refused_request=connection.key_refused_request,
+    )
+
+
+def connection_key_accepted(*, connection: QoyodConnection) -> None:
+    """Qoyod accepted the key again: the banner goes."""
+    connection.key_refused_at = None
+    connection.key_refused_request = ""
+    QoyodConnection.objects.filter(pk=connection.pk).update(
+        key_refused_at=None, key_refused_request=""
+    )
 
 
 @sensitive_variables("api_key")
@@ -121,24 +173,81 @@ def _catalogue(reader: QoyodReader) -> dict[str, Any]:
     units = reader.list_units()
     categories = reader.list_categories()
     accounts = reader.list_accounts()
+    reasons = reader.list_special_tax_reasons()
     return {
-        "warehouses": [
-            {"id": w.id, "name": w.name, "ar_name": w.ar_name, "is_default": w.is_default}
-            for w in warehouses
-        ],
-        "taxes": [
-            {"id": t.id, "name": t.name_en or t.name_ar, "percentage": str(t.percentage)}
-            for t in taxes
+        "warehouses": catalogue_warehouses(warehouses),
+        "taxes": catalogue_taxes(taxes),
+        "special_tax_reasons": [
+            {"id": r.id, "code": r.code, "category": r.category} for r in reasons
         ],
         "units": [{"id": u.id, "name": u.unit_name} for u in units],
         "categories": [{"id": c.id, "name": c.name} for c in categories],
-        # Only what can take a product's sales or its cost of goods sold.
-        "accounts": [
-            {"id": a.id, "code": a.code, "name": a.name_en or a.name_ar, "type": a.type}
-            for a in accounts
-            if a.type in ("Revenue", "Expense")
-        ],
+        "accounts": catalogue_accounts(accounts),
     }
+
+
+def catalogue_warehouses(warehouses: Iterable[Warehouse]) -> list[dict[str, Any]]:
+    return [
+        {"id": w.id, "name": w.name, "ar_name": w.ar_name, "is_default": w.is_default}
+        for w in warehouses
+    ]
+
+
+def catalogue_taxes(taxes: Iterable[Tax]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": t.id,
+            "name": t.name_en or t.name_ar,
+            "percentage": str(t.percentage),
+            # Matched against a reason's category when a zero-rated or exempt product is made.
+            "code": t.code,
+        }
+        for t in taxes
+    ]
+
+
+def catalogue_accounts(accounts: Iterable[Account]) -> list[dict[str, Any]]:
+    # Only what can take a product's sales or its cost of goods sold.
+    return [
+        {"id": a.id, "code": a.code, "name": a.name_en or a.name_ar, "type": a.type}
+        for a in accounts
+        if a.type in ("Revenue", "Expense") and a.is_active
+    ]
+
+
+def connection_catalogue_merge(
+    *, warehouses: list[Warehouse], taxes: list[Tax], accounts: list[Account]
+) -> dict[str, dict[str, int]]:
+    """Store what a configuration sync read in the catalogue; per part, what changed.
+
+    Runs inside the caller's transaction. Units and categories keep what Test connection read.
+    """
+    connection = QoyodConnection.objects.select_for_update().first()
+    if connection is None:
+        raise ValidationError(_("Save the Qoyod API key first."))
+    fresh = {
+        "warehouses": catalogue_warehouses(warehouses),
+        "taxes": catalogue_taxes(taxes),
+        "accounts": catalogue_accounts(accounts),
+    }
+    counts = {}
+    for part, rows in fresh.items():
+        before = {row["id"]: row for row in connection.catalogue.get(part, [])}
+        after = {row["id"]: row for row in rows}
+        counts[part] = {
+            "new": len(after.keys() - before.keys()),
+            "updated": sum(1 for k in after.keys() & before.keys() if after[k] != before[k]),
+            "removed": len(before.keys() - after.keys()),
+            "total": len(after),
+        }
+    connection.catalogue = {**connection.catalogue, **fresh}
+    connection.save(update_fields=["catalogue", "updated_at"])
+    # A renamed warehouse shows its new name on the branches mapped to it.
+    for row in fresh["warehouses"]:
+        BranchWarehouse.objects.filter(qoyod_inventory_id=row["id"]).exclude(
+            name=row["name"]
+        ).update(name=row["name"])
+    return counts
 
 
 def _apply_defaults(connection: QoyodConnection, catalogue: Mapping[str, Any]) -> list[Message]:
@@ -222,8 +331,9 @@ def connection_test(*, user: User | None, options: ClientOptions | None = None) 
 def connection_ensure_catalogue(
     *, connection: QoyodConnection, options: ClientOptions | None = None
 ) -> QoyodConnection:
-    """On the first send after setup, read what Test connection reads (lazily, reads only)."""
-    if connection.last_tested_at is not None:
+    """On the first send after setup, read what Test connection reads (lazily, reads only); a
+    catalogue read before special tax reasons were kept is read again once."""
+    if connection.last_tested_at is not None and "special_tax_reasons" in connection.catalogue:
         return connection
     return connection_test(user=None, options=options)
 
@@ -236,9 +346,11 @@ def connection_mappings_save(
     category_id: int | None,
     sales_account_id: int | None,
     cogs_account_id: int | None,
+    payment_method: int | None,
     user: User | None,
 ) -> QoyodConnection:
-    """Save each branch's Qoyod warehouse and the defaults used to create products."""
+    """Save each branch's Qoyod warehouse, the defaults used to create products, and the payment
+    method printed on drafts."""
     connection = connection_get()
     if connection is None:
         raise ValidationError(_("Save the Qoyod API key first."))
@@ -259,11 +371,46 @@ def connection_mappings_save(
         connection.tax_id, connection.unit_id = tax_id, unit_id
         connection.category_id = category_id
         connection.sales_account_id, connection.cogs_account_id = sales_account_id, cogs_account_id
+        connection.payment_method = payment_method
         connection.updated_by = user
-        connection.save()
+        # Only what this form sets: the row was read before the transaction, and a send may
+        # have marked the key refused since (connection_key_refused).
+        connection.save(update_fields=[*_MAPPING_FIELDS, "updated_by", "updated_at"])
         audit_record(actor=user, action=AuditEvent.Action.QOYOD_MAPPINGS_SAVE, obj=connection,
                      before=before, after=_mappings(connection))  # fmt: skip
     return connection
+
+
+_MAPPING_FIELDS = (
+    "tax_id", "unit_id", "category_id", "sales_account_id", "cogs_account_id", "payment_method",
+)  # fmt: skip
+
+
+def connection_stock_accounts_save(
+    *, gain_account_id: int | None, loss_account_id: int | None, user: User | None
+) -> QoyodConnection:
+    """Save the accounts Sync stock to Qoyod posts count gains and losses to (qoyod-api.md §4.4)."""
+    connection = connection_get()
+    if connection is None:
+        raise ValidationError(_("Save the Qoyod API key first."))
+    before = _stock_accounts(connection)
+    connection.stock_gain_account_id = gain_account_id
+    connection.stock_loss_account_id = loss_account_id
+    after = _stock_accounts(connection)
+    if after != before:
+        with transaction.atomic():
+            connection.updated_by = user
+            connection.save(update_fields=[*after, "updated_by", "updated_at"])
+            audit_record(actor=user, action=AuditEvent.Action.QOYOD_MAPPINGS_SAVE,
+                         obj=connection, before=before, after=after)  # fmt: skip
+    return connection
+
+
+def _stock_accounts(connection: QoyodConnection) -> dict[str, Any]:
+    return {
+        "stock_gain_account_id": connection.stock_gain_account_id,
+        "stock_loss_account_id": connection.stock_loss_account_id,
+    }
 
 
 def _mappings(connection: QoyodConnection) -> dict[str, Any]:
@@ -276,7 +423,7 @@ def _mappings(connection: QoyodConnection) -> dict[str, Any]:
         },
         "tax_id": connection.tax_id, "unit_id": connection.unit_id,
         "category_id": connection.category_id, "sales_account_id": connection.sales_account_id,
-        "cogs_account_id": connection.cogs_account_id,
+        "cogs_account_id": connection.cogs_account_id, "payment_method": connection.payment_method,
     }  # fmt: skip
 
 
@@ -315,10 +462,13 @@ def invoice_qoyod_draft_delete(
             % {"id": qoyod_id, "status": remote.status}
         )
     if remote is not None:
+        refused: QoyodNotFound | None = None
         try:
             writer.delete_draft_invoice(qoyod_id)
-        except QoyodNotFound:
-            pass  # Someone deleted it in Qoyod between our read and the delete.
+        except QoyodNotFound as exc:
+            # Either someone deleted it in Qoyod since our read, or this tenant has no such
+            # route (DELETE /invoices/{id} is not in the published YAML): the GET below decides.
+            refused = exc
         except QoyodError as exc:
             detail = qoyod_error(exc)
             QoyodAttempt.objects.create(
@@ -338,6 +488,22 @@ def invoice_qoyod_draft_delete(
                     detail.qoyod_message,
                 )
             ) from exc
+        unconfirmed = _delete_unconfirmed(writer.reader, qoyod_id)
+        if unconfirmed is not None:
+            QoyodAttempt.objects.create(
+                invoice=invoice, step=QoyodAttempt.Step.DELETE, target=str(qoyod_id),
+                outcome=QoyodAttempt.Outcome.UNCONFIRMED,
+                http_status=refused.status_code if refused else None,
+                detail_code=unconfirmed.code, detail_params=unconfirmed.params,
+                message=unconfirmed.qoyod_message, qoyod_id=qoyod_id, user=user,
+            )  # fmt: skip
+            audit_record(
+                actor=user, action=AuditEvent.Action.QOYOD_DRAFT_DELETE, obj=invoice,
+                after={"qoyod_id": qoyod_id, "outcome": QoyodAttempt.Outcome.UNCONFIRMED,
+                       "detail_code": unconfirmed.code},
+            )  # fmt: skip
+            # Not recorded as deleted: the draft stays offered for deletion, and read back.
+            raise ValidationError(with_qoyod_words(unconfirmed.render(), unconfirmed.qoyod_message))
     attempt = QoyodAttempt.objects.create(
         invoice=invoice, step=QoyodAttempt.Step.DELETE, target=str(qoyod_id),
         # Already gone is said by the outcome, shown in the reader's language: the message
@@ -350,3 +516,18 @@ def invoice_qoyod_draft_delete(
     QoyodInvoiceSync.objects.filter(pk=sync.pk, draft_deleted_at__isnull=True).update(
         draft_deleted_at=timezone.now()
     )
+
+
+def _delete_unconfirmed(reader: QoyodReader, qoyod_id: int) -> Message | None:
+    """None when a GET says the draft is gone; else why the delete is not confirmed.
+
+    A DELETE's own answer proves nothing: a tenant may answer 200 and keep the draft, or 404
+    because it has no such route while the draft is still there.
+    """
+    try:
+        reader.get_invoice(qoyod_id)
+    except QoyodNotFound:
+        return None
+    except QoyodError as exc:
+        return with_detail("delete.unconfirmed_check", exc, id=qoyod_id)
+    return Message("delete.unconfirmed", id=qoyod_id)

@@ -16,6 +16,7 @@ from typing import TypeGuard
 from django.utils.translation import gettext as _
 
 from invoicing.models import Invoice
+from payments.models import QoyodPaymentState, QoyodStatus
 from qoyod_sync.models import QoyodInvoiceSync, SyncState, retry_queued
 
 S = SyncState
@@ -69,7 +70,7 @@ def effective_state(invoice: Invoice, sync: QoyodInvoiceSync | None) -> str:
             return S.DRAFT_CREATED
         return S.READY if invoice.requires_qoyod else S.NOT_REQUIRED
     state = sync.effective_state
-    if state in (S.READY, S.FAILED) and not invoice.requires_qoyod:
+    if state in (S.READY, S.FAILED, S.REFERENCE_COLLISION) and not invoice.requires_qoyod:
         return S.NOT_REQUIRED
     if state == S.NOT_REQUIRED and invoice.requires_qoyod:
         return S.READY
@@ -90,7 +91,7 @@ def claim_refusal(
         return _("%(number)s is already being sent to Qoyod.") % number
     if state == S.DRAFT_CREATED:
         return _("%(number)s already has a draft in Qoyod.") % number
-    if state in (S.FAILED, S.UNKNOWN):
+    if state in (S.FAILED, S.UNKNOWN, S.REFERENCE_COLLISION):
         if retry:
             return None
         return _("%(number)s needs a retry, not a new send: see the reason, then Retry.") % number
@@ -112,6 +113,10 @@ def _delete_draft_refusal(invoice: Invoice, sync: QoyodInvoiceSync | None) -> st
         return _("%(number)s has no draft in Qoyod.") % {"number": invoice.number}
     if sync.draft_deleted_at is not None:
         return _("The Qoyod draft was already deleted.")
+    if invoice.approved_in_qoyod:
+        # Qoyod deletes drafts only (qoyod-api.md §5); an approved invoice is credited instead.
+        return _("Qoyod has approved %(number)s, so it cannot be deleted there: a credit note "
+                 "corrects it.") % {"number": invoice.number}  # fmt: skip
     return None
 
 
@@ -143,3 +148,83 @@ def sync_status(invoice: Invoice, sync: QoyodInvoiceSync | None) -> SyncStatus:
         in_retry_queue=sync is not None and retry_queued(sync.effective_state, invoice),
         refusals={action: why for action, why in refusals.items() if why is not None},
     )
+
+
+@dataclass(frozen=True)
+class QoyodStanding:
+    """Where the invoice's document stands in Qoyod, as last read back: one badge, one next step.
+
+    The business status here (issued, paid, void) is the invoice's own badge; this is the other
+    one, so a row never shows "draft created", "draft deleted" and "In Qoyod: Draft" at once.
+    """
+
+    code: str
+    label: str
+    tone: str
+    next_step: str
+
+
+def qoyod_standing(
+    invoice: Invoice, sync: QoyodInvoiceSync | None, payment: QoyodPaymentState | None
+) -> QoyodStanding | None:
+    """Qoyod's state of `invoice`'s draft (None while it has none), with what to do next."""
+    if effective_state(invoice, sync) != S.DRAFT_CREATED:
+        return None
+    status = payment.qoyod_status if payment is not None else ""
+    if sync is not None and sync.draft_deleted_at is not None:
+        return QoyodStanding(
+            "deleted",
+            _("Deleted in Qoyod"),
+            "secondary",
+            _("The old draft was deleted in Qoyod; nothing to do there."),
+        )
+    if status == QoyodStatus.MISSING:
+        return QoyodStanding(
+            "returned",
+            _("Returned by accounting"),
+            "danger",
+            _(
+                "The draft was deleted in Qoyod instead of being approved. Check with the "
+                "accountant, then void and reissue."
+            ),
+        )
+    if status in ("", QoyodStatus.DRAFT, QoyodStatus.AWAITING_APPROVAL):
+        awaiting = status == QoyodStatus.AWAITING_APPROVAL
+        if invoice.is_void:
+            step = _("This invoice is void here: delete its old draft in Qoyod.")
+        elif awaiting:
+            step = _("It waits in Qoyod's approval workflow: an approver approves it there.")
+        else:
+            step = _("The accountant approves it in Qoyod.")
+        if awaiting:
+            return QoyodStanding("awaiting_approval", _("Awaiting approval"), "info", step)
+        return QoyodStanding("draft", _("Draft"), "secondary", step)
+    if status == QoyodStatus.PAID and payment is not None and payment.credited_in_full:
+        return QoyodStanding(
+            "credited",
+            _("Credited"),
+            "dark",
+            _("Nothing to do: credit notes cover it in full in Qoyod."),
+        )
+    if invoice.is_void and invoice.pk is not None and invoice.credit_notes.exists():
+        step = _(
+            "This invoice is void here and credited by the credit note below: once it is sent, "
+            "the accountant approves it in Qoyod."
+        )
+    elif invoice.is_void:
+        # Approved documents cannot be deleted or edited in Qoyod (qoyod-api.md §5, §7.1).
+        step = _(
+            "This invoice is void here but approved in Qoyod: the accountant issues a credit "
+            "note against it in Qoyod."
+        )
+    elif status == QoyodStatus.PAID:
+        step = _("Nothing to do: it is paid in full in Qoyod.")
+    elif status == QoyodStatus.PARTIALLY_PAID:
+        step = _("Record the rest of the payment in Qoyod when it comes.")
+    else:
+        step = _("Record the customer's payment in Qoyod when it comes.")
+    if status == QoyodStatus.PAID:
+        return QoyodStanding("paid", _("Paid"), "success", step)
+    if status == QoyodStatus.PARTIALLY_PAID:
+        return QoyodStanding("partially_paid", _("Partially paid"), "warning", step)
+    return QoyodStanding("approved", _("Approved (unpaid)"), "primary", step)

@@ -21,6 +21,7 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from payments.services import qoyod_payment_states_unqueue
+from qoyod_sync import reconcile
 from qoyod_sync.readback import fetch
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,16 @@ def refresh_invoices(self: Task, invoice_ids: list[int]) -> None:
 def refresh_open_invoices(self: Task) -> None:
     """Read back every open Qoyod-managed invoice (beat, every QOYOD_REFRESH_PERIOD_MINUTES)."""
     fetch.open_invoices_refresh(token=self.request.id or "")
+
+
+@shared_task(**READ_TASK_OPTIONS)
+def reconcile_nightly() -> None:
+    """Compare the last QOYOD_RECONCILE_DAYS days of invoices with Qoyod (beat, nightly)."""
+    try:
+        period = reconcile.default_range()
+        reconcile.reconciliation_run_now(date_from=period["date_from"], date_to=period["date_to"])
+    except reconcile.CannotReconcile as exc:
+        logger.warning("Nightly reconciliation did not run: %s", exc.message.code)
 
 
 @dataclass(frozen=True)

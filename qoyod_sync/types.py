@@ -11,12 +11,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from core.money import to_decimal
+from core.money import to_decimal, to_money
 from qoyod_sync.decode import From, Record, amount_or_zero, flag, text
+
+_HUNDRED = Decimal("100")
 
 
 def _product_type(value: Any) -> str:
     return text(value) or "Product"
+
+
+def _nested_id(value: Any) -> int | None:
+    # A simple bill embeds its contact and each line's account as objects, not ids.
+    found = value.get("id") if isinstance(value, dict) else None
+    return None if found is None or found == "" else int(found)
 
 
 def _stock(value: Any) -> Decimal:
@@ -66,6 +74,51 @@ class Customer(Record):
     @property
     def is_active(self) -> bool:
         return self.status == "Active"
+
+
+@dataclass(frozen=True)
+class Vendor(Record):
+    """A Qoyod vendor (a contact of type Vendor): the supplier of a simple bill."""
+
+    id: int
+    name: str
+    tax_number: str
+    status: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "Active"
+
+
+@dataclass(frozen=True)
+class SimpleBillLine(Record):
+    QOYOD = {
+        "expense_account_id": From("expense_account", read=_nested_id),
+    }
+
+    description: str
+    total_amount: Decimal
+    tax: Decimal | None
+    is_inclusive: bool
+    expense_account_id: int | None
+
+
+@dataclass(frozen=True)
+class SimpleBill(Record):
+    """An expense bill without products (SimpleBillResponse); the vendor comes embedded."""
+
+    QOYOD = {
+        "contact_id": From("contact", read=_nested_id),
+        "lines": From("line_items"),
+    }
+
+    id: int
+    reference: str
+    status: str
+    issue_date: date | None
+    total: Decimal
+    contact_id: int | None
+    lines: tuple[SimpleBillLine, ...]
 
 
 @dataclass(frozen=True)
@@ -134,6 +187,17 @@ class Tax(Record):
 
 
 @dataclass(frozen=True)
+class SpecialTaxReason(Record):
+    """A ZATCA exemption reason (VATEX code) under the tenant's id; `category` is the code of
+    the tax it goes with (Z, E or O), not a product category (qoyod-openapi-v2.1.yaml)."""
+
+    id: int
+    code: str
+    category: str
+    display_reason: str
+
+
+@dataclass(frozen=True)
 class Account(Record):
     id: int
     code: str
@@ -143,7 +207,13 @@ class Account(Record):
     group_type: str
     status: str
     type_of_account: str
+    # The chart's top class ("Asset", "Expense" ...); GET /accounts lists leaves only (§8.1).
+    parent_type: str
     balance: Decimal | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "Active"
 
 
 @dataclass(frozen=True)
@@ -190,6 +260,18 @@ class InvoiceLine(Record):
     line_total: Decimal
     inventory_id: int | None
     is_inclusive: bool
+    # Qoyod's own VAT of the line before rounding (qoyod-api.md §5.4); absent on some tenants.
+    unrounded_vat_value: Decimal | None
+
+    @property
+    def vat(self) -> Decimal:
+        """The line's VAT as Qoyod charged it: its own figure, rounded like its total, or
+        where it is missing the line total less the net (§5.4: line_total includes VAT)."""
+        if self.unrounded_vat_value is not None:
+            return to_money(self.unrounded_vat_value)
+        if self.is_inclusive:
+            return to_money(self.line_total * self.tax_percent / (_HUNDRED + self.tax_percent))
+        return self.line_total - to_money(self.quantity * self.unit_price - self.discount_amount)
 
 
 # Statuses Qoyod reports (qoyod-api.md §5.2); "Approved" means approved and unpaid.
@@ -223,6 +305,10 @@ class Invoice(Record):
     @property
     def is_draft(self) -> bool:
         return self.status == DRAFT
+
+    @property
+    def vat_total(self) -> Decimal:
+        return sum((line.vat for line in self.lines), Decimal("0"))
 
 
 @dataclass(frozen=True)
@@ -260,10 +346,14 @@ class JournalEntry(Record):
     id: int
     date: date | None
     description: str
+    inventory_id: int | None
     total_debit: Decimal
     total_credit: Decimal
     debits: tuple[JournalAmount, ...]
     credits: tuple[JournalAmount, ...]
+    # The published response has no status; a company that approves manual entries in Qoyod's
+    # interface prints one ("Awaiting approval", "Approved"). Empty when absent.
+    status: str = ""
 
 
 # ---- inputs ---------------------------------------------------------------------------------
@@ -324,6 +414,7 @@ class DraftInvoice:
     description: str = ""
     notes: str = ""
     payment_method: int | None = None
+    supply_date: date | None = None
 
     def to_json(self) -> dict[str, Any]:
         invoice: dict[str, Any] = {
@@ -344,6 +435,8 @@ class DraftInvoice:
             invoice["notes"] = self.notes
         if self.payment_method is not None:
             invoice["payment_method"] = self.payment_method
+        if self.supply_date is not None:
+            invoice["supply_date"] = self.supply_date.isoformat()
         return {"invoice": invoice}
 
 
@@ -366,17 +459,182 @@ class JournalLine:
 
 @dataclass(frozen=True)
 class NewJournalEntry:
+    """JournalEntryInput of the published spec; Qoyod has no reference, status or attachment."""
+
     date: date
     description: str
     debits: tuple[JournalLine, ...]
     credits: tuple[JournalLine, ...]
+    # The entry's default warehouse (a branch's), applied to every amount.
+    inventory_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            # `date` is the input's name; Qoyod stores and filters it as journal_entry_date,
+            # which only the list filters need (qoyod-api.md §15.18, reader.list_journal_entries).
+            "date": self.date.isoformat(),
+            "description": self.description,
+            "debit_amounts": [line.to_json() for line in self.debits],
+            "credit_amounts": [line.to_json() for line in self.credits],
+        }
+        if self.inventory_id is not None:
+            entry["inventory_id"] = self.inventory_id
+        return {"journal_entry": entry}
+
+    @property
+    def is_balanced(self) -> bool:
+        """Debits equal credits: Qoyod refuses anything else (qoyod-api.md §8.2)."""
+        debit = sum((line.amount for line in self.debits), Decimal("0"))
+        return debit == sum((line.amount for line in self.credits), Decimal("0"))
+
+
+def _quantity(value: Decimal) -> str:
+    # A count without the trailing zeros of its column ("7", not "7.000"), never in E-notation.
+    return f"{value.normalize():f}"
+
+
+@dataclass(frozen=True)
+class AdjustmentLine:
+    product_id: int
+    # The new total on hand at the warehouse, not a change (qoyod-api.md §4.4).
+    actual_quantity: Decimal
+    # What Qoyod had just before, and the unit cost; both informative.
+    current_quantity: Decimal
+    rate: Decimal
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "journal_entry": {
+            "product_id": self.product_id,
+            "actual_quantity": _quantity(self.actual_quantity),
+            "current_qty": _quantity(self.current_quantity),
+            "rate": _amount(self.rate),
+        }
+
+
+@dataclass(frozen=True)
+class NewInventoryAdjustment:
+    inventory_id: int
+    # Qoyod posts a count above its stock to the revenue account, below it to the expense one.
+    gain_account_id: int
+    loss_account_id: int
+    date: date
+    description: str
+    lines: tuple[AdjustmentLine, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "inventory_adjustment": {
+                "inventory_id": self.inventory_id,
+                "revenue_account_id": self.gain_account_id,
+                "expense_account_id": self.loss_account_id,
                 "date": self.date.isoformat(),
                 "description": self.description,
-                "debit_amounts": [line.to_json() for line in self.debits],
-                "credit_amounts": [line.to_json() for line in self.credits],
+                "line_items": [line.to_json() for line in self.lines],
+            }
+        }
+
+
+@dataclass(frozen=True)
+class InventoryAdjustment(Record):
+    id: int
+    date: date | None
+    description: str
+
+
+@dataclass(frozen=True)
+class CreditNoteLine(Record):
+    # A note's lines say price and total where an invoice's say unit_price and line_total
+    # (qoyod-api.md §7.1).
+    QOYOD = {
+        "unit_price": From("price"),
+        "tax_percent": From(read=amount_or_zero),
+    }
+
+    product_id: int | None
+    quantity: Decimal
+    unit_price: Decimal
+    tax_percent: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class CreditNote(Record):
+    QOYOD = {
+        "status": From(required=True),
+        "lines": From("line_items"),
+    }
+
+    id: int
+    reference: str
+    status: str
+    contact_id: int | None
+    parent_id: int | None
+    issuance_reason: str
+    issue_date: date | None
+    total_amount: Decimal
+    lines: tuple[CreditNoteLine, ...]
+
+
+@dataclass(frozen=True)
+class DraftCreditNote:
+    contact_id: int
+    parent_id: int
+    reference: str
+    issuance_reason: str
+    issue_date: date
+    inventory_id: int
+    lines: tuple[DraftLine, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "credit_note": {
+                "contact_id": self.contact_id,
+                "parent_id": self.parent_id,
+                "reference": self.reference,
+                "issuance_reason": self.issuance_reason,
+                "issue_date": self.issue_date.isoformat(),
+                # Only ever a draft: the accountant approves the note in Qoyod.
+                "status": DRAFT,
+                "inventory_id": self.inventory_id,
+                "line_items": [line.to_json(self.inventory_id) for line in self.lines],
+            }
+        }
+
+
+@dataclass(frozen=True)
+class NewSimpleBill:
+    """SimpleBillInput: one line, the expense account as its category, our number as reference.
+
+    Sent as a Draft, so the accountant approves it in Qoyod.
+    """
+
+    contact_id: int
+    reference: str
+    issue_date: date
+    inventory_id: int
+    expense_account_id: int
+    total_amount: Decimal
+    tax_id: int
+    description: str
+    # The gross amount includes the VAT, as on the supplier's receipt.
+    is_inclusive: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "simple_bill": {
+                "contact_id": self.contact_id,
+                "reference": self.reference,
+                "issue_date": self.issue_date.isoformat(),
+                "inventory_id": self.inventory_id,
+                "status": "Draft",
+                "simple_bill_items_attributes": [
+                    {
+                        "expense_category_id": self.expense_account_id,
+                        "total_amount": _amount(self.total_amount),
+                        "tax_id": self.tax_id,
+                        "description": self.description,
+                        "is_inclusive": self.is_inclusive,
+                    }
+                ],
             }
         }

@@ -7,9 +7,11 @@ browser is missing fails instead, and any skip at all fails the run (see pytest_
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 pytest_plugins = ["tests.qoyod_fixtures"]
 
@@ -27,6 +29,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if REQUIRE_SERVICES and reporter is not None and reporter.stats.get("skipped"):
         reporter.write_line("REQUIRE_SERVICES is set and tests were skipped: failing the run")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language. LocaleMiddleware activates a request's language
+    for the thread and leaves it active, so an Arabic request would leak into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

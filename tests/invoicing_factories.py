@@ -32,6 +32,8 @@ class CompletedJobFactory(JobCardFactory):
 
     status = JobCard.Status.COMPLETED
     completed_at = factory.LazyFunction(timezone.now)
+    # As jobcard_complete leaves it: completed and not invoiced yet.
+    invoice_pending = True
 
     @factory.post_generation
     def lines(self, create: bool, extracted: bool | None, **kwargs: Any) -> None:
@@ -54,6 +56,7 @@ class InvoiceFactory(factory.Factory):
     user = None
     lines = None
     notes = ""
+    custom_values = None
 
     @classmethod
     def _create(cls, model_class: type[Invoice], *args: Any, **kwargs: Any) -> Invoice:
@@ -68,6 +71,7 @@ class InvoiceFactory(factory.Factory):
             requires_qoyod=kwargs["requires_qoyod"],
             notes=kwargs["notes"],
             user=kwargs["user"],
+            custom_values=kwargs["custom_values"],
         )
 
 

@@ -27,6 +27,7 @@ from qoyod_sync.client import (
     RetryPolicy,
     close_pooled_clients,
 )
+from qoyod_sync.models import PaymentMethod, QoyodConnection
 from qoyod_sync.sandbox import SandboxServer
 from qoyod_sync.sandbox.company import Company
 from qoyod_sync.sandbox.control import act
@@ -34,6 +35,11 @@ from qoyod_sync.sandbox.faults import Faults
 from qoyod_sync.sandbox.server import RequestLog, SandboxState
 
 SANDBOX_KEY = "sandbox-test-key-0001"
+# The sandbox chart's sales and cost of goods sold accounts (qoyod_sync/sandbox/chart.py): what
+# a strict tenant requires on every product, and on a tracked one (Company.strict_products).
+SALES_ACCOUNT, COGS_ACCOUNT = 17, 12
+SERVICE_ACCOUNTS = {"sales_account_id": SALES_ACCOUNT}
+PART_ACCOUNTS = {"sales_account_id": SALES_ACCOUNT, "cogs_account_id": COGS_ACCOUNT}
 
 # Production timeouts, but no real waiting between read retries and no client-side pacing,
 # so a test that sends hundreds of requests stays fast.
@@ -42,6 +48,15 @@ TEST_OPTIONS = ClientOptions(
     burst=1_000,
     retry=RetryPolicy(base_delay=0.001, max_delay=0.005, max_retry_after=0.05),
 )
+
+
+def choose_send_mappings() -> None:
+    """The choices a finance manager makes once after Test connection, which pre-flight needs."""
+    QoyodConnection.objects.update(
+        sales_account_id=SALES_ACCOUNT,
+        cogs_account_id=COGS_ACCOUNT,
+        payment_method=PaymentMethod.CASH,
+    )
 
 
 @dataclass
@@ -75,7 +90,11 @@ class SandboxHandle:
         return self.server.connections_accepted
 
     def company(self, api_key: str = SANDBOX_KEY) -> Company:
-        """The sandbox company behind a key (created, seeded, on first use)."""
+        """The sandbox company behind a key (created, seeded, on first use).
+
+        The sandbox serves only keys it knows, as Qoyod: SANDBOX_KEY, and any key a test opens
+        a company for or asks a client for (`state.allow(key)` for a key used otherwise).
+        """
         return self.server.company(api_key)
 
     def act(
@@ -91,11 +110,13 @@ class SandboxHandle:
         return act(self.company(api_key), kind, record_id, action, body or {})
 
     def reader(self, api_key: str = SANDBOX_KEY, **options: Any) -> QoyodReader:
+        self.server.state.allow(api_key)
         return QoyodReader(
             base_url=self.base_url, api_key=api_key, options=replace(TEST_OPTIONS, **options)
         )
 
     def writer(self, api_key: str = SANDBOX_KEY, **options: Any) -> QoyodWriter:
+        self.server.state.allow(api_key)
         return QoyodWriter(
             base_url=self.base_url, api_key=api_key, options=replace(TEST_OPTIONS, **options)
         )
@@ -107,7 +128,7 @@ def qoyod_sandbox(settings: Settings) -> Iterator[SandboxHandle]:
 
     It is the enabled sandbox of settings, so a connection may be saved with its address.
     """
-    server = SandboxServer("127.0.0.1", 0).start()
+    server = SandboxServer("127.0.0.1", 0, keys=[SANDBOX_KEY]).start()
     settings.QOYOD_SANDBOX_URL = server.base_url
     settings.QOYOD_SANDBOX_ENABLED = True
     try:

@@ -12,6 +12,7 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 
+from accounting.models import Transaction
 from core import roles
 from core.admin import ReadOnlyAdminMixin, ReadOnlyTabularInline
 from core.models import Sequence
@@ -42,6 +43,7 @@ pytestmark = pytest.mark.django_db
 
 READ_ONLY_MODELS = [
     Sequence,
+    Transaction,
     PartStock,
     StockMovement,
     Invoice,
@@ -127,7 +129,10 @@ def test_every_inline_in_the_console_is_read_only():
         "InvoiceLineInline": True,
         "InvoiceStatusChangeInline": True,
         "InvoiceEventInline": True,
+        "InvoiceFinanceChangeInline": True,
         "StateChangeInline": True,
+        "ReceiptInline": True,
+        "TransactionEventInline": True,
     }
 
 

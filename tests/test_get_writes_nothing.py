@@ -18,10 +18,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounting.models import StatementUpload
+from api.services import apiclient_create
 from invoicing.models import Invoice
 from invoicing.views.document import SHARE_SALT
 from payments.models import QoyodPaymentState
-from qoyod_sync.models import QoyodInvoiceSync, SyncState
+from qoyod_sync.models import QoyodInvoiceSync, ReconciliationRun, SyncState
+from tests.accounting_factories import TransactionFactory
 from tests.factories import PartLineFactory, PartStockFactory, ServiceItemFactory, UserFactory
 from tests.invoicing_factories import CompletedJobFactory, InvoiceFactory
 from tests.routes import named_routes, route_kwargs
@@ -66,12 +69,29 @@ def world():
         "garage:service": ServiceItemFactory().pk,
         "invoicing:invoice": invoice.pk,
         "qoyod_sync:invoice": managed.pk,
+        "qoyod_sync:reconciliation": ReconciliationRun.objects.create(
+            date_from=invoice.issue_date, date_to=invoice.issue_date
+        ).pk,
+        "api:invoice": invoice.pk,
+        "api:customer": line.job.customer_id,
+        "api:webhook": 1,
+        "api_clients:client": apiclient_create(
+            name="ERP", scopes=["invoices:read"], branch=None, expires_at=None, user=None
+        )[0].pk,
     }
     other = {
         "line_pk": line.pk,
         "job_id": CompletedJobFactory().pk,
         "invoice_id": invoice.pk,
+        "number": invoice.number,
+        "contact_pk": 1,
         "token": signing.dumps(invoice.pk, salt=SHARE_SALT),
+        "upload": StatementUpload.objects.create(
+            uploaded_by=UserFactory(), encoding="utf-8-sig", delimiter=",", content=b"a,b\n1,2\n"
+        ).token,
+        # A real receipts page (its transaction exists), and a receipt id it does not have.
+        "receipts_token": TransactionFactory().receipts_token,
+        "receipt_id": 1,
     }
     return pk_of, other
 

@@ -95,7 +95,7 @@ def test_an_address_is_locked_after_five_failures_on_any_usernames(client, sara)
 
     elsewhere = _login(Client(), "sara", PASSWORD, ip="10.0.2.2")
     assert elsewhere.status_code == 302
-    assert elsewhere["Location"] == "/jobs/"
+    assert elsewhere["Location"] == "/"
 
 
 def test_the_lockout_page_is_in_arabic_for_arabic_users(client, sara):

@@ -8,6 +8,7 @@ prices, no cancelling, no customers' contact details.
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -17,10 +18,13 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
+from accounting.models import StatementUpload
+from api.services import apiclient_create
 from core import roles
 from garage import services
 from garage.models import JobCard, JobLine
 from invoicing.views.document import SHARE_SALT
+from qoyod_sync.models import ReconciliationRun
 from tests.factories import (
     BranchFactory,
     CompanyCustomerFactory,
@@ -51,6 +55,8 @@ WORKSHOP = {ADV, TECH, ADM}
 # Everyone but the technician: customers' phones, VAT numbers and addresses.
 OFFICE = EVERYONE - {TECH}
 PUBLIC = "public"
+# The finance API: a bearer token only, so every session, staff or none, gets 401 (tests/api).
+TOKEN = "token"
 
 # url name -> (method, roles allowed, or PUBLIC for routes anonymous visitors may use)
 MATRIX: dict[str, tuple[str, set[str] | str]] = {
@@ -91,6 +97,8 @@ MATRIX: dict[str, tuple[str, set[str] | str]] = {
     "invoicing:invoice_line_row": ("POST", INVOICE_READERS),
     "invoicing:invoice_vehicle_options": ("GET", INVOICE_READERS),
     "invoicing:invoice_shared": ("GET", PUBLIC),
+    "invoicing:invoice_shared_pdf": ("GET", PUBLIC),
+    "qoyod_sync:tax_invoice": ("GET", PUBLIC),
     "invoicing:invoice_detail": ("GET", INVOICE_READERS),
     "invoicing:invoice_edit": ("GET", INVOICE_READERS),
     "invoicing:invoice_void": ("POST", ACCOUNTING),
@@ -98,19 +106,64 @@ MATRIX: dict[str, tuple[str, set[str] | str]] = {
     "invoicing:invoice_reissue": ("POST", ACCOUNTING),
     "invoicing:invoice_send": ("POST", FRONT_DESK),
     "invoicing:invoice_print": ("GET", INVOICE_READERS),
+    "invoicing:invoice_pdf": ("GET", INVOICE_READERS),
     "payments:payment_create": ("GET", FRONT_DESK),
     "qoyod_sync:settings": ("GET", MANAGERS),
     "qoyod_sync:connection_test": ("POST", MANAGERS),
     "qoyod_sync:mappings": ("POST", MANAGERS),
     "qoyod_sync:retry_queue": ("GET", ACCOUNTING),
+    "qoyod_sync:reconciliation": ("GET", ACCOUNTING),
+    "qoyod_sync:daily_close": ("GET", ACCOUNTING),
+    "qoyod_sync:reconciliation_run": ("POST", ACCOUNTING),
+    "qoyod_sync:reconciliation_csv": ("GET", ACCOUNTING),
     "qoyod_sync:invoice_send": ("POST", ACCOUNTING),
     "qoyod_sync:invoice_retry": ("POST", ACCOUNTING),
     "qoyod_sync:invoice_draft_delete": ("POST", ACCOUNTING),
+    "qoyod_sync:invoice_credit": ("POST", ACCOUNTING),
+    "qoyod_sync:invoice_credit_and_reissue": ("POST", ACCOUNTING),
+    "qoyod_sync:invoice_credit_note_send": ("POST", ACCOUNTING),
+    "qoyod_sync:invoice_stock_sync": ("POST", ACCOUNTING),
+    "qoyod_sync:stock_sync": ("POST", ACCOUNTING),
     # Reading payments back from Qoyod only reads: whoever sees invoices may refresh them.
     "qoyod_sync:invoice_refresh": ("POST", INVOICE_READERS),
     "qoyod_sync:invoices_refresh": ("POST", INVOICE_READERS),
     "qoyod_sync:refresh_stale": ("POST", INVOICE_READERS),
     "qoyod_sync:refresh_poll": ("GET", INVOICE_READERS),
+    "api_clients:list": ("GET", {ADM}),
+    "api_clients:create": ("GET", {ADM}),
+    "api_clients:client_revoke": ("POST", {ADM}),
+    "api:schema": ("GET", PUBLIC),
+    "api:docs": ("GET", PUBLIC),
+    "api:invoice_unprocessed": ("GET", TOKEN),
+    "api:invoice_detail": ("GET", TOKEN),
+    "api:invoice_by_id": ("GET", TOKEN),
+    "api:invoice_pdf": ("GET", TOKEN),
+    "api:invoice_processed": ("POST", TOKEN),
+    "api:invoice_failed": ("POST", TOKEN),
+    "api:sales": ("GET", TOKEN),
+    "api:customers": ("GET", TOKEN),
+    "api:customer_detail": ("GET", TOKEN),
+    "api:customer_contacts": ("GET", TOKEN),
+    "api:customer_contact_detail": ("POST", TOKEN),
+    "api:webhooks": ("GET", TOKEN),
+    "api:webhook_detail": ("DELETE", TOKEN),
+    # The seed's steps 1 and 5 are the finance manager's; its step 6 (the menu) the accountant's.
+    "accounting:home": ("GET", ACCOUNTING),
+    "accounting:settings": ("GET", MANAGERS),
+    "accounting:config_sync": ("POST", MANAGERS),
+    # Staff enter expenses for their own branch without the Accounting menu (issue 16 item 8).
+    "accounting:transaction_create": ("GET", EVERYONE),
+    "accounting:transaction_list": ("GET", ACCOUNTING),
+    "accounting:transaction_bulk_assign": ("POST", ACCOUNTING),
+    "accounting:transaction_verify": ("POST", ACCOUNTING),
+    # Statement import: the Accounting menu's users who enter transactions (issue 16 item 3).
+    "accounting:statement_upload": ("GET", ACCOUNTING),
+    "accounting:statement_map": ("GET", ACCOUNTING),
+    "accounting:transaction_sync": ("POST", ACCOUNTING),
+    "accounting:transaction_sync_ids": ("GET", ACCOUNTING),
+    # The link at the end of a journal entry's description: its token is the permission.
+    "receipts:page": ("GET", PUBLIC),
+    "receipts:file": ("GET", PUBLIC),
 }
 
 
@@ -141,12 +194,28 @@ def world(db):
         "garage:service": ServiceItemFactory().pk,
         "invoicing:invoice": invoice.pk,
         "qoyod_sync:invoice": invoice.pk,
+        "qoyod_sync:reconciliation": ReconciliationRun.objects.create(
+            date_from=invoice.issue_date, date_to=invoice.issue_date
+        ).pk,
+        "api:invoice": invoice.pk,
+        "api:customer": line.job.customer_id,
+        "api:webhook": 1,
+        "api_clients:client": apiclient_create(
+            name="ERP", scopes=["invoices:read"], branch=None, expires_at=None, user=None
+        )[0].pk,
     }
     other = {
         "line_pk": line.pk,
         "job_id": line.job_id,
         "invoice_id": invoice.pk,
+        "number": invoice.number,
+        "contact_pk": 1,
         "token": signing.dumps(invoice.pk, salt=SHARE_SALT),
+        "upload": StatementUpload.objects.create(
+            uploaded_by=users[ADM], encoding="utf-8-sig", delimiter=",", content=b"a,b\n1,2\n"
+        ).token,
+        "receipt_id": 1,
+        "receipts_token": uuid.uuid4(),
     }
     return pk_of, other
 
@@ -167,10 +236,12 @@ def test_role_matrix(name, world):
         if who:
             client.force_login(User.objects.get(username=who))
         response = client.get(url) if method == "GET" else client.post(url, {})
-        outcome[who or "anonymous"] = _is_allowed(response)
+        outcome[who or "anonymous"] = (
+            response.status_code == 401 if allowed == TOKEN else _is_allowed(response)
+        )
 
-    expected = {who: (allowed == PUBLIC or who in allowed) for who in ROLE_OF}
-    expected["anonymous"] = allowed == PUBLIC
+    expected = {who: (allowed in (PUBLIC, TOKEN) or who in allowed) for who in ROLE_OF}
+    expected["anonymous"] = allowed in (PUBLIC, TOKEN)
     assert outcome == expected
 
 

@@ -49,7 +49,7 @@ from qoyod_sync.models import QoyodConnection, QoyodInvoiceSync, SyncState
 from qoyod_sync.push import invoice_send_draft
 from qoyod_sync.services import connection_save, connection_test
 from tests import factories
-from tests.qoyod_fixtures import TEST_OPTIONS, SandboxHandle
+from tests.qoyod_fixtures import TEST_OPTIONS, SandboxHandle, choose_send_mappings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -290,6 +290,7 @@ class Garage:
 
 @pytest.fixture
 def garage(qoyod_sandbox: SandboxHandle) -> Iterator[Garage]:
+    qoyod_sandbox.state.allow(SENTINEL)
     capture = Capture()
     with ExitStack() as stack:
         stack.enter_context(capture_logs(capture))
@@ -305,6 +306,7 @@ def connected(garage: Garage) -> Garage:
     """The key saved through the settings form and Test connection passed."""
     assert garage.save_key("save", garage.sandbox.base_url).status_code == 302
     assert garage.test_connection("test connection") is True
+    choose_send_mappings()
     return garage
 
 
@@ -341,11 +343,11 @@ def test_saving_the_key_and_testing_the_connection(garage):
 def test_send_with_each_failure_kind_then_retry(connected):
     first = connected.invoice()
     assert connected.send("send", first) == SyncState.DRAFT_CREATED
-    # A refused key leaves the invoice ready to send again; the others offer Retry.
+    # Each failure, a refused key included, offers Retry.
     failures = [
         ("rejected 422", {"status": 422, "body": {"errors": {"contact_id": ["is invalid"]}}},
          SyncState.FAILED),
-        ("key refused 401", {"status": 401}, SyncState.READY),
+        ("key refused 401", {"status": 401}, SyncState.FAILED),
         ("rate limited 429", {"status": 429, "retry_after": 30}, SyncState.FAILED),
         ("server error 500", {"status": 500}, SyncState.UNKNOWN),
     ]  # fmt: skip
@@ -354,8 +356,7 @@ def test_send_with_each_failure_kind_then_retry(connected):
         connected.sandbox.faults.fail_next(method="POST", path="/invoices", **fault)
         assert connected.send(f"send, {name}", invoice) == failed_state, name
         again = connected.send(
-            f"again after {name}", invoice, retry=failed_state != SyncState.READY,
-            HX_Request="true",
+            f"again after {name}", invoice, retry=True, HX_Request="true",
         )  # fmt: skip
         assert again == SyncState.DRAFT_CREATED, name
     # No answer: Qoyod stores the draft and the connection closes; Retry finds it.

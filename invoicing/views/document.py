@@ -19,14 +19,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.http import AuthenticatedHttpRequest
-from garage.validators import plate_in_arabic
 from invoicing import selectors, services
 from invoicing.forms import (
     VoidForm,
     add_service_error,
 )
 from invoicing.models import Invoice
+from invoicing.pdf import PdfUnavailable, invoice_pdf
 from invoicing.services import InvoiceAlreadyExists
+from invoicing.whatsapp import whatsapp_url
 
 # Salt of the signed link a customer receives by email; it opens only the printable page.
 SHARE_SALT = "invoicing.shared-print"
@@ -34,6 +35,13 @@ SHARE_SALT = "invoicing.shared-print"
 
 def to_invoice(invoice: Invoice) -> HttpResponse:
     return redirect("invoicing:invoice_detail", pk=invoice.pk)
+
+
+def to_saved_row(invoice: Invoice) -> HttpResponse:
+    """After a save, the invoice list with the saved invoice's row first, its next step (Send
+    draft to Qoyod, Record payment) in view."""
+    url = reverse("invoicing:invoice_list")
+    return redirect(f"{url}?saved={invoice.pk}#invoice-row-{invoice.pk}")
 
 
 # -- list pages ------------------------------------------------------------------------------
@@ -52,6 +60,9 @@ def _render_detail(
     request: HttpRequest, invoice: Invoice, *, void_form: VoidForm | None = None
 ) -> HttpResponse:
     versions = selectors.invoice_versions(invoice=invoice)
+    whatsapp = None
+    if invoice.whatsapp_refusal() is None:
+        whatsapp = whatsapp_url(invoice=invoice, link=shared_link(request, invoice))
     return render(
         request,
         "invoicing/invoice_detail.html",
@@ -61,6 +72,7 @@ def _render_detail(
             "versions": versions,
             "void_form": void_form or VoidForm(),
             "void_form_open": void_form is not None,
+            "whatsapp_url": whatsapp,
         },
     )
 
@@ -87,11 +99,14 @@ def _void(request: AuthenticatedHttpRequest, pk: int, *, reissue: bool) -> HttpR
             add_service_error(form, exc)
         else:
             if reissue:
-                messages.success(
-                    request,
-                    _("%(old)s is void and replaced by %(new)s.")
-                    % {"old": invoice.number, "new": replacement.number},
-                )
+                done = _("%(old)s is void and replaced by %(new)s.")
+                if invoice.qoyod_managed:
+                    # Qoyod still holds the old draft: the user deletes it, then sends the new one.
+                    done += " " + _(
+                        "Delete the old draft of %(old)s in Qoyod from its page, then send "
+                        "%(new)s to Qoyod as a new draft."
+                    )
+                messages.success(request, done % {"old": invoice.number, "new": replacement.number})
                 return to_invoice(replacement)
             messages.success(request, _("%(number)s is void.") % {"number": invoice.number})
             return to_invoice(invoice)
@@ -154,25 +169,35 @@ def invoice_send(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return to_invoice(invoice)
 
 
-def _render_print(request: HttpRequest, invoice: Invoice) -> HttpResponse:
-    return render(
-        request,
-        "invoicing/print.html",
-        {
-            "invoice": invoice,
-            "rates": selectors.invoice_rate_summary(invoice=invoice),
-            "qr_svg": selectors.invoice_zatca_qr(invoice=invoice),
-            "plate_ar": plate_in_arabic(invoice.vehicle_plate),
-            "seller_name": settings.SELLER_NAME,
-            "seller_vat_number": settings.SELLER_VAT_NUMBER,
-        },
-    )
+def _render_print(request: HttpRequest, invoice: Invoice, pdf_url: str) -> HttpResponse:
+    context = {**selectors.invoice_print_context(invoice=invoice), "pdf_url": pdf_url}
+    return render(request, "invoicing/print.html", context)
+
+
+def _pdf_response(invoice: Invoice) -> HttpResponse:
+    try:
+        pdf = invoice_pdf(invoice=invoice)
+    except PdfUnavailable:
+        return HttpResponse(
+            _("PDFs cannot be made on this server (Pango is not installed); use Print instead."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+    return response
 
 
 @permission_required("invoicing.view_invoice", raise_exception=True)
 @require_GET
 def invoice_print(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_print(request, _load(pk))
+    return _render_print(request, _load(pk), reverse("invoicing:invoice_pdf", args=[pk]))
+
+
+@permission_required("invoicing.view_invoice", raise_exception=True)
+@require_GET
+def invoice_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _pdf_response(_load(pk))
 
 
 def _shared_gone(request: HttpRequest, *, reason: str, invoice: Invoice | None) -> HttpResponse:
@@ -205,4 +230,21 @@ def invoice_shared(request: HttpRequest, token: str) -> HttpResponse:
     invoice = _load(pk)
     if invoice.is_void:
         return _shared_gone(request, reason="void", invoice=invoice)
-    return _render_print(request, invoice)
+    return _render_print(request, invoice, reverse("invoicing:invoice_shared_pdf", args=[token]))
+
+
+@login_not_required
+@require_GET
+def invoice_shared_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """The same invoice as a PDF, from the same signed link."""
+    max_age = timedelta(days=settings.INVOICE_SHARE_LINK_DAYS)
+    try:
+        pk = signing.loads(token, salt=SHARE_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        return _shared_gone(request, reason="expired", invoice=None)
+    except signing.BadSignature:
+        raise Http404 from None
+    invoice = _load(pk)
+    if invoice.is_void:
+        return _shared_gone(request, reason="void", invoice=invoice)
+    return _pdf_response(invoice)

@@ -20,6 +20,7 @@ from core.http import AuthenticatedHttpRequest
 from core.ids import parse_id
 from garage.models import JobCard
 from invoicing import selectors, services
+from invoicing.custom_fields import custom_fields_for, custom_values_of, form_key
 from invoicing.forms import (
     LINES_PREFIX,
     MAX_LINES,
@@ -34,7 +35,7 @@ from invoicing.forms import (
 )
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services import InvoiceAlreadyExists, LineData
-from invoicing.views.document import to_invoice
+from invoicing.views.document import to_invoice, to_saved_row
 
 
 def _perm_any(*perms: str) -> Callable:
@@ -77,11 +78,16 @@ def _catalogue_from_post(data: Any) -> Catalogue:
 def _invoice_form(
     data: Any = None, *, initial: dict[str, Any] | None = None, customer_id: int | None = None
 ) -> InvoiceForm:
+    # A submitted form shows the invoice fields of the customer it names (the customer may have
+    # been changed on the form; its required fields then come back to be filled).
+    if data is not None:
+        customer_id = parse_id(data.get("customer", ""))
     return InvoiceForm(
         data,
         initial=initial,
         customers=selectors.customers_for_invoice(),
         vehicles=selectors.vehicles_of_customer(customer_id=customer_id),
+        custom_fields=custom_fields_for(customer=customer_id),
     )
 
 
@@ -95,7 +101,10 @@ def _calculated(forms: Sequence[InvoiceLineForm], lines: Sequence[LineData]) -> 
         return {"totals": None, "rates": [], "preview_errors": exc.messages}
     for form, result in zip(forms, totals.lines, strict=True):
         form.result = result
-    rates = [selectors.RateRow(rate=r.rate, net=r.net, vat=r.vat) for r in totals.rates]
+    rates = [
+        selectors.RateRow(rate=r.rate, net=r.net, vat=r.vat, category=r.category)
+        for r in totals.rates
+    ]
     adjusted = any(result.vat_adjustment for result in totals.lines)
     return {"totals": totals, "rates": rates, "adjusted": adjusted, "preview_errors": []}
 
@@ -128,6 +137,7 @@ def _reviewed(form: Any, formset: BaseInvoiceLineFormSet) -> dict[str, Any]:
         "due_date": data["due_date"],
         "requires_qoyod": data["requires_qoyod"],
         "notes": data["notes"],
+        "custom_values": form.custom_values(),
     }
 
 
@@ -184,7 +194,7 @@ def invoice_generate(request: AuthenticatedHttpRequest, job_id: int) -> HttpResp
                 add_service_error(form, exc)
             else:
                 messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice})
-                return to_invoice(invoice)
+                return to_saved_row(invoice)
         return _render_form(
             request,
             form=form,
@@ -239,7 +249,7 @@ def invoice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 add_service_error(form, exc)
             else:
                 messages.success(request, _("Invoice %(number)s saved.") % {"number": invoice})
-                return to_invoice(invoice)
+                return to_saved_row(invoice)
         return _render_form(
             request,
             form=form,
@@ -260,6 +270,7 @@ def invoice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "due_date": invoice.due_date,
             "requires_qoyod": invoice.requires_qoyod,
             "notes": invoice.notes,
+            **{form_key(pk): value for pk, value in custom_values_of(invoice=invoice).items()},
         },
         customer_id=invoice.customer_id,
     )
@@ -275,6 +286,8 @@ def invoice_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             vat_rate=li.vat_rate,
             discount=li.discount,
             price_includes_vat=li.price_includes_vat,
+            tax_category=li.tax_category,
+            vat_exemption_code=li.vat_exemption_code,
         )
         for li in saved
     ]

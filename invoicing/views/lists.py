@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.ids import parse_id
 from invoicing import selectors
 from invoicing.filters import InvoiceFilter
 
@@ -23,6 +24,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "")
     invoice_filter = InvoiceFilter(request.GET, queryset=selectors.invoice_list(search=search))
     page = Paginator(invoice_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    saved_pk = parse_id(request.GET.get("saved"))
+    saved = None if saved_pk is None else selectors.invoice_list().filter(pk=saved_pk).first()
     return render(
         request,
         "invoicing/invoice_list.html",
@@ -31,6 +34,7 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
             "filter": invoice_filter,
             "search": search,
             "page": page,
+            "saved": saved,
         },
     )
 

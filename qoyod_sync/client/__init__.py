@@ -10,19 +10,19 @@ get; writer.py the QoyodWriter of the send path. Reads are retried, writes never
 
 from qoyod_sync.client.reader import PAGE_SIZE, QoyodReader
 from qoyod_sync.client.transport import (
-    DEFAULT_DEADLINE,
     ClientOptions,
     RetryPolicy,
     close_pooled_clients,
+    quick_options,
 )
 from qoyod_sync.client.writer import QoyodWriter
 
 __all__ = [
-    "DEFAULT_DEADLINE",
     "PAGE_SIZE",
     "ClientOptions",
     "QoyodReader",
     "QoyodWriter",
     "RetryPolicy",
     "close_pooled_clients",
+    "quick_options",
 ]

@@ -14,17 +14,21 @@ from typing import Any, TypeVar
 from django.views.decorators.debug import sensitive_variables
 
 from qoyod_sync.client.transport import ClientOptions, Params, Session, parse
-from qoyod_sync.errors import QoyodNotFound
+from qoyod_sync.errors import QoyodNotFound, QoyodUnavailable
 from qoyod_sync.types import (
     Account,
     Category,
+    CreditNote,
     Customer,
     Invoice,
     JournalEntry,
     Product,
     Receipt,
+    SimpleBill,
+    SpecialTaxReason,
     Tax,
     Unit,
+    Vendor,
     Warehouse,
 )
 
@@ -33,6 +37,9 @@ T = TypeVar("T")
 # Rows per page asked for, and ids or SKUs per batched lookup: 100 is the default page size
 # of every paged Qoyod list and the documented maximum of some (qoyod-api.md §9.1, §15.14).
 PAGE_SIZE = 100
+# Matches of a lookup read at most: a real filter on a phone, VAT number or SKUs never matches
+# more, so reaching it means the filter was not applied.
+_MATCHES_READ = 5 * PAGE_SIZE
 
 
 class QoyodReader:
@@ -65,24 +72,23 @@ class QoyodReader:
     def find_customers_by_tax_number(self, tax_number: str) -> list[Customer]:
         """Customers whose VAT number is exactly this (Qoyod allows duplicates)."""
         wanted = tax_number.strip()
-        rows = self._list(
-            "/customers", "customers", Customer.from_json, [("q[tax_number_eq]", wanted)]
-        )
         # Unknown q keys are ignored silently (qoyod-api.md §9.3): always re-check here.
-        return [c for c in rows if c.tax_number.strip() == wanted]
+        return self._matching(
+            "/customers", "customers", Customer.from_json, [("q[tax_number_eq]", wanted)],
+            lambda c: c.tax_number.strip() == wanted,
+        )  # fmt: skip
 
     def find_customers_by_phone(self, phone: str) -> list[Customer]:
         """Customers whose phone is this number, whatever the +966/0 prefix."""
-        wanted = _phone_digits(phone)
+        wanted = phone_digits(phone)
         if not wanted:
             return []
-        rows = self._list(
-            "/customers",
-            "customers",
-            Customer.from_json,
+        rows = self._matching(
+            "/customers", "customers", Customer.from_json,
             [("q[primary_contact_number_cont]", wanted)],
-        )
-        return [c for c in rows if c.phone_number and _phone_digits(c.phone_number) == wanted]
+            lambda c: wanted in "".join(ch for ch in c.phone_number if ch.isdigit()),
+        )  # fmt: skip
+        return [c for c in rows if c.phone_number and phone_digits(c.phone_number) == wanted]
 
     def search_customers(self, name: str) -> list[Customer]:
         """Customers whose name contains this text (case-insensitive)."""
@@ -92,6 +98,15 @@ class QoyodReader:
             "/customers", "customers", Customer.from_json, [("q[contact_name_cont]", name.strip())]
         )
         return [c for c in rows if wanted in c.name.casefold()]
+
+    def find_customers_by_name(self, name: str) -> list[Customer]:
+        """Customers whose name is exactly this, ignoring case and surrounding spaces."""
+        wanted = name.strip().casefold()
+        rows = self._matching(
+            "/customers", "customers", Customer.from_json, [("q[contact_name_cont]", name.strip())],
+            lambda c: wanted in c.name.casefold(),
+        )  # fmt: skip
+        return [c for c in rows if c.name.strip().casefold() == wanted]
 
     # products
 
@@ -113,9 +128,11 @@ class QoyodReader:
         found: dict[str, Product] = {}
         for chunk in _chunks(wanted, PAGE_SIZE):
             params = [("q[sku_in][]", sku) for sku in chunk]
-            for product in self._list("/products", "products", Product.from_json, params):
-                if product.sku in chunk:
-                    found.setdefault(product.sku, product)
+            rows = self._matching(
+                "/products", "products", Product.from_json, params, _sku_in(frozenset(chunk))
+            )
+            for product in rows:
+                found.setdefault(product.sku, product)
         return found
 
     # configuration
@@ -128,9 +145,14 @@ class QoyodReader:
         """The company's taxes."""
         return self._list("/taxes", "taxes", Tax.from_json)
 
+    def list_special_tax_reasons(self) -> list[SpecialTaxReason]:
+        """The reasons a zero-rated or exempt product must name (unpaginated, may be empty)."""
+        return self._list("/special_tax_reasons", "special_tax_reasons", SpecialTaxReason.from_json)
+
     def list_accounts(self) -> list[Account]:
-        """The chart of accounts (Qoyod lists leaf accounts only)."""
-        return self._list("/accounts", "accounts", Account.from_json)
+        """The chart of accounts (leaf accounts only), active and inactive, every page."""
+        rows = self._walk("/accounts", "accounts")
+        return [parse(Account.from_json, row, "GET /accounts") for row in rows]
 
     def list_units(self) -> list[Unit]:
         """Units of measure."""
@@ -145,6 +167,10 @@ class QoyodReader:
     def get_invoice(self, invoice_id: int) -> Invoice:
         """One invoice with its lines and payments."""
         return self._one(f"/invoices/{int(invoice_id)}", "invoice", Invoice.from_json)
+
+    def invoice_pdf_url(self, invoice_id: int) -> str:
+        """A temporary public address of Qoyod's own PDF of the invoice: the tax invoice."""
+        return self._one(f"/invoices/{int(invoice_id)}/pdf", "pdf_file", _web_address)
 
     def list_invoices_by_ids(self, invoice_ids: Iterable[int]) -> list[Invoice]:
         """The invoices with these ids, one request per 100 ids; ids Qoyod lacks are absent."""
@@ -166,6 +192,21 @@ class QoyodReader:
                             found[invoice_id] = self.get_invoice(invoice_id)
         return [found[i] for i in wanted if i in found]
 
+    def list_invoices_issued(self, *, date_from: date, date_to: date) -> list[Invoice]:
+        """Invoices issued within [date_from, date_to], 100 per request (qoyod-api.md §9.3).
+
+        An ignored date filter would return every invoice; the range is checked here as well.
+        """
+        params = [
+            ("q[issue_date_gteq]", date_from.isoformat()),
+            ("q[issue_date_lteq]", date_to.isoformat()),
+        ]
+        return [
+            invoice
+            for invoice in self._list("/invoices", "invoices", Invoice.from_json, params)
+            if invoice.issue_date is not None and date_from <= invoice.issue_date <= date_to
+        ]
+
     def find_invoice_by_reference(self, reference: str) -> Invoice | None:
         """The invoice whose reference is exactly ours, or None (our idempotency lookup)."""
         params = [("q[reference_eq]", reference)]
@@ -174,6 +215,30 @@ class QoyodReader:
             if invoice.reference == reference:
                 return invoice
         return None
+
+    # credit notes
+
+    def find_credit_note_by_reference(self, reference: str) -> CreditNote | None:
+        """The credit note whose reference is exactly ours, or None (our idempotency lookup)."""
+        params = [("q[reference_eq]", reference)]
+        for row in self._walk("/credit_notes", "credit_notes", params):
+            note = parse(CreditNote.from_json, row, "GET /credit_notes")
+            if note.reference == reference:
+                return note
+        return None
+
+    def list_credit_notes_issued(self, *, date_from: date, date_to: date) -> list[CreditNote]:
+        """Credit notes issued within [date_from, date_to], 100 per request, the range checked
+        here as well (an ignored filter returns every note, qoyod-api.md §9.3)."""
+        params = [
+            ("q[issue_date_gteq]", date_from.isoformat()),
+            ("q[issue_date_lteq]", date_to.isoformat()),
+        ]
+        return [
+            note
+            for note in self._list("/credit_notes", "credit_notes", CreditNote.from_json, params)
+            if note.issue_date is not None and date_from <= note.issue_date <= date_to
+        ]
 
     # payments
 
@@ -199,20 +264,69 @@ class QoyodReader:
             f"/journal_entries/{int(entry_id)}", "journal_entry", JournalEntry.from_json
         )
 
-    def find_journal_entries(self, *, description: str, on: date) -> list[JournalEntry]:
-        """Journal entries dated `on` whose description is exactly this."""
-        day = on.isoformat()
+    def list_journal_entries(
+        self, *, date_from: date, date_to: date, description_contains: str = ""
+    ) -> list[JournalEntry]:
+        """Journal entries dated within [date_from, date_to] whose description contains this.
+
+        The list has no paging and returns the whole ledger unfiltered (qoyod-api.md §8.2), so
+        the date range is required.
+        """
+        if date_to < date_from:
+            raise ValueError("date_to is before date_from")
+        first, last = date_from.isoformat(), date_to.isoformat()
         # The spec names the date attribute journal_entry_date, another client uses date
         # (qoyod-api.md §15.18); a wrong one is ignored, so send both and check here.
-        params = [
-            ("q[description_cont]", description),
-            ("q[journal_entry_date_gteq]", day),
-            ("q[journal_entry_date_lteq]", day),
-            ("q[date_gteq]", day),
-            ("q[date_lteq]", day),
+        params: list[tuple[str, Any]] = [
+            ("q[journal_entry_date_gteq]", first),
+            ("q[journal_entry_date_lteq]", last),
+            ("q[date_gteq]", first),
+            ("q[date_lteq]", last),
         ]
-        rows = self._list("/journal_entries", "journal_entries", JournalEntry.from_json, params)
-        return [e for e in rows if e.description == description and e.date == on]
+        wanted = description_contains.strip()
+        if wanted:
+            params.insert(0, ("q[description_cont]", wanted))
+        body = self._get("/journal_entries", params, empty_on_not_found=True)
+        rows = (
+            [] if body is None else parse(_rows_of("journal_entries"), body, "GET /journal_entries")
+        )
+        entries = [parse(JournalEntry.from_json, row, "GET /journal_entries") for row in rows]
+        # Ransack's cont is case-insensitive; ignored filters return everyone (§9.3).
+        return [
+            e
+            for e in entries
+            if e.date is not None
+            and date_from <= e.date <= date_to
+            and wanted.casefold() in e.description.casefold()
+        ]
+
+    def find_journal_entries(self, *, description: str, on: date) -> list[JournalEntry]:
+        """Journal entries dated `on` whose description is exactly this."""
+        rows = self.list_journal_entries(date_from=on, date_to=on, description_contains=description)
+        return [e for e in rows if e.description == description]
+
+    # vendors and simple bills
+
+    def find_vendors_by_tax_number(self, tax_number: str) -> list[Vendor]:
+        """Vendors whose VAT number is exactly this (Qoyod allows duplicates)."""
+        wanted = tax_number.strip()
+        if not wanted:
+            return []
+        # /vendors has no paging: one answer holds every vendor the filter lets through, and a
+        # tenant that ignores the filter sends them all (qoyod-api.md §3.3, §9.3).
+        body = self._get("/vendors", [("q[tax_number_eq]", wanted)], empty_on_not_found=True)
+        rows = [] if body is None else parse(_rows_of("vendors"), body, "GET /vendors")
+        vendors = [parse(Vendor.from_json, row, "GET /vendors") for row in rows]
+        return [v for v in vendors if v.tax_number.strip() == wanted]
+
+    def find_simple_bills(self, reference: str) -> list[SimpleBill]:
+        """Simple bills whose reference is exactly this."""
+        wanted = reference.strip()
+        rows = self._matching(
+            "/simple_bills", "simple_bills", SimpleBill.from_json,
+            [("q[reference_cont]", wanted)], lambda b: wanted in b.reference,
+        )  # fmt: skip
+        return [b for b in rows if b.reference == wanted]
 
     # plumbing
 
@@ -225,13 +339,48 @@ class QoyodReader:
     ) -> list[T]:
         return [parse(parser, row, f"GET {path}") for row in self._walk(path, root, params)]
 
+    def _matching(
+        self,
+        path: str,
+        root: str,
+        parser: Callable[[Any], T],
+        params: Params,
+        honoured: Callable[[T], bool],
+    ) -> list[T]:
+        """The rows of a filtered list that pass `honoured`, the filter's own test.
+
+        A tenant that ignores the filter (qoyod-api.md §9.3) answers with its whole list: one
+        page with a row the filter would have dropped shows it, and the walk stops at the end of
+        that page instead of reading every customer or product. The stored links come first
+        and Qoyod's own uniqueness (SKU, reference) catches what one page does not show.
+        """
+        matches: list[T] = []
+        for index, row in enumerate(self._walk(path, root, params), start=1):
+            record = parse(parser, row, f"GET {path}")
+            if honoured(record):
+                matches.append(record)
+            if index % PAGE_SIZE == 0 and (len(matches) < index or index >= _MATCHES_READ):
+                break
+        return matches
+
     def _walk(self, path: str, root: str, params: Params = ()) -> Iterator[Any]:
-        """Rows of every page, robust to endpoints that ignore paging (qoyod-api.md §9.2)."""
+        """Rows of every page, robust to endpoints that ignore paging (qoyod-api.md §9.2).
+
+        A page past the first that fails for a temporary reason (some large tenants answer 500
+        on deep offsets, §10.6) is not the end of the list: the walk carries on by id from the
+        last row it has (§9.4).
+        """
         seen: set[Any] = set()
         page = 1
         while True:
             query = [*params, ("q[s]", "id asc"), ("page", page), ("per_page", PAGE_SIZE)]
-            body = self._get(path, query, empty_on_not_found=True)
+            try:
+                body = self._get(path, query, empty_on_not_found=True)
+            except QoyodUnavailable as exc:
+                if page == 1:
+                    raise
+                yield from self._walk_by_id(path, root, params, seen, exc)
+                return
             if body is None:
                 return
             rows = parse(_rows_of(root), body, f"GET {path}")
@@ -248,6 +397,41 @@ class QoyodReader:
             if len(rows) != PAGE_SIZE or _last_page(body, page):
                 return
             page += 1
+
+    def _walk_by_id(
+        self, path: str, root: str, params: Params, seen: set[Any], failure: QoyodUnavailable
+    ) -> Iterator[Any]:
+        """The rest of a walk, paged by `q[id_gt]` in id order (qoyod-api.md §9.4)."""
+        ids = [row_id for row_id in seen if isinstance(row_id, int)]
+        if len(ids) != len(seen):
+            raise failure
+        cursor = max(ids)
+        while True:
+            # page=1 as well: endpoints whose paging is optional (accounts) page only when
+            # both page and per_page are sent.
+            query = [
+                *params,
+                ("q[s]", "id asc"),
+                ("q[id_gt]", cursor),
+                ("page", 1),
+                ("per_page", PAGE_SIZE),
+            ]
+            body = self._get(path, query, empty_on_not_found=True)
+            if body is None:
+                return
+            rows = parse(_rows_of(root), body, f"GET {path}")
+            row_ids = [_row_id(row) for row in rows]
+            if not all(isinstance(i, int) and i > cursor for i in row_ids):
+                # The tenant ignored q[id_gt] (unknown q keys are, §9.3): the walk cannot go on,
+                # and stopping here would pass off part of the list as all of it.
+                raise failure
+            for row, row_id in zip(rows, row_ids, strict=True):
+                if row_id not in seen:
+                    seen.add(row_id)
+                    yield row
+            if len(rows) < PAGE_SIZE:
+                return
+            cursor = max(row_ids)
 
 
 def _read_only(session: Session) -> Callable[..., Any]:
@@ -269,6 +453,12 @@ def _rows_of(root: str) -> Callable[[Any], list[Any]]:
         return value
 
     return rows
+
+
+def _web_address(value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise ValueError("not a web address")
+    return value
 
 
 def _row_id(row: Any) -> Any:
@@ -298,7 +488,11 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _phone_digits(phone: str) -> str:
+def _sku_in(skus: frozenset[str]) -> Callable[[Product], bool]:
+    return lambda product: product.sku in skus
+
+
+def phone_digits(phone: str) -> str:
     """The national number: digits only, without 00966 / +966 / a leading 0."""
     digits = "".join(ch for ch in phone if ch.isdigit())
     for prefix in ("00966", "966", "0"):

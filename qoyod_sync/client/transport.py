@@ -37,18 +37,17 @@ from qoyod_sync.errors import (
     found_nothing,
     normalise_error_body,
 )
-from qoyod_sync.ratelimit import TokenBucket, bucket_for, key_digest
+from qoyod_sync.ratelimit import Bucket, bucket_for, key_digest
 
 T = TypeVar("T")
 Params = Sequence[tuple[str, str | int]]
 EventHooks = Mapping[str, Sequence[Callable[..., Any]]]
 
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=5.0)
-# Seconds: how long a reply may keep the caller waiting, retries and rate limiting included.
-DEFAULT_DEADLINE = 45.0
 # A bucket of 10 refilling at 280 a minute allows at most 290 requests in any 60 s window,
 # under the 300 Qoyod publishes (qoyod-api.md §11.1).
 DEFAULT_BURST = 10
+# The answers by which Qoyod refuses the key (wrong, unsaved or revoked).
+KEY_REFUSED = (401, 403)
 
 
 @dataclass(frozen=True)
@@ -68,12 +67,30 @@ class RetryPolicy:
         return delay * (0.5 + 0.5 * self.jitter())
 
 
+def default_timeout() -> httpx.Timeout:
+    """Per phase of one request, from settings (config/settings.py says how they nest)."""
+    return httpx.Timeout(
+        connect=settings.QOYOD_CONNECT_TIMEOUT,
+        read=settings.QOYOD_READ_TIMEOUT,
+        write=settings.QOYOD_WRITE_TIMEOUT,
+        pool=settings.QOYOD_CONNECT_TIMEOUT,
+    )
+
+
+def default_deadline() -> float:
+    return float(settings.QOYOD_DEADLINE)
+
+
 @dataclass(frozen=True)
 class ClientOptions:
     """Tuning and test seams; the defaults are production values."""
 
-    timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
-    deadline: float = DEFAULT_DEADLINE
+    timeout: httpx.Timeout = field(default_factory=default_timeout)
+    # Seconds: how long one call may keep the caller waiting, retries and rate limiting included.
+    deadline: float = field(default_factory=default_deadline)
+    # time.monotonic() by which every call must be over, whatever its own deadline: a send's
+    # calls share one budget, so the request ends before the web worker's timeout.
+    stop_at: float | None = None
     # None reads settings.QOYOD_RATE_LIMIT_PER_MINUTE.
     rate_limit_per_minute: int | None = None
     burst: int = DEFAULT_BURST
@@ -81,6 +98,18 @@ class ClientOptions:
     # A transport (httpx.MockTransport, respx) gets its own unpooled client.
     transport: httpx.BaseTransport | None = None
     event_hooks: EventHooks | None = None
+    # Told after every answer whether Qoyod refused the key, and to which request ("GET
+    # /customers", no query): services.connection_reader and connection_writer record it.
+    on_key: Callable[[bool, str], None] | None = None
+
+
+def quick_options() -> ClientOptions:
+    """For a service that may not be running (the demo's sandbox): refused at once, no retries."""
+    return ClientOptions(
+        timeout=httpx.Timeout(connect=2.0, read=10.0, write=5.0, pool=2.0),
+        deadline=15.0,
+        retry=RetryPolicy(attempts=1),
+    )
 
 
 # ---- the pooled clients ---------------------------------------------------------------------
@@ -128,7 +157,7 @@ def _new_client(
             # English validation messages where Qoyod localises them (qoyod-api.md §1.3).
             "LOCALE": "en",
         },
-        timeout=DEFAULT_TIMEOUT,
+        timeout=default_timeout(),
         # Redirects are never followed, reads included: httpx would carry the API-KEY header
         # to whatever host the redirect names (qoyod-api.md §1.1, the legacy-host 307).
         follow_redirects=False,
@@ -177,14 +206,12 @@ class Session:
         self.options = options or ClientOptions()
         self._client = _client_for(self.base_url, api_key, self.options)
         rate = self.options.rate_limit_per_minute or settings.QOYOD_RATE_LIMIT_PER_MINUTE
-        self._bucket: TokenBucket = bucket_for(
-            api_key, rate_per_minute=rate, burst=self.options.burst
-        )
+        self._bucket: Bucket = bucket_for(api_key, rate_per_minute=rate, burst=self.options.burst)
 
     def read(self, path: str, params: Params = (), *, empty_on_not_found: bool = False) -> Any:
-        """GET with retries; None when a list answered 404 "found nothing"."""
+        """GET with retries; None when a list answered 404 with a JSON string (an empty list)."""
         retry = self.options.retry
-        deadline = time.monotonic() + self.options.deadline
+        deadline = self._deadline()
         attempt = 0
         while True:
             attempt += 1
@@ -207,7 +234,7 @@ class Session:
                     raise
             retry.sleep(delay)
         if reply.status == 404:
-            if empty_on_not_found and found_nothing(reply.text):
+            if empty_on_not_found and found_nothing(reply.body):
                 return None
             raise QoyodNotFound(
                 f"Qoyod found nothing at {path} (HTTP 404): {_snippet(reply)}", status_code=404
@@ -216,13 +243,19 @@ class Session:
 
     def write(self, method: str, path: str, payload: Any = None) -> Reply:
         """Send once; never retried, because Qoyod may have saved what it did not confirm."""
-        deadline = time.monotonic() + self.options.deadline
+        deadline = self._deadline()
         reply = self._exchange(method, path, payload=payload, deadline=deadline, writing=True)
         if reply.status == 404:
             raise QoyodNotFound(
                 f"Qoyod found nothing at {path} (HTTP 404): {_snippet(reply)}", status_code=404
             )
         return reply
+
+    def _deadline(self) -> float:
+        deadline = time.monotonic() + self.options.deadline
+        if self.options.stop_at is not None:
+            deadline = min(deadline, self.options.stop_at)
+        return deadline
 
     def _exchange(
         self,
@@ -234,6 +267,10 @@ class Session:
         params: Params = (),
         payload: Any = None,
     ) -> Reply:
+        if time.monotonic() >= deadline:
+            raise QoyodNotSent(
+                "The time this request may wait for Qoyod ran out before sending; nothing was sent."
+            )
         self._bucket.acquire(deadline)
         request = self._client.build_request(
             method,
@@ -254,6 +291,8 @@ class Session:
             raise lost(
                 f"Qoyod did not finish answering within {self.options.deadline:g} s", writing
             ) from None
+        if self.options.on_key is not None:
+            self.options.on_key(response.status_code in KEY_REFUSED, f"{method} {path}")
         return _classify(response, raw, writing=writing)
 
     def _timeout_until(self, deadline: float) -> httpx.Timeout:
@@ -300,7 +339,7 @@ def _classify(response: httpx.Response, raw: bytes, *, writing: bool) -> Reply:
             "was processed; check the Qoyod base URL.",
             status_code=status,
         )
-    if status in (401, 403):
+    if status in KEY_REFUSED:
         raise QoyodUnauthorised(
             f"Qoyod refused the API key (HTTP {status}): {_snippet(reply)}. Check the key in "
             "the Qoyod connection settings.",

@@ -17,12 +17,19 @@ from qoyod_sync.client.transport import NOT_JSON, ClientOptions, Session, parse
 from qoyod_sync.errors import QoyodMaybeSaved
 from qoyod_sync.types import (
     Address,
+    CreditNote,
     Customer,
+    DraftCreditNote,
     DraftInvoice,
+    InventoryAdjustment,
     Invoice,
     JournalEntry,
+    NewInventoryAdjustment,
     NewJournalEntry,
+    NewSimpleBill,
     Product,
+    SimpleBill,
+    Vendor,
 )
 
 T = TypeVar("T")
@@ -102,15 +109,23 @@ class QoyodWriter:
         unit_id: int,
         category_id: int,
         sales_account_id: int | None = None,
+        buying_price: Decimal = Decimal("0"),
         description: str = "",
+        special_tax_reason_id: int | None = None,
     ) -> Product:
         """Create an untracked service (labour) product."""
         product = _product_json(
             sku, name_ar, name_en, selling_price, tax_id, unit_id, category_id, description
         )
-        product.update(type="Service", track_quantity=0, purchase_item=False)
+        # A strict tenant wants both prices as numbers even for a service (qoyod-api.md §4.1).
+        product.update(
+            type="Service", track_quantity=0, purchase_item=False, buying_price=str(buying_price)
+        )
         if sales_account_id is not None:
             product["sales_account_id"] = sales_account_id
+        if special_tax_reason_id is not None:
+            # Required with a zero-rated or exempt tax (qoyod-api.md §4.5).
+            product["special_tax_reason_id"] = special_tax_reason_id
         return self._save("POST", "/products", {"product": product}, "product", Product.from_json)
 
     def create_stock_product(
@@ -127,6 +142,7 @@ class QoyodWriter:
         sales_account_id: int | None = None,
         cogs_account_id: int | None = None,
         description: str = "",
+        special_tax_reason_id: int | None = None,
     ) -> Product:
         """Create a stock-tracked product (a spare part); its stock starts at zero."""
         product = _product_json(
@@ -137,6 +153,9 @@ class QoyodWriter:
         )
         if sales_account_id is not None:
             product["sales_account_id"] = sales_account_id
+        if special_tax_reason_id is not None:
+            # Required with a zero-rated or exempt tax (qoyod-api.md §4.5).
+            product["special_tax_reason_id"] = special_tax_reason_id
         if cogs_account_id is not None:
             # A live tenant refused tracked products without it (qoyod-api.md §4.1).
             product["cogs_account_id"] = cogs_account_id
@@ -150,11 +169,35 @@ class QoyodWriter:
         """Delete a Draft invoice (Qoyod refuses approved ones)."""
         self._session.write("DELETE", f"/invoices/{int(invoice_id)}")
 
+    def create_draft_credit_note(self, note: DraftCreditNote) -> CreditNote:
+        """Create a Draft credit note against an approved invoice, our number its reference."""
+        return self._save("POST", "/credit_notes", note.to_json(), "note", CreditNote.from_json)
+
     def create_journal_entry(self, entry: NewJournalEntry) -> JournalEntry:
         """Create a journal entry; Qoyod rejects it unless debits equal credits."""
         return self._save(
             "POST", "/journal_entries", entry.to_json(), "journal_entry", JournalEntry.from_json
         )
+
+    def create_vendor(self, *, name: str, tax_number: str) -> Vendor:
+        """Create an active vendor (Qoyod does not prevent duplicates: look up first)."""
+        contact = {"name": name, "tax_number": tax_number, "status": "Active"}
+        return self._save("POST", "/vendors", {"contact": contact}, "contact", Vendor.from_json)
+
+    def create_simple_bill(self, bill: NewSimpleBill) -> SimpleBill:
+        """Create a draft expense bill from a vendor."""
+        return self._save(
+            "POST", "/simple_bills", bill.to_json(), "simple_bill", SimpleBill.from_json
+        )
+
+    def create_inventory_adjustment(
+        self, adjustment: NewInventoryAdjustment
+    ) -> InventoryAdjustment:
+        """Set the stock of some products at one warehouse to the totals given."""
+        return self._save(
+            "POST", "/inventory_adjustments", adjustment.to_json(), "inventory_adjustment",
+            InventoryAdjustment.from_json,
+        )  # fmt: skip
 
     def _save(
         self, method: str, path: str, payload: Any, root: str, parser: Callable[[Any], T]

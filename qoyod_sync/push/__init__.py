@@ -14,9 +14,10 @@ failure never makes us create a customer or product twice.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -100,6 +101,10 @@ def invoice_send_draft(
 ) -> SendResult:
     """Send a saved invoice to Qoyod as a Draft (or retry a failed or unknown send)."""
     sync, claimed_from, token = _claim(invoice=invoice, user=user, retry=retry)
+    # Every call of this send shares one budget, counted from the claim, so the request ends
+    # before the web worker's timeout and before the lease lapses.
+    options = options or ClientOptions()
+    options = replace(options, stop_at=time.monotonic() + options.deadline)
     send = Send(
         invoice=invoice, sync=sync, user=user, claimed_from=claimed_from, token=token,
         options=options,
@@ -194,13 +199,13 @@ def _run(send: Send) -> RemoteInvoice:
         except ConnectionUnusable as exc:
             stop_state = S.UNKNOWN if send.claimed_from == S.UNKNOWN else S.FAILED
             raise Stop(stop_state, FailureKind.NOT_CONNECTED, exc.reason) from None
-    if send.claimed_from == S.UNKNOWN:
-        found = lookup_reference(send)
-        if found is not None:
-            return found
     send.lines = list(
         send.invoice.lines.select_related("service_item", "spare_part").order_by("position", "id")
     )
+    if send.claimed_from in (S.UNKNOWN, S.REFERENCE_COLLISION):
+        found = lookup_reference(send)
+        if found is not None:
+            return found
     if send.connection is not None:
         send.connection = _catalogue_loaded(send, send.connection)
     problems = invoice_preflight(invoice=send.invoice, lines=send.lines, connection=send.connection)
@@ -214,9 +219,10 @@ def _run(send: Send) -> RemoteInvoice:
     product_ids, parts = ensure_products(send)
     inventory_id = send.invoice.branch.qoyod_warehouse.qoyod_inventory_id
     check_stock(send, parts, inventory_id)
+    _writer, connection = send.connected
     draft = mappers.draft_invoice(
         send.invoice, send.lines, contact_id=contact_id, product_ids=product_ids,
-        inventory_id=inventory_id,
+        inventory_id=inventory_id, payment_method=connection.payment_method,
     )  # fmt: skip
     return create_invoice(send, draft)
 
@@ -241,7 +247,7 @@ def _finish(send: Send, stop: Stop) -> SendResult:
         fields.update(
             qoyod_invoice_id=remote.id, qoyod_total=remote.total,
             total_difference=remote.total - invoice.total, failure_kind="", reason_code="",
-            reason_params={}, qoyod_message="",
+            reason_params={}, qoyod_message="", stock_shortage=send.stock_shortage,
         )  # fmt: skip
     else:
         fields.update(
@@ -276,5 +282,7 @@ def _message(invoice: Invoice, sync: QoyodInvoiceSync) -> str:
             message += " " + _(
                 "Qoyod's total is %(theirs)s SAR, ours %(ours)s SAR (difference %(diff)s)."
             ) % {"theirs": sync.qoyod_total, "ours": invoice.total, "diff": sync.total_difference}
+        if sync.stock_shortage:
+            message += " " + sync.stock_shortage_text
         return message
     return with_qoyod_words(sync.reason, sync.qoyod_message)

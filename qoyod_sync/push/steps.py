@@ -5,23 +5,29 @@ moment Qoyod returns them.
 
 from __future__ import annotations
 
+import contextlib
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.messages import Message
+from core.money import HALALA
 from garage.models import Customer, ServiceItem, SparePart
 from invoicing.models import Invoice, InvoiceLine
 from qoyod_sync import mappers
-from qoyod_sync.client import DEFAULT_DEADLINE, ClientOptions, QoyodWriter
+from qoyod_sync.client import ClientOptions, QoyodWriter
 from qoyod_sync.errors import (
     QoyodError,
     QoyodMaybeSaved,
@@ -34,6 +40,7 @@ from qoyod_sync.errors import (
     customer_inactive,
     reference_taken,
     sku_taken,
+    sku_taken_by,
     stock_rejected,
     vat_rejected,
 )
@@ -45,11 +52,16 @@ from qoyod_sync.models import (
     QoyodCustomerLink,
     QoyodInvoiceSync,
     QoyodProductLink,
+    QoyodStockAdjustment,
 )
 from qoyod_sync.models import SyncState as S
+from qoyod_sync.push.state import LEASE, LEASE_MARGIN
 from qoyod_sync.types import Customer as RemoteCustomer
 from qoyod_sync.types import DraftInvoice, Product
 from qoyod_sync.types import Invoice as RemoteInvoice
+
+if TYPE_CHECKING:
+    from accounting.models import Transaction
 
 
 class _Created(Protocol):
@@ -67,8 +79,17 @@ _AUDITED: dict[str, str] = {
     QoyodAttempt.Step.INVOICE: AuditEvent.Action.QOYOD_INVOICE_CREATE,
 }
 
-# No new Qoyod write starts unless it can finish (client deadline) inside the lease.
-_WRITE_MARGIN = timedelta(seconds=DEFAULT_DEADLINE + 15)
+# No new Qoyod write starts once the send's budget is spent: the transport ends every call by
+# then, so a write that starts in time also finishes inside the lease.
+_WRITE_MARGIN = LEASE_MARGIN
+# How long after a lost customer create Qoyod may still be saving it: the client's deadline
+# and a margin for Qoyod's own work after we stopped listening.
+_STILL_SAVING = timedelta(seconds=settings.QOYOD_DEADLINE + 15)
+
+# How long a send waits for another send that is creating the same customer (a create on a
+# working connection takes well under a second), and how often it looks.
+_CUSTOMER_WAIT = 3.0
+_CUSTOMER_POLL = 0.05
 
 
 class Stop(Exception):
@@ -99,6 +120,9 @@ class Send:
     lines: list[InvoiceLine] = field(default_factory=list)
     # Set just before POST /invoices: from then on a lost answer means "may exist in Qoyod".
     invoice_posted: bool = False
+    # What Qoyod is short of at the warehouse (params of "sync.stock_short"), stored with the
+    # draft so the row can say it.
+    stock_shortage: dict[str, Any] = field(default_factory=dict)
 
     @property
     def connected(self) -> tuple[QoyodWriter, QoyodConnection]:
@@ -114,7 +138,8 @@ def number_of(invoice: Invoice) -> dict[str, str]:
 
 
 def lookup_reference(send: Send) -> RemoteInvoice | None:
-    """Retry of an unknown outcome: is our reference already in Qoyod?"""
+    """Is our reference already in Qoyod? Only a document that is ours is returned; another
+    one with our number is a reference collision for a person to resolve (design.md §3)."""
     number = send.invoice.number
     if send.writer is None:
         raise Stop(S.UNKNOWN, FailureKind.NOT_CONNECTED, Message("qoyod.not_connected"))
@@ -125,54 +150,235 @@ def lookup_reference(send: Send) -> RemoteInvoice | None:
         raise Stop(
             S.UNKNOWN, _kind_of(exc), with_detail("send.lookup_failed", exc, number=number),
         ) from None  # fmt: skip
-    outcome = QoyodAttempt.Outcome.FOUND if found else QoyodAttempt.Outcome.ABSENT
-    _attempt(send, QoyodAttempt.Step.LOOKUP, number, outcome=outcome,
-             qoyod_id=found.id if found else None)  # fmt: skip
+    if found is None:
+        _attempt(send, QoyodAttempt.Step.LOOKUP, number, outcome=QoyodAttempt.Outcome.ABSENT)
+        return None
+    ours = _is_ours(send, found)
+    outcome = QoyodAttempt.Outcome.FOUND if ours else QoyodAttempt.Outcome.NOT_OURS
+    _attempt(send, QoyodAttempt.Step.LOOKUP, number, outcome=outcome, qoyod_id=found.id)
+    if not ours:
+        raise _collision(send, found)
     return found
 
 
-def ensure_customer(send: Send) -> int:
-    """The customer's Qoyod id: stored, else found by VAT number, then phone, else created."""
-    customer = send.invoice.customer
-    link = QoyodCustomerLink.objects.filter(customer=customer).first()
-    if link is not None:
-        return link.qoyod_id
-    writer, _connection = send.connected
-    matched_by = QoyodCustomerLink.MatchedBy.VAT_NUMBER
-    matches: list[RemoteCustomer] = []
-    try:
-        if customer.vat_number:
-            matches = writer.reader.find_customers_by_tax_number(customer.vat_number)
-        if not matches:
-            matched_by = QoyodCustomerLink.MatchedBy.PHONE
-            matches = writer.reader.find_customers_by_phone(customer.phone)
-    except QoyodError as exc:
-        raise _stop_before_invoice(send, exc, Message("step.customer_lookup")) from None
-    if matches:
-        # Qoyod allows duplicates (qoyod-api.md §3.3): prefer an active one, then the oldest.
-        chosen = sorted(matches, key=lambda c: (not c.is_active, c.id))[0]
-        chosen_id = _link_customer(customer, chosen.id, matched_by)
-        if not chosen.is_active:
-            raise Stop(
-                S.FAILED, FailureKind.CUSTOMER_INACTIVE,
-                Message("send.customer_inactive_id", name=customer.name, id=chosen.id),
-            )  # fmt: skip
-        return chosen_id
-    created = _write(
-        send, QoyodAttempt.Step.CUSTOMER, customer.name,
-        lambda: writer.create_customer(**mappers.customer_fields(customer)),
-        lambda exc: _stop_before_invoice(send, exc, Message("step.customer_create")),
-    )  # fmt: skip
-    # Stored before anything else can fail, so a retry never creates the customer again.
-    return _link_customer(customer, created.id, QoyodCustomerLink.MatchedBy.CREATED)
+def _is_ours(send: Send, found: RemoteInvoice) -> bool:
+    """Same customer, issue date and line count, and a total within rounding of ours.
 
-
-def _link_customer(customer: Customer, qoyod_id: int, matched_by: str) -> int:
-    """Store the customer's Qoyod id; if a send of another invoice linked it first, use theirs."""
-    link, _created = QoyodCustomerLink.objects.get_or_create(
-        customer=customer, defaults={"qoyod_id": qoyod_id, "matched_by": matched_by}
+    Qoyod rounds VAT per line (qoyod-api.md §5.2 line_total) where our calculator may place a
+    halala differently, so each line may move the total by at most one halala.
+    """
+    invoice = send.invoice
+    link = QoyodCustomerLink.objects.filter(
+        customer_id=invoice.customer_id, state=QoyodCustomerLink.State.LINKED
+    ).first()
+    tolerance = HALALA * len(send.lines)
+    return (
+        link is not None
+        and found.contact_id == link.qoyod_id
+        and found.issue_date == invoice.issue_date
+        and len(found.lines) == len(send.lines)
+        and abs(found.total - invoice.total) <= tolerance
     )
+
+
+def _collision(send: Send, found: RemoteInvoice) -> Stop:
+    invoice = send.invoice
+    their_customer = f"#{found.contact_id}"
+    if send.writer is not None and found.contact_id is not None:
+        # Only for the sentence: without the name the id still says who it is.
+        with contextlib.suppress(QoyodError):
+            their_customer = send.writer.reader.get_customer(found.contact_id).name
+    return Stop(
+        S.REFERENCE_COLLISION, FailureKind.REFERENCE_COLLISION,
+        Message(
+            "send.reference_collision", id=found.id, number=invoice.number,
+            their_customer=their_customer, their_total=str(found.total),
+            their_date=found.issue_date.isoformat() if found.issue_date else "?",
+            their_lines=len(found.lines), our_customer=invoice.customer.name,
+            our_total=str(invoice.total), our_date=invoice.issue_date.isoformat(),
+            our_lines=len(send.lines),
+        ),
+    )  # fmt: skip
+
+
+def ensure_customer(send: Send) -> int:
+    """The customer's Qoyod id: stored, else found (VAT number, phone, after a lost create also
+    the exact name), else created by the one send that holds the customer's claim."""
+    customer = send.invoice.customer
+    token = uuid.uuid4().hex
+    claim = _claim_customer(send, customer, token)
+    if isinstance(claim, int):
+        return claim
+    writer, _connection = send.connected
+    create_sent = False
+    try:
+        try:
+            found = _find_customer(writer, customer, after_lost_create=claim is not None)
+        except QoyodError as exc:
+            raise _stop_before_invoice(
+                send, exc, Message("step.customer_lookup"), FailureKind.REJECTED_CUSTOMER
+            ) from None
+        if found is not None:
+            chosen, matched_by = found
+            chosen_id = _customer_linked(send, token, chosen.id, matched_by)
+            if not chosen.is_active:
+                raise Stop(
+                    S.FAILED, FailureKind.CUSTOMER_INACTIVE,
+                    Message("send.customer_inactive_id", name=customer.name, id=chosen.id),
+                )  # fmt: skip
+            return chosen_id
+        if claim is not None and timezone.now() < claim:
+            # The lost create may still be saved: creating now could make a second customer.
+            _customer_released(customer, token, state=QoyodCustomerLink.State.UNKNOWN,
+                               lease_until=claim)  # fmt: skip
+            raise Stop(
+                S.FAILED, FailureKind.TEMPORARY,
+                Message("send.customer_still_saving", name=customer.name),
+            )  # fmt: skip
+        create_sent = True
+        created = _write(
+            send, QoyodAttempt.Step.CUSTOMER, customer.name,
+            lambda: writer.create_customer(**mappers.customer_fields(customer)),
+            lambda exc: _customer_create_failed(send, exc, token, claim),
+        )  # fmt: skip
+    except BaseException:
+        # The claim is still ours only when nothing above stored an outcome. Qoyod cannot have
+        # this customer from us unless a create went out now or before: then it stays unknown.
+        ours = QoyodCustomerLink.objects.filter(
+            customer=customer, claim_token=token, state=QoyodCustomerLink.State.CREATING
+        )
+        if claim is None and not create_sent:
+            ours.delete()
+        else:
+            settle = timezone.now() + _STILL_SAVING if create_sent else claim
+            ours.update(state=QoyodCustomerLink.State.UNKNOWN, claim_token="", lease_until=settle)
+        raise
+    # Stored before anything else can fail, so a retry never creates the customer again.
+    return _customer_linked(send, token, created.id, QoyodCustomerLink.MatchedBy.CREATED)
+
+
+def _claim_customer(send: Send, customer: Customer, token: str) -> int | datetime | None:
+    """Claim the right to find or create `customer` in Qoyod, or learn its stored id.
+
+    Returns the stored Qoyod id; or None, claimed for a first lookup; or, claimed after a
+    create whose outcome was lost, until when Qoyod may still be saving it. Another send's
+    live claim is waited for briefly, then the send stops: it never creates a second one.
+    """
+    give_up = time.monotonic() + _CUSTOMER_WAIT
+    while True:
+        now = timezone.now()
+        link = QoyodCustomerLink.objects.filter(customer=customer).first()
+        if link is None:
+            try:
+                with transaction.atomic():
+                    QoyodCustomerLink.objects.create(
+                        customer=customer, state=QoyodCustomerLink.State.CREATING,
+                        claim_token=token, lease_until=now + LEASE,
+                    )  # fmt: skip
+                return None
+            except IntegrityError:
+                continue  # another send inserted its claim first: read it
+        if link.state == QoyodCustomerLink.State.LINKED:
+            assert link.qoyod_id is not None
+            return link.qoyod_id
+        lease_until = link.lease_until or now
+        # A creating claim whose lease lapsed belongs to a request that died mid-create.
+        if link.state == QoyodCustomerLink.State.UNKNOWN or lease_until <= now:
+            taken = QoyodCustomerLink.objects.filter(
+                pk=link.pk, state=link.state, claim_token=link.claim_token
+            ).update(state=QoyodCustomerLink.State.CREATING, claim_token=token,
+                     lease_until=now + LEASE)  # fmt: skip
+            if taken:
+                return lease_until
+            continue
+        if time.monotonic() >= give_up:
+            raise Stop(
+                S.FAILED, FailureKind.TEMPORARY,
+                Message("send.customer_being_created", name=customer.name,
+                        number=send.invoice.number),
+            )  # fmt: skip
+        time.sleep(_CUSTOMER_POLL)
+
+
+def _find_customer(
+    writer: QoyodWriter, customer: Customer, *, after_lost_create: bool
+) -> tuple[RemoteCustomer, str] | None:
+    """The Qoyod customer that is ours, and how it was matched; None when Qoyod has none."""
+    by = QoyodCustomerLink.MatchedBy
+    if customer.vat_number and (
+        matches := writer.reader.find_customers_by_tax_number(customer.vat_number)
+    ):
+        return _oldest_active(matches), by.VAT_NUMBER
+    if matches := writer.reader.find_customers_by_phone(customer.phone):
+        return _oldest_active(matches), by.PHONE
+    if after_lost_create:
+        # Qoyod has no customer reference we could store (qoyod-api.md §3.2), so the name we
+        # sent is what is left; a VAT number that differs is someone else's.
+        name = mappers.customer_fields(customer)["name"]
+        matches = [
+            c for c in writer.reader.find_customers_by_name(name)
+            if not c.tax_number or c.tax_number.strip() == customer.vat_number.strip()
+        ]  # fmt: skip
+        if matches:
+            # Our lost create is the newest customer of that name.
+            return max(matches, key=lambda c: c.id), by.NAME
+    return None
+
+
+def _oldest_active(matches: list[RemoteCustomer]) -> RemoteCustomer:
+    # Qoyod allows duplicates (qoyod-api.md §3.3): prefer an active one, then the oldest.
+    return sorted(matches, key=lambda c: (not c.is_active, c.id))[0]
+
+
+def _customer_create_failed(
+    send: Send, exc: QoyodError, token: str, claim: datetime | None
+) -> Stop:
+    customer = send.invoice.customer
+    if isinstance(exc, QoyodMaybeSaved):
+        _customer_released(customer, token, state=QoyodCustomerLink.State.UNKNOWN,
+                           lease_until=timezone.now() + _STILL_SAVING)  # fmt: skip
+        return Stop(
+            S.FAILED, FailureKind.TEMPORARY,
+            with_detail("send.customer_maybe_saved", exc, name=customer.name),
+        )  # fmt: skip
+    if isinstance(exc, _NOT_SAVED):
+        # Qoyod answered (or never heard us): this create saved nothing, so the link is left as
+        # the claim found it, and a retry is not told to wait for a customer that cannot come.
+        ours = QoyodCustomerLink.objects.filter(customer=customer, claim_token=token)
+        if claim is None:
+            ours.delete()
+        else:
+            ours.update(state=QoyodCustomerLink.State.UNKNOWN, claim_token="", lease_until=claim)
+    return _stop_before_invoice(
+        send, exc, Message("step.customer_create"), FailureKind.REJECTED_CUSTOMER
+    )
+
+
+_NOT_SAVED = (QoyodRejected, QoyodRateLimited, QoyodNotSent, QoyodUnauthorised, QoyodNotFound)
+
+
+def _customer_linked(send: Send, token: str, qoyod_id: int, matched_by: str) -> int:
+    """Store the customer's Qoyod id under our claim; should the claim have lapsed and another
+    send linked it meanwhile, use theirs."""
+    customer = send.invoice.customer
+    QoyodCustomerLink.objects.filter(customer=customer, claim_token=token).update(
+        state=QoyodCustomerLink.State.LINKED, qoyod_id=qoyod_id, matched_by=matched_by,
+        claim_token="", lease_until=None, linked_at=timezone.now(),
+    )  # fmt: skip
+    link = QoyodCustomerLink.objects.get(customer=customer)
+    if link.state != QoyodCustomerLink.State.LINKED or link.qoyod_id is None:
+        raise Stop(
+            S.FAILED, FailureKind.TEMPORARY,
+            Message("send.customer_being_created", name=customer.name,
+                    number=send.invoice.number),
+        )  # fmt: skip
     return link.qoyod_id
+
+
+def _customer_released(customer: Customer, token: str, **fields: object) -> None:
+    QoyodCustomerLink.objects.filter(customer=customer, claim_token=token).update(
+        claim_token="", **fields
+    )
 
 
 def ensure_products(send: Send) -> tuple[dict[mappers.ProductKey, int], dict[int, Product]]:
@@ -191,7 +397,9 @@ def ensure_products(send: Send) -> tuple[dict[mappers.ProductKey, int], dict[int
     try:
         found = writer.reader.find_products_by_skus(skus) if skus else {}
     except QoyodError as exc:
-        raise _stop_before_invoice(send, exc, Message("step.product_lookup")) from None
+        raise _stop_before_invoice(
+            send, exc, Message("step.product_lookup"), FailureKind.REJECTED_PRODUCT
+        ) from None
     ids: dict[mappers.ProductKey, int] = {}
     parts: dict[int, Product] = {}
     for key, item in items.items():
@@ -268,20 +476,47 @@ def _create_product(send: Send, item: ServiceItem | SparePart) -> Product:
 
     def on_error(exc: QoyodError) -> Stop:
         if sku_taken(exc):
-            # Our SKU lookup did not see it, but Qoyod has it: report, never overwrite.
+            # Qoyod has the SKU but would not show it: most likely another send created it a
+            # moment ago, and a plain retry links it.
             return Stop(
-                S.FAILED, FailureKind.SKU_TAKEN,
+                S.FAILED, FailureKind.TEMPORARY,
                 Message(
-                    "send.sku_taken", name=item.name, sku=sku,
+                    "send.sku_taken_retry", name=item.name, sku=sku,
                     qoyod_message=qoyod_error(exc).qoyod_message,
                 ),
             )  # fmt: skip
-        return _stop_before_invoice(send, exc, Message("step.product_create", sku=sku))
+        return _stop_before_invoice(
+            send, exc, Message("step.product_create", sku=sku), FailureKind.REJECTED_PRODUCT
+        )
 
-    created = _write(send, QoyodAttempt.Step.PRODUCT, sku, lambda: create(**fields), on_error)
+    created = _write(
+        send, QoyodAttempt.Step.PRODUCT, sku, lambda: create(**fields), on_error,
+        recover=lambda exc: _taken_product(send, item, sku, exc),
+    )  # fmt: skip
     # Stored before anything else can fail, so a retry never creates the product again.
     _link_product(item, created.id, sku, QoyodProductLink.MatchedBy.CREATED)
     return created
+
+
+def _taken_product(
+    send: Send, item: ServiceItem | SparePart, sku: str, exc: QoyodError
+) -> Product | None:
+    """After "SKU already taken": the product holding our SKU (SKUs are unique in Qoyod, §4.1),
+    linked if it is of our kind; None when Qoyod does not show it yet."""
+    if not sku_taken(exc):
+        return None
+    writer, _connection = send.connected
+    try:
+        remote = writer.reader.find_product_by_sku(sku)
+        if remote is None and (taken_id := sku_taken_by(exc)) is not None:
+            remote = writer.reader.get_product(taken_id)
+    except QoyodError:
+        return None
+    if remote is None or remote.sku != sku:
+        return None
+    _refuse_wrong_kind(item, remote)
+    _link_product(item, remote.id, sku, QoyodProductLink.MatchedBy.SKU)
+    return remote
 
 
 def _product(send: Send, item: SparePart) -> Product:
@@ -298,10 +533,18 @@ def _product(send: Send, item: SparePart) -> Product:
             Message("send.part_gone", name=item.name, id=link.qoyod_id),
         ) from None  # fmt: skip
     except QoyodError as exc:
-        raise _stop_before_invoice(send, exc, Message("step.stock_read")) from None
+        raise _stop_before_invoice(
+            send, exc, Message("step.stock_read"), FailureKind.REJECTED_PRODUCT
+        ) from None
 
 
 def check_stock(send: Send, parts: dict[int, Product], inventory_id: int) -> None:
+    """Note which parts Qoyod is short of at the warehouse; the draft goes anyway.
+
+    A part new to Qoyod starts at zero stock there, so refusing would stop every first send
+    of a new part. The draft is sent with draft_if_out_of_stock (qoyod-api.md §5.1) and the
+    row shows the shortage until someone syncs stock (qoyod_sync/stock.py).
+    """
     needed: dict[int, Decimal] = {}
     names: dict[int, str] = {}
     for line in send.lines:
@@ -317,16 +560,13 @@ def check_stock(send: Send, parts: dict[int, Product], inventory_id: int) -> Non
     if short:
         warehouse = send.invoice.branch.qoyod_warehouse
         detail = [
-            Message("send.stock_line", part=names[pk], needed=_qty(qty), has=_qty(has))
+            Message("sync.stock_short_line", part=names[pk], needed=_qty(qty), has=_qty(has))
             for pk, qty, has in short
         ]
-        raise Stop(
-            S.FAILED, FailureKind.STOCK_SHORTFALL,
-            Message(
-                "send.stock_shortfall",
-                warehouse=warehouse.name or warehouse.qoyod_inventory_id, detail=detail,
-            ),
-        )  # fmt: skip
+        send.stock_shortage = Message(
+            "sync.stock_short",
+            warehouse=warehouse.name or warehouse.qoyod_inventory_id, detail=detail,
+        ).params  # fmt: skip
 
 
 def _qty(value: Decimal) -> str:
@@ -375,13 +615,19 @@ def _write(
     target: str,
     call: Callable[[], T],
     on_error: Callable[[QoyodError], Stop],
+    recover: Callable[[QoyodError], T | None] | None = None,
 ) -> T:
-    """One Qoyod write (customer or product): checked against the lease and logged."""
+    """One Qoyod write (customer or product): checked against the lease and logged.
+
+    `recover` may turn a refusal into the record it was about (an SKU another send took).
+    """
     _check_lease(send)
     try:
         result = call()
     except QoyodError as exc:
         _attempt(send, step, target, exc=exc)
+        if recover is not None and (recovered := recover(exc)) is not None:
+            return recovered
         raise on_error(exc) from None
     _attempt(send, step, target, outcome=QoyodAttempt.Outcome.OK, qoyod_id=result.id)
     return result
@@ -396,18 +642,38 @@ def _attempt(
     exc: QoyodError | None = None,
     qoyod_id: int | None = None,
 ) -> None:
-    detail = qoyod_error(exc) if exc else None
-    attempt = QoyodAttempt.objects.create(
-        invoice=send.invoice, step=step, target=target[:200],
-        outcome=outcome or _outcome_of(exc), http_status=exc.status_code if exc else None,
-        detail_code=detail.code if detail else "", detail_params=detail.params if detail else {},
-        message=detail.qoyod_message if detail else "", qoyod_id=qoyod_id, user=send.user,
+    attempt = attempt_record(
+        invoice=send.invoice, step=step, target=target, user=send.user, outcome=outcome,
+        exc=exc, qoyod_id=qoyod_id,
     )  # fmt: skip
     if step in _AUDITED:
         audit_record(actor=send.user, action=_AUDITED[step], obj=send.invoice, after={
             "target": attempt.target, "outcome": attempt.outcome, "qoyod_id": qoyod_id,
             "http_status": attempt.http_status, "detail_code": attempt.detail_code,
         })  # fmt: skip
+
+
+def attempt_record(
+    *,
+    step: str,
+    target: str,
+    user: User | None,
+    invoice: Invoice | None = None,
+    adjustment: QoyodStockAdjustment | None = None,
+    money_move: Transaction | None = None,
+    outcome: str | None = None,
+    exc: QoyodError | None = None,
+    qoyod_id: int | None = None,
+) -> QoyodAttempt:
+    """One row of the attempt log: what was called, how it ended, in our words and Qoyod's."""
+    detail = qoyod_error(exc) if exc else None
+    return QoyodAttempt.objects.create(
+        invoice=invoice, adjustment=adjustment, transaction=money_move, step=step,
+        target=target[:200],
+        outcome=outcome or _outcome_of(exc), http_status=exc.status_code if exc else None,
+        detail_code=detail.code if detail else "", detail_params=detail.params if detail else {},
+        message=detail.qoyod_message if detail else "", qoyod_id=qoyod_id, user=user,
+    )  # fmt: skip
 
 
 def _outcome_of(exc: QoyodError | None) -> str:
@@ -428,18 +694,19 @@ def _kind_of(exc: QoyodError) -> str:
     return FailureKind.OUTCOME_UNKNOWN
 
 
-def _stop_before_invoice(send: Send, exc: QoyodError, doing: Message) -> Stop:
+def _stop_before_invoice(
+    send: Send, exc: QoyodError, doing: Message, rejected: str = FailureKind.REJECTED
+) -> Stop:
     """A failure before POST /invoices: the invoice cannot be in Qoyod, so it simply failed."""
     if isinstance(exc, QoyodUnauthorised):
-        # Back to where it was (ready, failed or unknown): nothing about the invoice is wrong,
-        # the connection is; it waits for the finance manager, not in the retry queue.
-        return Stop(
-            send.claimed_from, FailureKind.KEY_REJECTED,
-            Message("send.key_refused"),
-        )  # fmt: skip
+        # Failed, in the retry queue, so it is retried once the finance manager fixed the key
+        # (the client marked the connection for the banner); a row that may already be in Qoyod
+        # stays unknown, since nothing was learnt about it.
+        stop_state = S.UNKNOWN if send.claimed_from == S.UNKNOWN else S.FAILED
+        return Stop(stop_state, FailureKind.KEY_REJECTED, Message("send.key_refused"))
     if isinstance(exc, QoyodRejected | QoyodNotFound):
         return Stop(
-            S.FAILED, FailureKind.REJECTED, with_detail("send.refused", exc, doing=doing),
+            S.FAILED, rejected, with_detail("send.refused", exc, doing=doing),
         )  # fmt: skip
     return Stop(
         S.FAILED, FailureKind.TEMPORARY,

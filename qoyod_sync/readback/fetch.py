@@ -41,7 +41,7 @@ from payments.services import (
     qoyod_payment_states_release,
 )
 from qoyod_sync import types
-from qoyod_sync.client import DEFAULT_DEADLINE, PAGE_SIZE, QoyodReader
+from qoyod_sync.client import PAGE_SIZE, QoyodReader
 from qoyod_sync.errors import QoyodError
 from qoyod_sync.messages import with_detail, with_qoyod_words
 from qoyod_sync.models import SyncState
@@ -49,7 +49,7 @@ from qoyod_sync.services import connection_get, connection_reader
 
 # One batch is one request, bounded by the client's deadline (retries included); a claim older
 # than that belongs to a process that died, and anyone may take it.
-CLAIM = timedelta(seconds=DEFAULT_DEADLINE + 15)
+CLAIM = timedelta(seconds=settings.QOYOD_DEADLINE + 15)
 # How long a queued background read is trusted to start. Past it, opening the page queues the
 # invoice again (the worker may be down) and the page stops waiting for the rows.
 QUEUED_FOR = timedelta(minutes=2)

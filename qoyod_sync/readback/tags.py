@@ -22,10 +22,9 @@ from django import template
 from django.core.paginator import Page
 
 from invoicing.models import Invoice
-from payments.models import QoyodPaymentState
 from qoyod_sync.readback import fetch
 from qoyod_sync.status import Action, sync_status
-from qoyod_sync.templatetags.qoyod_tags import sync_for
+from qoyod_sync.templatetags.qoyod_tags import page_path, payment_state_for, sync_for
 
 register = template.Library()
 
@@ -34,36 +33,18 @@ register = template.Library()
 def qoyod_refresh_header(context: template.Context, page: Page) -> dict[str, Any]:
     # Only Qoyod-managed rows can need a read: a page without any costs no query.
     ids = [row.pk for row in page if isinstance(row, Invoice) and row.qoyod_managed]
-    request = context.get("request")
     return {
         "refreshable": sorted(fetch.refreshable_targets(ids)) if ids else [],
-        "next": request.get_full_path() if request else "",
+        "next": page_path(context.get("request")),
         "csrf_token": context.get("csrf_token"),
     }
-
-
-def _state_for(context: template.Context, invoice: Invoice) -> QoyodPaymentState | None:
-    # On a list page the states of all its rows load in one query, on the first Qoyod row, so
-    # the page costs the same number of queries for 1 row as for 50.
-    page = context.get("page")
-    if isinstance(page, Page):
-        cache = getattr(page, "_qoyod_payment_states", None)
-        if cache is None:
-            ids = {row.pk for row in page if isinstance(row, Invoice)}
-            rows = QoyodPaymentState.objects.filter(invoice_id__in=ids)
-            # Kept on the page object, so it lives exactly as long as the page being rendered.
-            cache = page._qoyod_payment_states = (ids, {s.invoice_id: s for s in rows})  # type: ignore[attr-defined]
-        ids, states = cache
-        if invoice.pk in ids:
-            return states.get(invoice.pk)
-    return QoyodPaymentState.objects.filter(invoice_id=invoice.pk).first()
 
 
 @register.inclusion_tag("qoyod_sync/payment_cell.html", takes_context=True)
 def qoyod_payment_cell(context: template.Context, invoice: Invoice) -> dict[str, Any]:
     if not invoice.qoyod_managed:
         return {"visible": False}
-    state = _state_for(context, invoice)
+    state = payment_state_for(context, invoice)
     if invoice.is_void and state is None:
         return {"visible": False}
     request = context.get("request")
@@ -75,7 +56,7 @@ def qoyod_payment_cell(context: template.Context, invoice: Invoice) -> dict[str,
         "can_refresh": Action.REFRESH in sync_status(invoice, sync_for(context, invoice)).actions,
         # Inside a list row the button swaps the row by htmx; elsewhere it posts and redirects.
         "in_row": isinstance(context.get("page"), Page) or bool(context.get("qoyod_row")),
-        "next": request.get_full_path() if request else "",
+        "next": page_path(request),
         "message": context.get("qoyod_refresh_message", ""),
         "message_ok": context.get("qoyod_refresh_ok", False),
         "csrf_token": context.get("csrf_token"),

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from qoyod_sync.sandbox import documents
+from qoyod_sync.sandbox import bills, chart, documents, inventory, journal, notes, printing
 from qoyod_sync.sandbox.company import Company
 from qoyod_sync.sandbox.ransack import Attributes, Query, apply, paginate, parse_query
 from qoyod_sync.sandbox.records import ApiError, parse_id
@@ -94,6 +94,23 @@ LISTINGS: dict[str, Listing] = {
         paging=PAGED,
         empty="We could not retrieve your Invoices, we found nothing.",
     ),
+    "credit_notes": Listing(
+        root="credit_notes",
+        rows=lambda c: c.credit_notes.values(),
+        to_json=_own,
+        attributes={
+            "id": lambda r: r.id,
+            "reference": lambda r: r.reference,
+            "status": lambda r: r.status,
+            "contact_id": lambda r: r.contact_id,
+            "parent_id": lambda r: r.parent_id,
+            "issue_date": lambda r: r.issue_date,
+            "created_at": lambda r: r.created_at,
+            "updated_at": lambda r: r.updated_at,
+        },
+        paging=PAGED,
+        empty="We found nothing",
+    ),
     "invoice_payments": Listing(
         root="receipts",
         rows=lambda c: (r for r in c.receipts.values() if r.kind == "received"),
@@ -138,11 +155,51 @@ LISTINGS: dict[str, Listing] = {
         paging=ALL,
         empty="We could not retrieve your journal entries, we found nothing.",
     ),
+    "vendors": Listing(
+        root="vendors",
+        rows=lambda c: c.vendors.values(),
+        to_json=_own,
+        attributes={
+            "id": lambda r: r.id,
+            "contact_name": lambda r: r.name,
+            "tax_number": lambda r: r.tax_number,
+            "status": lambda r: r.status,
+        },
+        paging=ALL,
+        empty="We could not retrieve your vendors, we found nothing.",
+    ),
+    "simple_bills": Listing(
+        root="simple_bills",
+        rows=lambda c: c.simple_bills.values(),
+        to_json=bills.simple_bill_json,
+        attributes={
+            "id": lambda r: r.id,
+            "contact_id": lambda r: r.contact_id,
+            "reference": lambda r: r.reference,
+            "status": lambda r: r.status,
+            "issue_date": lambda r: r.issue_date,
+        },
+        paging=PAGED,
+        empty="We could not retrieve your simple bills, we found nothing.",
+    ),
     "inventories": Listing(
         root="inventories",
         rows=lambda c: c.warehouses.values(),
         to_json=_own,
         attributes={"id": lambda r: r.id, "name": lambda r: r.name, "city": lambda r: r.city},
+        paging=ALL,
+        empty=None,
+    ),
+    "special_tax_reasons": Listing(
+        root="special_tax_reasons",
+        rows=lambda c: c.special_tax_reasons.values(),
+        to_json=_own,
+        attributes={
+            "id": lambda r: r.id,
+            "code": lambda r: r.code,
+            "category": lambda r: r.category,
+        },
+        # Unpaginated, 200 with [] when none (qoyod-openapi-v2.1.yaml).
         paging=ALL,
         empty=None,
     ),
@@ -168,6 +225,7 @@ LISTINGS: dict[str, Listing] = {
             "code": lambda r: r.code,
             "en_name": lambda r: r.name_en,
             "ar_name": lambda r: r.name_ar,
+            "status": lambda r: r.status,
         },
         paging=OPTIONAL,
         empty="We could not retrieve your accounts, we found nothing.",
@@ -208,6 +266,7 @@ SINGLES: dict[str, tuple[Callable[[Company], Mapping[int, Any]], str, Any]] = {
     "customers": (lambda c: c.customers, "contact", "Customer Not Found"),
     "products": (lambda c: c.products, "product", "Product not found"),
     "invoices": (lambda c: c.invoices, "invoice", "We found nothing"),
+    "credit_notes": (lambda c: c.credit_notes, "note", "We found nothing"),
     "invoice_payments": (
         lambda c: {k: v for k, v in c.receipts.items() if v.kind == "received"},
         "receipt",
@@ -219,8 +278,15 @@ SINGLES: dict[str, tuple[Callable[[Company], Mapping[int, Any]], str, Any]] = {
         "journal_entry",
         _receipt_not_found("journal entry"),
     ),
+    "vendors": (lambda c: c.vendors, "contact", "Vendor Not Found"),
+    "simple_bills": (lambda c: c.simple_bills, "simple_bill", "SimpleBill not found"),
     "inventories": (lambda c: c.warehouses, "inventory", {"error": "Inventory not found"}),
     "taxes": (lambda c: c.taxes, "tax", _receipt_not_found("tax")),
+    "special_tax_reasons": (
+        lambda c: c.special_tax_reasons,
+        "special_tax_reason",
+        {"error": "Special tax reason not found"},
+    ),
     "accounts": (lambda c: c.accounts, "account", _receipt_not_found("account")),
     "product_unit_types": (
         lambda c: c.units,
@@ -239,8 +305,10 @@ def handle(
     body: Any,
     *,
     strict: bool,
+    files_url: str = "",
 ) -> Reply:
-    """Answer one API request for `company`; `path` is the part after /2.0."""
+    """Answer one API request for `company`; `path` is the part after /2.0. `files_url` is
+    where the sandbox serves the files it links to (invoice PDFs)."""
     parts = [part for part in path.split("/") if part]
     try:
         if not parts:
@@ -250,6 +318,8 @@ def handle(
             return _list(company, LISTINGS[resource], pairs, strict=strict)
         if method == "GET" and len(rest) == 1 and resource in SINGLES:
             return _one(company, resource, rest[0])
+        if method == "GET" and resource == "invoices" and len(rest) == 2 and rest[1] == "pdf":
+            return 200, printing.invoice_pdf_link(company, rest[0], files_url)
         return _write(company, method, resource, rest, body)
     except ApiError as error:
         return error.status, error.body
@@ -266,6 +336,8 @@ def _list(
     paged = listing.paging in (PAGED, PAGED_META) or (
         listing.paging == OPTIONAL and query.page and query.per_page
     )
+    if listing.root == "accounts":
+        chart.refuse_deep_page(company, query.page, bool(paged))
     if paged:
         rows, meta = paginate(rows, query, maximum=listing.max_per_page)
     if not rows and listing.empty is not None:
@@ -304,7 +376,12 @@ def _one(company: Company, resource: str, raw_id: str) -> Reply:
             # Sic: this endpoint really keys its 404 with "invoice" (qoyod-api.md §4.2).
             missing = {"invoice": f"category with id: {raw_id} is not found"}
         raise ApiError(404, missing)
-    body = company.product_json(record) if resource == "products" else record.to_json()
+    if resource == "products":
+        body = company.product_json(record)
+    elif resource == "simple_bills":
+        body = bills.simple_bill_json(company, record)
+    else:
+        body = record.to_json()
     if resource == "inventories":
         body["product_count"] = sum(1 for p in company.products.values() if p.track_quantity)
         body["total_value"] = "0.0"
@@ -329,12 +406,23 @@ def _write(company: Company, method: str, resource: str, rest: list[str], body: 
     if route == ("POST", "invoices", False):
         invoice = documents.create_invoice(company, _envelope(body, "invoice"))
         return 201, {"invoice": invoice.to_json()}
+    if route == ("POST", "credit_notes", False):
+        note = notes.create_note(company, _envelope(body, "credit_note"))
+        return 201, {"note": note.to_json()}
     if route == ("POST", "invoice_payments", False):
         receipt = documents.pay_invoice(company, _envelope(body, "invoice_payment"))
         return 200, {"receipt": receipt.to_json()}
+    if route == ("POST", "inventory_adjustments", False):
+        adjustment = inventory.create_adjustment(company, _envelope(body, "inventory_adjustment"))
+        return 200, {"inventory_adjustment": adjustment.to_json()}
     if route == ("POST", "journal_entries", False):
-        entry = documents.create_journal_entry(company, _envelope(body, "journal_entry"))
+        entry = journal.create_journal_entry(company, _envelope(body, "journal_entry"))
         return 200, {"journal_entry": entry.to_json()}
+    if route == ("POST", "vendors", False):
+        return 201, {"contact": bills.create_vendor(company, _envelope(body, "contact")).to_json()}
+    if route == ("POST", "simple_bills", False):
+        bill = bills.create_simple_bill(company, _envelope(body, "simple_bill"))
+        return 201, {"simple_bill": bills.simple_bill_json(company, bill)}
     if record_id is not None and method in ("PUT", "PATCH"):
         if resource == "customers":
             customer = company.update_customer(record_id, _envelope(body, "contact"))
@@ -345,8 +433,13 @@ def _write(company: Company, method: str, resource: str, rest: list[str], body: 
         if resource == "invoices":
             invoice = documents.update_invoice(company, record_id, _envelope(body, "invoice"))
             return 200, {"invoice": invoice.to_json()}
+        if resource == "credit_notes":
+            note = notes.update_note(company, record_id, _envelope(body, "credit_note"))
+            return 200, {"note": note.to_json()}
     if record_id is not None and method == "DELETE" and resource == "invoices":
         return 200, documents.delete_invoice(company, record_id)
+    if record_id is not None and method == "DELETE" and resource == "credit_notes":
+        return 200, notes.delete_note(company, record_id)
     raise ApiError(404, {"error": "Not Found"})
 
 

@@ -10,17 +10,20 @@ import re
 import threading
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from qoyod_sync.sandbox.bills import SimpleBillRec, VendorRec
+from qoyod_sync.sandbox.chart import seed_accounts
 from qoyod_sync.sandbox.records import (
-    AccountRec,
     ApiError,
     CategoryRec,
     CustomerRec,
     InvoiceRec,
     JournalEntryRec,
+    NoteRec,
     ProductRec,
     ReceiptRec,
+    SpecialTaxReasonRec,
     TaxRec,
     UnitRec,
     WarehouseRec,
@@ -31,59 +34,8 @@ from qoyod_sync.sandbox.records import (
     parse_id,
 )
 
-# A fresh KSA tenant's leaf accounts (qoyod-api.md §8.1, §14), plus input VAT, COGS, petty
-# cash and a few expenses so journal entries have somewhere realistic to go.
-SEED_ACCOUNTS = (
-    (7, "110101", "Cash on hand", "الصندوق", "Asset", "Cash", "Debit"),
-    (8, "110201", "Current bank account", "حساب البنك الجاري", "Asset", "Bank", "Debit"),
-    (9, "1103", "Accounts receivable", "الذمم المدينة", "Asset", "Accounts receivable", "Debit"),
-    (10, "1106", "Inventory", "المخزون", "Asset", "Inventory", "Debit"),
-    (11, "5204", "Rent expense", "مصروف الإيجار", "Expense", "Operating expenses", "Debit"),
-    (
-        12,
-        "5101",
-        "Cost of goods sold",
-        "تكلفة البضاعة المباعة",
-        "Expense",
-        "Cost of sales",
-        "Debit",
-    ),
-    (13, "5201", "Salaries and wages", "الرواتب والأجور", "Expense", "Operating expenses", "Debit"),
-    (14, "2101", "Accounts payable", "الذمم الدائنة", "Liability", "Accounts payable", "Credit"),
-    (15, "3101", "Registered capital", "رأس المال المسجل", "Equity", "Capital", "Credit"),
-    (
-        17,
-        "4101",
-        "Sales and service revenue",
-        "إيرادات المبيعات والخدمات",
-        "Revenue",
-        "Sales",
-        "Credit",
-    ),
-    (18, "4201", "Other revenue", "إيرادات أخرى", "Revenue", "Other income", "Credit"),
-    (
-        19,
-        "2105",
-        "VAT payable (output VAT)",
-        "ضريبة القيمة المضافة المستحقة",
-        "Liability",
-        "VAT",
-        "Credit",
-    ),
-    (
-        20,
-        "1108",
-        "VAT receivable (input VAT)",
-        "ضريبة القيمة المضافة المدفوعة",
-        "Asset",
-        "VAT",
-        "Debit",
-    ),
-    (21, "110102", "Petty cash", "العهدة النقدية", "Asset", "Petty cash", "Debit"),
-    (22, "5205", "Workshop supplies", "مستلزمات الورشة", "Expense", "Operating expenses", "Debit"),
-    (23, "5206", "Bank charges", "رسوم بنكية", "Expense", "Operating expenses", "Debit"),
-    (24, "5207", "Fuel and transport", "وقود ومواصلات", "Expense", "Operating expenses", "Debit"),
-)
+if TYPE_CHECKING:
+    from qoyod_sync.sandbox.inventory import AdjustmentRec
 
 PRODUCT_TYPES = ("Product", "Service", "Expense", "RawMaterial", "Recipe")
 _VAT_NUMBER = re.compile(r"^3\d{13}3$")
@@ -95,9 +47,16 @@ _FIRST_IDS = {
     "receipt": 501,
     "allocation": 901,
     "invoice": 1001,
+    "credit_note": 3001,
     "journal_entry": 7001,
+    "simple_bill": 9001,
+    "simple_bill_line": 9501,
+    "simple_bill_reference": 1,
+    "inventory_adjustment": 8001,
+    "adjustment_line": 8501,
     "invoice_reference": 1,
     "payment_reference": 1,
+    "credit_note_reference": 1,
 }
 
 
@@ -131,7 +90,18 @@ class Company:
             2: TaxRec(2, "Zero-rated", "خاضع للصفر", Decimal("0"), "Z"),
             3: TaxRec(3, "VAT exempt", "معفى", Decimal("0"), "E"),
         }
-        self.accounts = {row[0]: AccountRec(*row, created_at=stamp) for row in SEED_ACCOUNTS}
+        self.special_tax_reasons = seed_special_tax_reasons()
+        self.accounts = seed_accounts(stamp)
+        # Settings of the company in Qoyod's interface and quirks of its tenant (chart.py,
+        # journal.py): approval of manual journal entries, off as in a new Qoyod company.
+        self.manual_entry_approval = False
+        self.deep_account_pages_fail = False
+        # A strict tenant, as real ones can be and the sandbox is never kinder: products need
+        # numeric prices, a sales account and, when tracked, a cost of goods sold account
+        # (qoyod-api.md §4.1, §10.5); under ZATCA Phase 2 names have 3 characters or more and
+        # approval needs payment_method and supply_date (qoyod-openapi-v2.1.yaml).
+        self.strict_products = True
+        self.zatca_phase2 = True
         self.units = {
             1: UnitRec(1, "Piece", "pc", 1, stamp),
             2: UnitRec(2, "Hour", "hr", 3, stamp),
@@ -144,14 +114,20 @@ class Company:
         self.products: dict[int, ProductRec] = {}
         self.stock: dict[tuple[int, int], Decimal] = {}
         self.invoices: dict[int, InvoiceRec] = {}
+        self.credit_notes: dict[int, NoteRec] = {}
         self.receipts: dict[int, ReceiptRec] = {}
         self.journal_entries: dict[int, JournalEntryRec] = {}
+        self.vendors: dict[int, VendorRec] = {}
+        self.simple_bills: dict[int, SimpleBillRec] = {}
+        # Kept only so a test can see what was posted: Qoyod offers no way to read them back.
+        self.adjustments: dict[int, AdjustmentRec] = {}
 
     def __repr__(self) -> str:
         return f"<Company {self.number} key {self.key_hint}>"
 
     def next_id(self, kind: str) -> int:
-        value = self._next[kind]
+        # A state file written before a kind existed has no counter for it yet.
+        value = self._next.get(kind, _FIRST_IDS[kind])
         self._next[kind] = value + 1
         return value
 
@@ -274,9 +250,18 @@ class Company:
             accounts[key] = parse_id(raw)
             if raw is not None and accounts[key] not in self.accounts:
                 errors[key.removesuffix("_id")] = ["must exist"]
+        tracked = str(data.get("track_quantity", 0)).lower() in ("1", "true")
+        reason_id = parse_id(data.get("special_tax_reason_id"))
+        if tax_id in self.taxes:
+            problem = self.reason_problem(self.taxes[tax_id], reason_id)
+            if problem:
+                errors["special_tax_reason_id"] = [problem]
+        for key, messages in self._strict_product_errors(
+            name, en_name, prices, accounts, tracked
+        ).items():
+            errors.setdefault(key, []).extend(messages)
         if errors:
             raise invalid(errors)
-        tracked = str(data.get("track_quantity", 0)).lower() in ("1", "true")
         product = ProductRec(
             id=self.next_id("product"),
             sku=sku,
@@ -294,12 +279,56 @@ class Company:
             barcode=str(data.get("barcode") or ""),
             sales_account_id=accounts["sales_account_id"],
             expense_account_id=accounts["expense_account_id"],
+            special_tax_reason_id=reason_id,
         )
         self.products[product.id] = product
         if product.track_quantity and self.opening_stock:
             for warehouse_id in self.warehouses:
                 self.stock[(product.id, warehouse_id)] = self.opening_stock
         return product
+
+    def reason_problem(self, tax: TaxRec, reason_id: int | None) -> str:
+        """Why a product (or a line) at `tax` cannot have `reason_id`, or "".
+
+        A KSA tax that is not standard (Z, E, O) needs a special tax reason whose category is
+        the tax's code (qoyod-openapi-v2.1.yaml /special_tax_reasons); real Qoyod refuses the
+        rest, so the sandbox does too.
+        """
+        if tax.code == "S":
+            return ""
+        if reason_id is None:
+            return "can't be blank for a zero-rated or exempt tax"
+        reason = self.special_tax_reasons.get(reason_id)
+        if reason is None:
+            return "must exist"
+        if reason.category != tax.code:
+            return f"is a reason for tax code {reason.category}, not {tax.code}"
+        return ""
+
+    def _strict_product_errors(
+        self,
+        name: str,
+        en_name: str,
+        prices: Mapping[str, Decimal | None],
+        accounts: Mapping[str, int | None],
+        tracked: bool,
+    ) -> dict[str, list[str]]:
+        """What a strict or ZATCA Phase-2 tenant adds to the product validation."""
+        errors: dict[str, list[str]] = {}
+        if self.strict_products:
+            for key in ("selling_price", "buying_price"):
+                if prices[key] is None:
+                    errors[key] = ["must be a number"]
+            if accounts["sales_account_id"] is None:
+                errors["sales_account_id"] = ["Can't be blank"]
+            if tracked and accounts["expense_account_id"] is None:
+                # Live wording, under the name the tenant used (qoyod-api.md §10.5).
+                errors["cogs_account_id"] = ["Can't be blank"]
+        if self.zatca_phase2:
+            for key, value in (("name", name), ("en_name", en_name)):
+                if value and len(value) < 3:
+                    errors.setdefault(key, []).append("is too short (minimum is 3 characters)")
+        return errors
 
     def update_product(self, product_id: int, data: Any) -> ProductRec:
         product = self.products.get(product_id)
@@ -388,10 +417,38 @@ class Company:
             "ingredients": [],
             "unit_conversions": [],
             "pos_product": product.selling_price is not None,
-            "special_tax_reason_id": None,
+            "special_tax_reason_id": product.special_tax_reason_id,
             "terms_and_conditions": None,
             "sales_account_id": product.sales_account_id,
             "expense_account_id": product.expense_account_id,
             "created_at": product.created_at,
             "updated_at": product.updated_at,
         }
+
+
+# KSA's seeded reasons as Qoyod lists them: 11 zero-rated (ids 1-11) and 3 exempt (12-14)
+# (qoyod-api.md §4.5). The newer VATEX-SA-MLTRY is not among them, as on a tenant seeded before
+# ZATCA added it.
+_KSA_REASONS = (
+    ("VATEX-SA-32", "export_of_goods", "Z", "Export of goods"),
+    ("VATEX-SA-33", "export_of_services", "Z", "Export of services"),
+    ("VATEX-SA-34-1", "international_transport_of_goods", "Z", "The international transport of Goods"),  # noqa: E501
+    ("VATEX-SA-34-2", "international_transport_of_passengers", "Z", "International transport of passengers"),  # noqa: E501
+    ("VATEX-SA-34-3", "services_incidental_to_passenger_transport", "Z", "Services directly connected and incidental to a Supply of international passenger transport"),  # noqa: E501
+    ("VATEX-SA-34-4", "qualifying_means_of_transport", "Z", "Supply of a qualifying means of transport"),  # noqa: E501
+    ("VATEX-SA-34-5", "services_relating_to_transport", "Z", "Any services relating to Goods or passenger transportation"),  # noqa: E501
+    ("VATEX-SA-35", "medicines_and_medical_equipment", "Z", "Medicines and medical equipment"),
+    ("VATEX-SA-36", "qualifying_metals", "Z", "Qualifying metals"),
+    ("VATEX-SA-EDU", "private_education_to_citizen", "Z", "Private education to citizen"),
+    ("VATEX-SA-HEA", "private_healthcare_to_citizen", "Z", "Private healthcare to citizen"),
+    ("VATEX-SA-29", "financial_services", "E", "Financial services mentioned in Article 29 of the VAT Regulations"),  # noqa: E501
+    ("VATEX-SA-29-7", "life_insurance", "E", "Life insurance services mentioned in Article 29 of the VAT Regulations"),  # noqa: E501
+    ("VATEX-SA-30", "real_estate_transactions", "E", "Real estate transactions mentioned in Article 30 of the VAT Regulations"),  # noqa: E501
+)  # fmt: skip
+
+
+def seed_special_tax_reasons() -> dict[int, SpecialTaxReasonRec]:
+    return {
+        number: SpecialTaxReasonRec(number, code, key, category, text)
+        for number, (code, key, category, text) in enumerate(_KSA_REASONS, start=1)
+    }

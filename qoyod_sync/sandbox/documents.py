@@ -1,4 +1,4 @@
-"""Invoices, invoice payments and journal entries: the sandbox's accounting rules.
+"""Invoices and invoice payments: the sandbox's accounting rules.
 
 Choices where the contract is silent or conflicting (qoyod-api.md §11.2, §14, §15):
 - An invoice reference is unique per company among invoices that exist, compared exactly
@@ -10,15 +10,20 @@ Choices where the contract is silent or conflicting (qoyod-api.md §11.2, §14, 
   Inclusive lines: the gross is rounded first and VAT is taken out of it.
 - Paying more than the amount due is refused (422) — real behaviour unknown (§15.28).
 - Payment references are optional (PYT<n> when missing) and not unique.
-- Approval consumes tracked stock; a shortfall refuses approval, or keeps a new invoice a
-  Draft when it was sent with draft_if_out_of_stock.
+- Tracked products cannot be invoiced beyond their stock (qoyod-api.md §5.1): a new invoice,
+  draft or not, with a shortfall is refused unless it was sent with draft_if_out_of_stock,
+  which saves it as a Draft instead. Approval consumes tracked stock; a shortfall refuses it.
+- A ZATCA Phase-2 company (Company.zatca_phase2, on by default) refuses to approve an invoice
+  without payment_method and supply_date (qoyod-openapi-v2.1.yaml InvoiceInput), whether it is
+  created Approved, approved by PUT or by the accountant; the 422 names each missing field.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -29,8 +34,6 @@ from qoyod_sync.sandbox.records import (
     AllocationRec,
     ApiError,
     InvoiceRec,
-    JournalAmountRec,
-    JournalEntryRec,
     LineRec,
     ReceiptRec,
     invalid,
@@ -47,10 +50,9 @@ _HUNDRED = Decimal("100")
 _LINES_HINT = (
     'invalid line_items json body - expecting {"invoice" : { ... line_items: [ {...}, ... ] }}'
 )
+
+
 # Receivables and payables lines must name the customer or vendor (qoyod-api.md §8.2).
-_CONTACT_ACCOUNTS = (9, 14)
-
-
 def create_invoice(company: Company, data: Any) -> InvoiceRec:
     if not isinstance(data, Mapping):
         raise ApiError(
@@ -74,8 +76,15 @@ def create_invoice(company: Company, data: Any) -> InvoiceRec:
     if inventory_id not in company.warehouses:
         errors["inventory"] = ["must exist"]
     lines = [_line(company, raw, inventory_id, errors) for raw in raw_lines]
+    if status == "Approved":
+        errors.update(
+            _approval_errors(company, header.get("payment_method"), header.get("supply_date"))
+        )
     if errors:
         raise invalid(errors)
+    out_of_stock = bool(data.get("draft_if_out_of_stock"))
+    if not out_of_stock:
+        _check_stock(company, [line for line in lines if line is not None])
     invoice = InvoiceRec(
         id=company.next_id("invoice"),
         contact_id=contact_id,
@@ -87,7 +96,8 @@ def create_invoice(company: Company, data: Any) -> InvoiceRec:
         due_date=header["due_date"],
         inventory_id=inventory_id,
         payment_method=header.get("payment_method"),
-        draft_if_out_of_stock=bool(data.get("draft_if_out_of_stock")),
+        supply_date=header.get("supply_date", ""),
+        draft_if_out_of_stock=out_of_stock,
         lines=[line for line in lines if line is not None],
     )
     if status == "Approved":
@@ -115,6 +125,14 @@ def update_invoice(company: Company, invoice_id: int, data: Any) -> InvoiceRec:
     # Lines sent on update are added, never edited (qoyod-api.md §5.3).
     raw_lines = data.get("line_items") or []
     new_lines = [_line(company, raw, invoice.inventory_id, errors) for raw in raw_lines]
+    if status == "Approved":
+        errors.update(
+            _approval_errors(
+                company,
+                header.get("payment_method", invoice.payment_method),
+                header.get("supply_date", invoice.supply_date),
+            )
+        )
     if errors:
         raise invalid(errors)
     if status == "Approved":
@@ -137,8 +155,22 @@ def approve_invoice(company: Company, invoice_id: int) -> InvoiceRec:
         invoice = _invoice(company, invoice_id)
         if invoice.approved:
             raise ApiError(422, {"errors": "Not update other than draft"})
+        approval_errors = _approval_errors(company, invoice.payment_method, invoice.supply_date)
+        if approval_errors:
+            raise invalid(approval_errors)
         _check_stock(company, invoice.lines)
         _approve(company, invoice)
+        return invoice
+
+
+def submit_invoice(company: Company, invoice_id: int) -> InvoiceRec:
+    """Submit a draft to the approval workflow, as a clerk does in an approval-workflow tenant."""
+    with company.lock:
+        invoice = _invoice(company, invoice_id)
+        if invoice.approved or invoice.awaiting_approval:
+            raise ApiError(422, {"errors": "Not update other than draft"})
+        invoice.awaiting_approval = True
+        invoice.updated_at = now_stamp()
         return invoice
 
 
@@ -210,32 +242,6 @@ def pay_invoice(company: Company, data: Any) -> ReceiptRec:
         return receipt
 
 
-def create_journal_entry(company: Company, data: Any) -> JournalEntryRec:
-    if not isinstance(data, Mapping):
-        raise invalid({"base": ["journal_entry must be an object"]})
-    sides = {}
-    for key in ("debit_amounts", "credit_amounts"):
-        rows = data.get(key)
-        if not isinstance(rows, list) or not rows:
-            raise invalid({key: ["can't be blank"]})
-        sides[key] = [_journal_amount(company, row) for row in rows]
-    debits, credits = sides["debit_amounts"], sides["credit_amounts"]
-    if sum(r.amount for r in debits) != sum(r.amount for r in credits):
-        raise invalid({"base": ["Total debit and credit amounts must be equal"]})
-    entry_date = str(data.get("date") or today())
-    if not _is_date(entry_date):
-        raise invalid({"date": ["is not a valid date"]})
-    entry = JournalEntryRec(
-        id=company.next_id("journal_entry"),
-        date=entry_date,
-        description=str(data.get("description") or ""),
-        debits=debits,
-        credits=credits,
-    )
-    company.journal_entries[entry.id] = entry
-    return entry
-
-
 # ---- helpers --------------------------------------------------------------------------------
 
 
@@ -269,7 +275,7 @@ def _header_fields(
         if problem:
             errors["reference"] = [problem]
         header["reference"] = reference
-    for key in ("issue_date", "due_date"):
+    for key in ("issue_date", "due_date", "supply_date"):
         if data.get(key):
             if _is_date(str(data[key])):
                 header[key] = str(data[key])
@@ -290,17 +296,45 @@ def _header_fields(
     return header
 
 
+def _approval_errors(
+    company: Company, payment_method: int | None, supply_date: str | None
+) -> dict[str, list[str]]:
+    """What a ZATCA Phase-2 company needs on an invoice before it may be approved."""
+    if not company.zatca_phase2:
+        return {}
+    errors = {}
+    if payment_method is None:
+        errors["payment_method"] = ["can't be blank"]
+    if not supply_date:
+        errors["supply_date"] = ["can't be blank"]
+    return errors
+
+
 def _reference_problem(company: Company, reference: str, invoice_id: int | None) -> str:
+    others = (o.reference for o in company.invoices.values() if o.id != invoice_id)
+    return reference_problem(reference, others)
+
+
+def reference_problem(reference: str, taken: Iterable[str]) -> str:
+    """What is wrong with a document's reference: the format rules, then unique among `taken`."""
     if not reference:
         return ""
     if len(reference) > 25:
         return "is too long (maximum is 25 characters)"
     if not REFERENCE.match(reference):
         return "may contain only letters, digits, - and _, and must end with a digit"
-    for other in company.invoices.values():
-        if other.reference == reference and other.id != invoice_id:
-            return "has already been taken"
+    if reference in set(taken):
+        return "has already been taken"
     return ""
+
+
+def next_reference(company: Company, prefix: str, counter: str, taken: Iterable[str]) -> str:
+    """The reference Qoyod assigns on approval when there is none (INV1, CRN1, …)."""
+    used = set(taken)
+    reference = f"{prefix}{company.next_id(counter)}"
+    while reference in used:
+        reference = f"{prefix}{company.next_id(counter)}"
+    return reference
 
 
 def _line(
@@ -329,6 +363,16 @@ def _line(
         rate is None or not any(t.percentage == rate for t in company.taxes.values())
     ):
         problems.append(("tax_percent", "is not one of the company's tax rates"))
+    elif rate is not None and rate <= 0:
+        # A given percentage must be positive (qoyod-openapi-v2.1.yaml, tax_percentage): a 0%
+        # line goes through its product's tax and special tax reason.
+        problems.append(("tax_percent", "must be greater than 0"))
+    elif rate is None and product is not None:
+        reason = company.reason_problem(
+            company.taxes[product.tax_id], product.special_tax_reason_id
+        )
+        if reason:
+            problems.append(("special_tax_reason_id", reason))
     # The four discount spellings of §15.9.
     raw_discount = next(
         (raw[k] for k in ("discount", "discount_percent", "discount_percentage") if k in raw), 0
@@ -427,12 +471,10 @@ def _approve(company: Company, invoice: InvoiceRec) -> None:
             key = (line.product_id, line.inventory_id)
             company.stock[key] = company.stock_of(*key) - line.quantity
     if not invoice.reference:
-        taken = {other.reference for other in company.invoices.values()}
-        reference = f"INV{company.next_id('invoice_reference')}"
-        while reference in taken:
-            reference = f"INV{company.next_id('invoice_reference')}"
-        invoice.reference = reference
+        taken = (other.reference for other in company.invoices.values())
+        invoice.reference = next_reference(company, "INV", "invoice_reference", taken)
     invoice.approved = True
+    invoice.awaiting_approval = False
     invoice.updated_at = now_stamp()
     vat = sum((line.vat for line in invoice.lines), Decimal("0"))
     invoice.qrcode_string = _zatca_qr(
@@ -449,29 +491,59 @@ def _zatca_qr(*fields: str) -> str:
     return base64.b64encode(payload).decode()
 
 
-def _journal_amount(company: Company, row: Any) -> JournalAmountRec:
-    if not isinstance(row, Mapping):
-        raise invalid({"base": ["each amount must be an object"]})
-    account_id = parse_id(row.get("account_id"))
-    if account_id is None or account_id not in company.accounts:
-        raise ApiError(422, {"errors": f"Plutus::Account id {row.get('account_id')} is not valid"})
-    amount = parse_amount(row.get("amount"))
-    if amount is None or amount <= 0:
-        raise invalid({"amount": ["must be greater than 0"]})
-    contact_id = parse_id(row.get("contact_id"))
-    if account_id in _CONTACT_ACCOUNTS and contact_id is None:
-        raise invalid({"contact_id": ["is required on the receivables and payables accounts"]})
-    return JournalAmountRec(
-        account_id=account_id,
-        amount=amount,
-        comment=str(row.get("comment") or ""),
-        contact_id=contact_id if account_id in _CONTACT_ACCOUNTS else None,
-    )
-
-
 def _is_date(value: str) -> bool:
     try:
         date.fromisoformat(value)
     except ValueError:
         return False
     return True
+
+
+def duplicate_invoice(company: Company, invoice_id: int) -> InvoiceRec:
+    """A second invoice with the same reference and lines: what reconciliation must catch.
+
+    Only the sandbox page's "break" buttons call it; the API keeps references unique.
+    """
+    original = _invoice(company, invoice_id)
+    copy = dataclasses.replace(
+        original,
+        id=company.next_id("invoice"),
+        lines=list(original.lines),
+        allocations=[],
+        created_at=now_stamp(),
+        updated_at=now_stamp(),
+    )
+    company.invoices[copy.id] = copy
+    return copy
+
+
+def inflate_invoice(company: Company, invoice_id: int) -> InvoiceRec:
+    """The invoice with its first line repeated, so its total no longer matches ours."""
+    invoice = _invoice(company, invoice_id)
+    if not invoice.lines:
+        raise ApiError(422, {"errors": {"line_items": ["the invoice has no lines"]}})
+    invoice.lines.append(invoice.lines[0])
+    invoice.updated_at = now_stamp()
+    return invoice
+
+
+def zero_rate_invoice(company: Company, invoice_id: int) -> InvoiceRec:
+    """The invoice with its first line zero-rated at the same line total, as an accountant who
+    changes the tax of a VAT-inclusive line leaves it: the total agrees with ours, the VAT not."""
+    invoice = _invoice(company, invoice_id)
+    if not invoice.lines:
+        raise ApiError(422, {"errors": {"line_items": ["the invoice has no lines"]}})
+    line = invoice.lines[0]
+    gross = line.line_total + line.discount_amount
+    invoice.lines[0] = dataclasses.replace(
+        line,
+        tax_percent=Decimal("0"),
+        net=line.line_total,
+        vat=Decimal("0"),
+        unrounded_vat=Decimal("0"),
+        is_inclusive=True,
+        unit_price=to_money(gross / line.quantity),
+        inclusive_unit_price=to_money(gross / line.quantity),
+    )
+    invoice.updated_at = now_stamp()
+    return invoice

@@ -16,11 +16,11 @@ from typing import Any
 
 @dataclass
 class Rule:
-    """One queued fault: answer `status` without processing, or drop the connection."""
+    """One queued fault: answer `status` or drop the connection, with or without processing."""
 
     remaining: int
     status: int | None = None  # None means drop the connection
-    commit: bool = False  # for drops: process (and store) the request first
+    commit: bool = False  # process (and store) the request first, then answer or drop
     body: Any = None
     retry_after: str | None = None
     method: str | None = None
@@ -48,12 +48,22 @@ class Hold:
     Qoyod can be slow without bound; a held request lets a test act while a request is
     certainly in flight (a client time-out, a worker killed mid-read) instead of guessing a
     latency. Once released, each is processed and answered as usual.
+
+    With `release_after`, each held request is also released that many seconds after it came
+    in: a Qoyod slower than the client's read timeout, which still saves the write.
     """
 
-    def __init__(self, count: int, method: str | None, path: str | None) -> None:
+    def __init__(
+        self,
+        count: int,
+        method: str | None,
+        path: str | None,
+        release_after: float | None = None,
+    ) -> None:
         self.remaining = count
         self.method = method
         self.path = path
+        self.release_after = release_after
         self._changed = threading.Condition()
         self._received = 0
         self._finished = 0
@@ -98,6 +108,7 @@ class Hold:
                 "path": self.path,
                 "received": self._received,
                 "released": self._released,
+                "release_after": self.release_after,
             }
 
     # used by the server
@@ -107,7 +118,7 @@ class Hold:
         with self._changed:
             self._received += 1
             self._changed.notify_all()
-            self._changed.wait_for(lambda: self._released)
+            self._changed.wait_for(lambda: self._released, timeout=self.release_after)
 
     def finish(self) -> None:
         with self._changed:
@@ -118,6 +129,11 @@ class Hold:
         with self._changed:
             if not self._changed.wait_for(condition, timeout):
                 raise TimeoutError(f"the sandbox saw no {what} within {timeout:g} s")
+
+
+@dataclass(frozen=True)
+class DeepPages:
+    status: int
 
 
 @dataclass
@@ -136,6 +152,7 @@ class Faults:
         self._rules: list[Rule] = []
         self._holds: list[Hold] = []
         self._rate_limit: RateLimit | None = None
+        self._deep_pages: DeepPages | None = None
 
     def set_latency(self, milliseconds: float) -> None:
         """Delay every API answer by this much."""
@@ -143,11 +160,16 @@ class Faults:
             self._latency = max(0.0, milliseconds) / 1000
 
     def hold_next(
-        self, count: int = 1, *, method: str | None = None, path: str | None = None
+        self,
+        count: int = 1,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        release_after: float | None = None,
     ) -> Hold:
         """Hold the next `count` matching requests unanswered until the returned hold is
-        released (clear() releases every hold)."""
-        hold = Hold(count, method, path)
+        released (clear() releases every hold), or each for `release_after` seconds."""
+        hold = Hold(count, method, path, release_after)
         with self._lock:
             self._holds.append(hold)
         return hold
@@ -159,15 +181,19 @@ class Faults:
         status: int = 500,
         body: Any = None,
         retry_after: int | str | None = None,
+        commit: bool = False,
         method: str | None = None,
         path: str | None = None,
     ) -> None:
-        """Answer the next `count` matching requests with `status`, without processing them."""
+        """Answer the next `count` matching requests with `status`; without commit they are not
+        processed, with commit they are stored first (a 502 from a proxy after Qoyod saved, a
+        200 whose body is an HTML page)."""
         with self._lock:
             self._rules.append(
                 Rule(
                     remaining=count,
                     status=status,
+                    commit=commit,
                     body=default_body(status) if body is None else body,
                     retry_after=None if retry_after is None else str(retry_after),
                     method=method,
@@ -204,6 +230,7 @@ class Faults:
             self._latency = 0.0
             self._rules.clear()
             self._rate_limit = None
+            self._deep_pages = None
         # No handler thread stays parked on a hold nobody will release.
         self.release_holds()
 
@@ -224,6 +251,9 @@ class Faults:
         if "drop_next" in spec:
             options = dict(spec["drop_next"])
             self.drop_next(int(options.pop("count", 1)), **options)
+        if "fail_deep_pages" in spec:
+            options = spec["fail_deep_pages"]
+            self.fail_deep_pages(None if options is None else int(options.get("status", 500)))
         if "rate_limit" in spec:
             options = spec["rate_limit"]
             if options is None:
@@ -243,6 +273,9 @@ class Faults:
                 "rate_limit": None
                 if limit is None
                 else {"per_minute": limit.per_minute, "retry_after": limit.retry_after},
+                "fail_deep_pages": None
+                if self._deep_pages is None
+                else {"status": self._deep_pages.status},
             }
 
     # used by the server
@@ -289,6 +322,26 @@ class Faults:
                 return limit
             seen.append(now)
             return None
+
+    # lists that fail past the first page
+
+    def fail_deep_pages(self, status: int | None = 500) -> None:
+        """Answer every request for page 2 or later with `status` until cleared (None: off).
+
+        Some large tenants fail this way on deep offsets while paging by id still works
+        (qoyod-api.md §9.4, §10.6).
+        """
+        with self._lock:
+            self._deep_pages = None if status is None else DeepPages(status)
+
+    def deep_page_failure(self, pairs: list[tuple[str, str]]) -> int | None:
+        """The status to answer a request with these query pairs, if it asks past page 1."""
+        with self._lock:
+            deep = self._deep_pages
+        if deep is None:
+            return None
+        page = dict(pairs).get("page", "1")
+        return deep.status if page.isdigit() and int(page) > 1 else None
 
 
 def default_body(status: int) -> Any:

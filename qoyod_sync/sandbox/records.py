@@ -121,6 +121,8 @@ class AccountRec:
     group_type: str
     type_of_account: str
     created_at: str
+    status: str = "Active"
+    updated_at: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -130,14 +132,14 @@ class AccountRec:
             "name_ar": self.name_ar,
             "type": self.type,
             "group_type": self.group_type,
-            "status": "Active",
+            "status": self.status,
             "account_nature": self.type_of_account,
             "type_of_account": self.type_of_account,
             "parent_type": self.type,
             "balance": 0,
             "deferral_template_id": None,
             "created_at": self.created_at,
-            "updated_at": self.created_at,
+            "updated_at": self.updated_at or self.created_at,
         }
 
 
@@ -225,6 +227,24 @@ class CustomerRec:
         }
 
 
+@dataclass(frozen=True)
+class SpecialTaxReasonRec:
+    id: int
+    code: str
+    reason: str
+    category: str
+    display_reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "code": self.code,
+            "reason": self.reason,
+            "category": self.category,
+            "display_reason": self.display_reason,
+        }
+
+
 @dataclass
 class ProductRec:
     id: int
@@ -242,6 +262,7 @@ class ProductRec:
     barcode: str = ""
     sales_account_id: int | None = None
     expense_account_id: int | None = None
+    special_tax_reason_id: int | None = None
     created_at: str = field(default_factory=now_stamp)
     updated_at: str = field(default_factory=now_stamp)
 
@@ -254,6 +275,8 @@ class AllocationRec:
     source_id: int
     allocatee_id: int
     created_at: str = field(default_factory=now_stamp)
+    # A used credit note shows in the invoice's payments as its source (qoyod-api.md §7.1).
+    source_type: str = "Receipt"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -261,7 +284,7 @@ class AllocationRec:
             "amount": money(self.amount),
             "date": self.date,
             "source_id": self.source_id,
-            "source_type": "Receipt",
+            "source_type": self.source_type,
             "allocatee_id": self.allocatee_id,
             "allocatee_type": "Invoice",
             "created_at": self.created_at,
@@ -359,8 +382,11 @@ class InvoiceRec:
     lines: list[LineRec]
     # Stored status is Draft or Approved; the paid states are derived from the allocations.
     approved: bool = False
+    # A tenant with an approval workflow: submitted, not yet approved (qoyod-api.md §5.2, §15.29).
+    awaiting_approval: bool = False
     allocations: list[AllocationRec] = field(default_factory=list)
     qrcode_string: str = ""
+    supply_date: str = ""
     created_at: str = field(default_factory=now_stamp)
     updated_at: str = field(default_factory=now_stamp)
 
@@ -379,7 +405,7 @@ class InvoiceRec:
     @property
     def status(self) -> str:
         if not self.approved:
-            return "Draft"
+            return "Awaiting for approval" if self.awaiting_approval else "Draft"
         if self.paid >= self.total:
             return "Paid"
         return "Partially Paid" if self.paid > 0 else "Approved"
@@ -390,7 +416,7 @@ class InvoiceRec:
             "description": self.description,
             "issue_date": self.issue_date,
             "due_date": self.due_date,
-            "supply_date": None,
+            "supply_date": self.supply_date or None,
             "due_amount": money(self.due),
             "paid_amount": money(self.paid),
             "total": money(self.total),
@@ -430,6 +456,9 @@ class JournalEntryRec:
     debits: list[JournalAmountRec]
     credits: list[JournalAmountRec]
     created_at: str = field(default_factory=now_stamp)
+    inventory_id: int | None = None
+    # Only companies that use Qoyod's approval of manual entries print a status (journal.py).
+    status: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         def amounts(rows: list[JournalAmountRec]) -> list[dict[str, Any]]:
@@ -438,7 +467,7 @@ class JournalEntryRec:
                     "amount": money(row.amount),
                     "account_id": row.account_id,
                     "entry_id": self.id,
-                    "inventory_id": None,
+                    "inventory_id": self.inventory_id,
                     "all_comments": [row.comment] if row.comment else [],
                     "project_id": None,
                     "contact_id": row.contact_id,
@@ -447,14 +476,90 @@ class JournalEntryRec:
             ]
 
         total = sum((row.amount for row in self.debits), Decimal("0"))
-        return {
+        body: dict[str, Any] = {
             "id": self.id,
             "date": self.date,
             "description": self.description,
-            "inventory_id": None,
+            "inventory_id": self.inventory_id,
             "total_debit": money(total),
             "total_credit": money(total),
             "project_id": None,
             "debit_amounts": amounts(self.debits),
             "credit_amounts": amounts(self.credits),
         }
+        if self.status is not None:
+            body["status"] = self.status
+        return body
+
+
+@dataclass
+class NoteRec:
+    """A credit note (sales return) against one of the company's invoices (qoyod-api.md §7.1)."""
+
+    id: int
+    contact_id: int
+    parent_id: int
+    reference: str
+    issuance_reason: str
+    issue_date: str
+    due_date: str
+    supply_date: str
+    inventory_id: int
+    payment_method: int | None
+    notes: str
+    lines: list[LineRec]
+    # Stored status is Draft or approved ("Unused"); how much of it is used decides the rest.
+    approved: bool = False
+    used: Decimal = Decimal("0")
+    qrcode_string: str = ""
+    created_at: str = field(default_factory=now_stamp)
+    updated_at: str = field(default_factory=now_stamp)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), Decimal("0"))
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.total - self.used
+
+    @property
+    def status(self) -> str:
+        if not self.approved:
+            return "Draft"
+        if self.used <= 0:
+            return "Unused"
+        return "Used" if self.used >= self.total else "Partially Used"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "reference": self.reference,
+            "issuance_reason": self.issuance_reason,
+            "contact_id": self.contact_id,
+            "status": self.status,
+            "issue_date": self.issue_date,
+            "due_date": self.due_date,
+            "supply_date": self.supply_date or None,
+            "total_amount": money(self.total),
+            "remaining_amount": money(self.remaining),
+            "notes": self.notes,
+            "terms_conditions": "",
+            "qrcode_string": self.qrcode_string,
+            "payment_method": self.payment_method,
+            "contract_id": None,
+            "settlement_type": None,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "created_by": "sandbox@qoyod.invalid",
+            "parent_id": self.parent_id,
+            # Note lines name the price and total differently from invoice lines (§7.1).
+            "line_items": [_note_line(line) for line in self.lines],
+        }
+
+
+def _note_line(line: LineRec) -> dict[str, Any]:
+    data = line.to_json()
+    data["price"] = data.pop("unit_price")
+    data["total"] = data.pop("line_total")
+    return data

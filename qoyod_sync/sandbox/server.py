@@ -2,7 +2,8 @@
 
 sandbox = SandboxServer(port=0).start()      # a thread; port 0 picks a free port
 sandbox.base_url                             # "http://127.0.0.1:<port>/2.0"
-sandbox.company("the-api-key")              # that key's company (created on first use)
+SandboxServer(keys=["the-api-key"])         # only known keys are served (or accept_any_key)
+sandbox.company("the-api-key")              # that key's company (opened on first use)
 sandbox.faults.fail_next(2, status=503)      # see faults.py
 held = sandbox.faults.hold_next(method="GET")  # unanswered until held.release()
 sandbox.requests.find(method="POST")         # what the client sent
@@ -18,32 +19,59 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from qoyod_sync.sandbox import api, control
+from qoyod_sync.sandbox import api, control, persist
 from qoyod_sync.sandbox.company import Company
-from qoyod_sync.sandbox.faults import Faults
+from qoyod_sync.sandbox.faults import Faults, Rule, default_body
 
 API_PREFIX = "/2.0"
 
 
 class SandboxState:
-    """Every company, keyed by API key; one lock guards all of them."""
+    """Every company, keyed by a digest of its API key; one lock guards all of them.
 
-    def __init__(self, *, opening_stock: Decimal = Decimal("0")) -> None:
+    Like Qoyod, a key the sandbox does not know is refused with 401. A key is known once
+    allowed (`allow`: `--key`, the tests' key) or once a company is opened for it
+    (`company_for_key`: tests, POST /_sandbox/keys); a sandbox that accepts any key (the demo)
+    knows every key. A known key's company is opened and seeded on its first request.
+    """
+
+    def __init__(
+        self,
+        *,
+        opening_stock: Decimal = Decimal("0"),
+        accept_any_key: bool = False,
+        state_path: Path | None = None,
+    ) -> None:
         self.lock = threading.RLock()
         self.opening_stock = opening_stock
+        self.accept_any_key = accept_any_key
+        # Without a path (tests) the books live in memory only; see persist.py.
+        self.state_path = state_path
         self._by_key: dict[str, Company] = {}
+        self._allowed: set[str] = set()
         self._revoked: set[str] = set()
+        if state_path is not None:
+            persist.load(self, state_path)
+
+    def changed(self) -> None:
+        """Keep the books after a successful write, when the sandbox has a state file."""
+        if self.state_path is None:
+            return
+        with self.lock:
+            persist.save(self, self.state_path)
 
     def company_for_key(self, api_key: str) -> Company:
-        """The key's company, created and seeded on first use."""
+        """The key's company, opened and seeded on first use."""
         with self.lock:
-            company = self._by_key.get(api_key)
+            company = self._by_key.get(key_digest(api_key))
             if company is None:
                 company = Company(
                     number=len(self._by_key) + 1,
@@ -51,8 +79,24 @@ class SandboxState:
                     lock=self.lock,
                     opening_stock=self.opening_stock,
                 )
-                self._by_key[api_key] = company
+                self._by_key[key_digest(api_key)] = company
+                self.changed()
             return company
+
+    def allow(self, api_key: str) -> None:
+        """Serve this key from now on; its company opens on first use."""
+        with self.lock:
+            self._allowed.add(key_digest(api_key))
+
+    def serving(self, api_key: str) -> Company | None:
+        """The company an API request with this key reaches, or None when Qoyod answers 401."""
+        with self.lock:
+            digest = key_digest(api_key)
+            if not api_key or digest in self._revoked:
+                return None
+            if self.accept_any_key or digest in self._allowed or digest in self._by_key:
+                return self.company_for_key(api_key)
+            return None
 
     def company_by_number(self, number: int) -> Company | None:
         with self.lock:
@@ -65,16 +109,48 @@ class SandboxState:
     def revoke(self, api_key: str) -> None:
         """From now on this key gets 401, as a key regenerated in Qoyod would."""
         with self.lock:
-            self._revoked.add(api_key)
+            self._revoked.add(key_digest(api_key))
+            self.changed()
+
+    def reinstate(self, api_key: str) -> None:
+        """Serve a revoked key again."""
+        with self.lock:
+            self._revoked.discard(key_digest(api_key))
+            self.changed()
 
     def is_revoked(self, api_key: str) -> bool:
         with self.lock:
-            return api_key in self._revoked
+            return key_digest(api_key) in self._revoked
 
     def reset(self) -> None:
+        """Forget every company; the allowed keys stay, as the sandbox was started with them."""
         with self.lock:
             self._by_key.clear()
             self._revoked.clear()
+            self.changed()
+
+    # used by persist.py
+
+    def keyed_companies(self) -> list[tuple[str, Company]]:
+        with self.lock:
+            return sorted(self._by_key.items(), key=lambda item: item[1].number)
+
+    def revoked_digests(self) -> set[str]:
+        with self.lock:
+            return set(self._revoked)
+
+    def adopt(self, digest: str, company: Company) -> None:
+        with self.lock:
+            self._by_key[digest] = company
+
+    def revoke_digests(self, digests: Iterable[str]) -> None:
+        with self.lock:
+            self._revoked.update(digests)
+
+
+def key_digest(api_key: str) -> str:
+    """What the sandbox keeps of a key: the key itself is never stored."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
 
 
 def key_hint(api_key: str) -> str:
@@ -174,13 +250,23 @@ class SandboxServer:
         quiet: bool = True,
         strict_filters: bool = False,
         opening_stock: Decimal = Decimal("0"),
+        accept_any_key: bool = False,
+        keys: Iterable[str] = (),
+        state_path: Path | None = None,
+        late_answer_seconds: float = 60.0,
     ) -> None:
-        self.state = SandboxState(opening_stock=opening_stock)
+        self.state = SandboxState(
+            opening_stock=opening_stock, accept_any_key=accept_any_key, state_path=state_path
+        )
+        for api_key in keys:
+            self.state.allow(api_key)
         self.faults = Faults()
         self.requests = RequestLog()
         # Unknown q[...] filters are ignored like real Qoyod; strict refuses them with a 400,
         # so a test notices a filter the sandbox (and perhaps Qoyod) does not know.
         self.strict_filters = strict_filters
+        # How long the page's "times out" switch holds a POST: past the client's read timeout.
+        self.late_answer_seconds = late_answer_seconds
         self.quiet = quiet
         self._lock = threading.Lock()
         self._accepted_count = 0
@@ -346,22 +432,31 @@ class _Handler(BaseHTTPRequestHandler):
         latency = sandbox.faults.latency
         if latency:
             time.sleep(latency)
-        rule = sandbox.faults.take(self.command, path[len(API_PREFIX) :])
-        if rule is not None and rule.status is not None:
-            headers = {"Retry-After": rule.retry_after} if rule.retry_after else {}
-            record.status = rule.status
-            self._send(rule.status, rule.body, headers)
+        deep = sandbox.faults.deep_page_failure(pairs) if self.command == "GET" else None
+        if deep is not None:
+            record.status = deep
+            self._send(deep, default_body(deep))
             return
+        rule = sandbox.faults.take(self.command, path[len(API_PREFIX) :])
         if rule is not None and not rule.commit:
-            self._drop()
+            self._fail(record, rule)
             return
         status, answer, headers = self._answer(sandbox, api_key, path, pairs, body, body_error)
         if rule is not None:
-            # Commit-then-drop: the write above is stored, the client never hears of it.
-            self._drop()
+            # Commit-then-fail: the write above is stored, the client never hears of it.
+            self._fail(record, rule)
             return
         record.status = status
         self._send(status, answer, headers)
+
+    def _fail(self, record: RecordedRequest, rule: Rule) -> None:
+        if rule.status is None:
+            self._drop()
+            return
+        record.status = rule.status
+        self._send(
+            rule.status, rule.body, {"Retry-After": rule.retry_after} if rule.retry_after else {}
+        )
 
     def _answer(
         self,
@@ -372,7 +467,8 @@ class _Handler(BaseHTTPRequestHandler):
         body: Any,
         body_error: str | None,
     ) -> tuple[int, Any, dict[str, str]]:
-        if not api_key or sandbox.state.is_revoked(api_key):
+        company = sandbox.state.serving(api_key)
+        if company is None:
             return 401, {"error": "Unauthorized - Invalid API key"}, {}
         limit = sandbox.faults.refusing_limit(key_id(api_key))
         if limit is not None:
@@ -380,7 +476,6 @@ class _Handler(BaseHTTPRequestHandler):
             return 429, {"error": "Too many requests"}, headers
         if body_error is not None:
             return 400, {"error": body_error}, {}
-        company = sandbox.state.company_for_key(api_key)
         with sandbox.state.lock:
             status, answer = api.handle(
                 company,
@@ -389,7 +484,10 @@ class _Handler(BaseHTTPRequestHandler):
                 pairs,
                 body,
                 strict=sandbox.strict_filters,
+                files_url=f"{sandbox.root_url}{control.FILES}",
             )
+            if self.command != "GET" and status < 400:
+                sandbox.state.changed()
         return status, answer, {}
 
     # ---- I/O ------------------------------------------------------------------------------
@@ -399,15 +497,17 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        headers = dict(headers or {})
         if isinstance(body, bytes):
-            payload, content_type = body, "text/html; charset=utf-8"
+            payload = body
+            content_type = headers.pop("Content-Type", "text/html; charset=utf-8")
         else:
             payload = json.dumps(body, ensure_ascii=False, default=_json_default).encode()
             content_type = "application/json; charset=utf-8"
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":

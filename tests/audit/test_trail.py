@@ -194,17 +194,17 @@ def test_saving_the_mappings_writes_one_row_with_the_mappings_before_and_after(s
 
     connection_mappings_save(
         warehouses={branch.pk: 2}, tax_id=1, unit_id=1, category_id=2, sales_account_id=17,
-        cogs_account_id=None, user=manager,
+        cogs_account_id=None, payment_method=30, user=manager,
     )  # fmt: skip
 
     [row] = _rows(mark)
     unset = {"tax_id": None, "unit_id": None, "category_id": None, "sales_account_id": None,
-             "cogs_account_id": None}  # fmt: skip
+             "cogs_account_id": None, "payment_method": None}  # fmt: skip
     assert _fields(row) == (
         A.QOYOD_MAPPINGS_SAVE, manager.pk, "finance", _type(connection.__class__),
         str(connection.pk), SANDBOX_URL, {"warehouses": {str(branch.pk): 1}, **unset},
         {"warehouses": {str(branch.pk): 2}, "tax_id": 1, "unit_id": 1, "category_id": 2,
-         "sales_account_id": 17, "cogs_account_id": None},
+         "sales_account_id": 17, "cogs_account_id": None, "payment_method": 30},
     )  # fmt: skip
 
 

@@ -375,3 +375,44 @@ def test_hypothesis_finds_the_four_line_case_that_line_rounding_breaks():
     (rate,) = totals.rates
     assert rate.vat == to_money(rate.net * VAT_15)
     assert sum(abs(line.vat_adjustment) for line in totals.lines) == 2 * HALALA
+
+
+def test_zero_rated_and_exempt_lines_carry_no_vat_and_are_summed_per_category() -> None:
+    totals = calculate_invoice(
+        [
+            LineInput(
+                quantity=Decimal("2"), unit_price=Decimal("100.00"), vat_rate=Decimal("0.15")
+            ),
+            LineInput(
+                quantity=Decimal("1"), unit_price=Decimal("250.00"), vat_rate=Decimal("0"),
+                tax_category="Z",
+            ),
+            LineInput(
+                quantity=Decimal("3"), unit_price=Decimal("10.10"), vat_rate=Decimal("0"),
+                tax_category="E",
+            ),
+            LineInput(quantity=Decimal("1"), unit_price=Decimal("40.00"), vat_rate=Decimal("0")),
+        ]
+    )  # fmt: skip
+
+    assert [(r.category, r.rate, r.net, r.vat) for r in totals.rates] == [
+        ("E", Decimal("0"), Decimal("30.30"), Decimal("0.00")),
+        ("S", Decimal("0"), Decimal("40.00"), Decimal("0.00")),
+        ("Z", Decimal("0"), Decimal("250.00"), Decimal("0.00")),
+        ("S", Decimal("0.15"), Decimal("200.00"), Decimal("30.00")),
+    ]
+    assert (totals.net, totals.vat, totals.total) == (
+        Decimal("520.30"), Decimal("30.00"), Decimal("550.30")
+    )  # fmt: skip
+
+
+def test_a_zero_rated_line_with_vat_is_refused() -> None:
+    with pytest.raises(CalculationError, match="line 1: a zero-rated or exempt line has no VAT"):
+        calculate_invoice(
+            [
+                LineInput(
+                    quantity=Decimal("1"), unit_price=Decimal("10"), vat_rate=Decimal("0.15"),
+                    tax_category="Z",
+                )
+            ]
+        )  # fmt: skip

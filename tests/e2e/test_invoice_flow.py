@@ -60,7 +60,7 @@ def _log_in(page: Page) -> None:
     page.fill("#id_username", "advisor")
     page.fill("#id_password", "demo12345")
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/jobs/$"))
+    expect(page).to_have_url(re.compile(r":\d+/$"))
 
 
 def test_advisor_generates_edits_saves_and_prints_an_invoice_with_the_qr(
@@ -95,10 +95,16 @@ def test_advisor_generates_edits_saves_and_prints_an_invoice_with_the_qr(
     screenshot(page, "2-edited-form")
 
     page.get_by_test_id("save-invoice").click()
+    # Saving lands on the list with the new invoice pinned first, its next step in view.
+    saved = page.get_by_test_id("saved-invoice")
+    expect(saved).to_contain_text(re.compile(r"Just saved: INV-\d{4}-000001\."))
+    expect(saved).to_contain_text("375.48")
+    screenshot(page, "3-saved-row")
+    saved.get_by_role("link", name=re.compile(r"INV-\d{4}-000001")).click()
     invoice_heading = page.get_by_role("heading", level=1)
     expect(invoice_heading).to_have_text(re.compile(r"Invoice INV-\d{4}-000001"))
     expect(page.get_by_test_id("invoice-total")).to_have_text("375.48")
-    screenshot(page, "3-invoice")
+    screenshot(page, "3b-invoice")
 
     invoice = Invoice.objects.get()
     assert (invoice.net_total, invoice.vat_total, invoice.total) == (

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from core import roles
 from core.models import Sequence
@@ -16,6 +16,7 @@ from garage.models import (
     JobLine,
     JobStatusChange,
     PartStock,
+    ServiceItem,
     StockMovement,
     Vehicle,
 )
@@ -552,3 +553,34 @@ def test_two_jobs_competing_for_the_last_unit_only_one_completes(require_postgre
     assert list(JobCard.objects.filter(status=Status.COMPLETED).values_list("pk", flat=True)) == (
         completed
     )
+
+
+@pytest.mark.django_db
+def test_a_zero_rated_service_needs_a_zero_rated_reason_and_no_vat() -> None:
+    with pytest.raises(ValidationError) as missing:
+        services.serviceitem_save(
+            item=None, code="EXP-1", name_en="Export prep", default_price=Decimal("100"),
+            vat_rate=Decimal("0.15"), tax_category="Z",
+        )  # fmt: skip
+    with pytest.raises(ValidationError) as wrong:
+        services.serviceitem_save(
+            item=None, code="EXP-1", name_en="Export prep", default_price=Decimal("100"),
+            vat_rate=Decimal("0"), tax_category="Z", vat_exemption_code="VATEX-SA-29",
+        )  # fmt: skip
+    item = services.serviceitem_save(
+        item=None, code="EXP-1", name_en="Export prep", default_price=Decimal("100"),
+        vat_rate=Decimal("0"), tax_category="Z", vat_exemption_code="VATEX-SA-33",
+    )  # fmt: skip
+
+    assert missing.value.message_dict == {
+        "vat_exemption_code": ["Choose the ZATCA reason why this item is zero-rated."],
+        "vat_rate": ["A zero-rated or exempt item has 0% VAT; set the VAT rate to 0."],
+    }
+    assert wrong.value.message_dict == {
+        "vat_exemption_code": ["VATEX-SA-29 is a reason for exempt items, not zero-rated ones."]
+    }
+    assert list(ServiceItem.objects.values_list("code", "tax_category", "vat_exemption_code")) == [
+        ("EXP-1", "Z", "VATEX-SA-33")
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ServiceItem.objects.filter(pk=item.pk).update(vat_exemption_code="")

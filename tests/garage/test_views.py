@@ -410,7 +410,7 @@ def test_htmx_add_line_returns_the_lines_partial_with_totals(advisor_client):
         Decimal("25.52"),
         Decimal("195.62"),
     )
-    assert 'data-testid="job-total">195.62<' in html
+    assert 'data-testid="job-total"><bdi dir="ltr">195.62</bdi><' in html
 
 
 def test_htmx_add_line_with_a_part_out_of_stock_shows_the_error_in_the_partial(advisor_client):

@@ -173,6 +173,10 @@ def test_an_email_refused_for_a_missing_address_records_nothing():
 # The invoice page
 
 
+# Quantities and prices sit in left-to-right isolates (the ltr filter).
+ONE, P100, P150 = (f'<bdi dir="ltr">{value}</bdi>' for value in ("1", "100.00", "150.00"))
+
+
 def _page(invoice: Invoice, language: str) -> str:
     client = Client()
     client.force_login(UserFactory(role=roles.ADMIN))
@@ -207,8 +211,8 @@ def test_the_invoice_page_shows_the_edit_and_the_email_in_order_in_english():
         f"Due date: <bdi>{before}</bdi> → <bdi>{after}</bdi>",
         "Notes: <bdi>—</bdi> → <bdi>Fleet account</bdi>",
         "Total: <bdi>276.00</bdi> → <bdi>264.50</bdi>",
-        f"Line added: <bdi>{added.description_en}</bdi> × 1 at 100.00",
-        f"Line removed: <bdi>{service.description_en}</bdi> × 1 at 150.00",
+        f"Line added: <bdi>{added.description_en}</bdi> × {ONE} at {P100}",
+        f"Line removed: <bdi>{service.description_en}</bdi> × {ONE} at {P150}",
         f"Line changed: <bdi>{part.description_en}</bdi> (Quantity <bdi>2</bdi> → <bdi>3</bdi>, "
         "Discount <bdi>0.00</bdi> → <bdi>5.00</bdi>)",
         f"Emailed to <bdi>{invoice.customer.email}</bdi>",
@@ -226,8 +230,8 @@ def test_the_same_rows_read_in_arabic_on_an_arabic_page():
     for text in [
         "الملاحظات: <bdi>—</bdi> → <bdi>Fleet account</bdi>",
         "الإجمالي: <bdi>276.00</bdi> → <bdi>264.50</bdi>",
-        f"أُضيف بند: <bdi>{added.description_ar}</bdi> × 1 بسعر 100.00",
-        f"حُذف بند: <bdi>{service.description_ar}</bdi> × 1 بسعر 150.00",
+        f"أُضيف بند: <bdi>{added.description_ar}</bdi> × {ONE} بسعر {P100}",
+        f"حُذف بند: <bdi>{service.description_ar}</bdi> × {ONE} بسعر {P150}",
         f"عُدّل بند: <bdi>{part.description_ar}</bdi> (الكمية <bdi>2</bdi> → <bdi>3</bdi>, "
         "الخصم <bdi>0.00</bdi> → <bdi>5.00</bdi>)",
         f"أُرسلت بالبريد إلى <bdi>{invoice.customer.email}</bdi>",

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.models import Sequence
 from garage.models import JobCard
+from garage.services import jobcard_complete
 from invoicing import selectors
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services import (
@@ -26,7 +27,7 @@ from invoicing.services import (
 )
 from payments.models import Payment
 from payments.services import payment_record
-from tests.factories import ServiceItemFactory, UserFactory
+from tests.factories import JobCardFactory, ServiceItemFactory, ServiceLineFactory, UserFactory
 from tests.invoicing_factories import (
     CompletedJobFactory,
     InvoiceFactory,
@@ -275,6 +276,26 @@ def test_the_needs_invoice_count_stops_at_its_limit():
     assert selectors.jobs_needing_invoice_count(limit=100) == 3
 
 
+@pytest.mark.parametrize(("before", "after", "requeued"), [
+    (True, False, True), (False, False, False), (False, True, False), (True, True, False),
+])  # fmt: skip
+def test_an_invoice_that_stops_requiring_qoyod_enters_the_finance_queue_at_its_end(
+    before, after, requeued
+):
+    invoice = InvoiceFactory(requires_qoyod=before)
+    later = InvoiceFactory(requires_qoyod=False)
+    job = invoice.job
+
+    updated = invoice_update(
+        invoice=invoice, customer=job.customer, vehicle=job.vehicle,
+        lines=invoice_prefill(job=job), issue_date=invoice.issue_date,
+        due_date=invoice.due_date, requires_qoyod=after, user=None,
+    )  # fmt: skip
+
+    assert (updated.finance_queued_at > later.finance_queued_at) is requeued
+    assert Invoice.objects.get(pk=invoice.pk).finance_queued_at == updated.finance_queued_at
+
+
 def test_editing_recalculates_and_keeps_the_number():
     invoice = InvoiceFactory()
     job = invoice.job
@@ -502,3 +523,21 @@ def test_two_generates_for_the_same_job_at_once_make_one_invoice(require_postgre
     assert (len(created), len(refused)) == (1, 1)
     assert refused[0].invoice == created[0]
     assert Invoice.objects.count() == 1
+
+
+def test_the_needs_invoice_flag_follows_completion_invoicing_voiding_and_reissue():
+    job = JobCardFactory()
+    ServiceLineFactory(job=job)
+
+    def flag() -> bool:
+        return JobCard.objects.get(pk=job.pk).invoice_pending
+
+    assert flag() is False
+    jobcard_complete(job=job, user=None)
+    assert flag() is True
+    invoice = InvoiceFactory(job=JobCard.objects.get(pk=job.pk))
+    assert flag() is False
+    invoice_void(invoice=invoice, reason="wrong customer", user=None)
+    assert flag() is True
+    invoice_reissue(invoice=invoice, user=None)
+    assert flag() is False

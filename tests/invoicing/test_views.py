@@ -49,13 +49,23 @@ def advisor() -> Client:
 
 
 def _numbers(response) -> list[str]:
-    return re.findall(r'id="invoice-row-\d+">\s*<td><a href="[^"]+">([^<]+)</a>', response.text)
+    return re.findall(
+        r'id="invoice-row-\d+">\s*<td[^>]*><a href="[^"]+">([^<]+)</a>', response.text
+    )
 
 
 def _testid(response, testid: str) -> str:
-    found = re.search(rf'data-testid="{testid}">([^<]*)<', response.text)
+    # Amounts sit in a left-to-right isolate (the ltr filter).
+    found = re.search(rf'data-testid="{testid}">(?:<bdi dir="ltr">)?([^<]*)<', response.text)
     assert found, f"no {testid} in the response"
     return found.group(1)
+
+
+def _inner(response, testid: str, tag: str) -> str:
+    """The markup inside the first <tag data-testid=...>, with the template's indentation cut."""
+    found = re.search(rf'data-testid="{testid}">(.*?)</{tag}>', response.text, re.S)
+    assert found, f"no {testid} in the response"
+    return found.group(1).strip()
 
 
 def _messages(response) -> list[str]:
@@ -183,7 +193,7 @@ def test_invoice_list_shows_the_row_with_its_figures(advisor):
     [
         (False, False, "Not required"),
         (True, False, "Ready to send"),
-        (True, True, "Qoyod draft created"),
+        (True, True, "In Qoyod: Draft"),
     ],
 )
 def test_the_qoyod_column_says_where_the_invoice_stands(advisor, requires_qoyod, managed, label):
@@ -284,7 +294,8 @@ def test_saving_the_generated_form_creates_the_invoice_with_exact_totals(advisor
 
     invoice = Invoice.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("invoicing:invoice_detail", args=[invoice.pk])
+    list_url = reverse("invoicing:invoice_list")
+    assert response["Location"] == f"{list_url}?saved={invoice.pk}#invoice-row-{invoice.pk}"
     assert (invoice.net_total, invoice.vat_total, invoice.total) == (
         D("285.00"),
         D("42.75"),
@@ -395,7 +406,11 @@ def test_preview_returns_exact_totals(advisor):
     # Every line's amounts come back for an out-of-band swap into its row.
     assert response.text.count('hx-swap-oob="true"') == 6
     amounts = re.search(r'id="lines-4-amounts".*?</div>\s*</div>', response.text, re.S)[0]
-    assert re.findall(r'data-amount="\w+">([\d.]+)<', amounts) == ["100.00", "15.00", "115.00"]
+    assert re.findall(r'data-amount="\w+"><bdi dir="ltr">([\d.]+)<', amounts) == [
+        "100.00",
+        "15.00",
+        "115.00",
+    ]
     assert Invoice.objects.count() == 0
 
 
@@ -650,14 +665,36 @@ def test_print_page_carries_the_zatca_qr_of_the_invoice(advisor, settings):
     assert _testid(response, "print-total") == "276.00"
 
 
-def test_print_page_of_a_qoyod_managed_invoice_has_no_qr(advisor):
+def test_print_page_of_a_qoyod_managed_invoice_is_a_job_summary_without_qr(advisor):
     invoice = InvoiceFactory(requires_qoyod=True)
     Invoice.objects.filter(pk=invoice.pk).update(qoyod_managed=True)
 
     response = advisor.get(reverse("invoicing:invoice_print", args=[invoice.pk]))
 
     assert 'data-testid="zatca-qr"' not in response.text
+    assert _inner(response, "print-title", "h1") == (
+        '<span>Job Summary</span><span lang="ar">ملخص أمر العمل</span>'
+    )
+    assert _inner(response, "not-tax-invoice", "div") == (
+        "<span>Not a tax invoice: Qoyod issues the tax invoice.</span>"
+        '<span lang="ar" dir="rtl">ليست فاتورة ضريبية: الفاتورة الضريبية يصدرها قيود.</span>'
+    )
+    assert "Tax Invoice" not in response.text
+    assert "فاتورة ضريبية مبسطة" not in response.text
+    assert f"<title>Job summary {invoice.number} · " in response.text
     assert "The tax invoice for this sale is issued by Qoyod" in response.text
+
+
+def test_print_page_of_an_invoice_kept_here_is_a_tax_invoice_without_the_qoyod_lines(advisor):
+    invoice = InvoiceFactory()
+
+    response = advisor.get(reverse("invoicing:invoice_print", args=[invoice.pk]))
+
+    assert _inner(response, "print-title", "h1") == (
+        '<span>Simplified Tax Invoice</span><span lang="ar">فاتورة ضريبية مبسطة</span>'
+    )
+    assert 'data-testid="not-tax-invoice"' not in response.text
+    assert 'data-testid="qoyod-note"' not in response.text
 
 
 def test_print_page_of_an_invoice_waiting_for_qoyod_has_no_qr(advisor):

@@ -23,12 +23,13 @@ from qoyod_sync.models import QoyodInvoiceSync, SyncState
 from qoyod_sync.sandbox import documents
 from qoyod_sync.services import connection_save
 from tests.invoicing_factories import InvoiceFactory
-from tests.qoyod_fixtures import SANDBOX_KEY, SandboxHandle
+from tests.qoyod_fixtures import SALES_ACCOUNT, SANDBOX_KEY, SandboxHandle, choose_send_mappings
 
 
 def connect(sandbox: SandboxHandle) -> None:
     """Store the Qoyod connection to the sandbox, as the finance manager would."""
     connection_save(base_url=sandbox.base_url, api_key=SANDBOX_KEY, user=None)
+    choose_send_mappings()
 
 
 def _catalogue(sandbox: SandboxHandle) -> tuple[int, int]:
@@ -48,6 +49,8 @@ def _catalogue(sandbox: SandboxHandle) -> tuple[int, int]:
                     "type": "Service",
                     "track_quantity": 0,
                     "selling_price": "100",
+                    "buying_price": "0",
+                    "sales_account_id": SALES_ACCOUNT,
                     "tax_id": 1,
                     "product_unit_type_id": 1,
                     "category_id": 1,
@@ -69,6 +72,9 @@ def qoyod_draft(sandbox: SandboxHandle, *, total: Decimal, reference: str) -> in
                 "reference": reference,
                 "issue_date": today.isoformat(),
                 "due_date": (today + datetime.timedelta(days=30)).isoformat(),
+                # What the accountant's Approve needs under ZATCA Phase 2, as our sends carry.
+                "supply_date": today.isoformat(),
+                "payment_method": 10,
                 "line_items": [
                     {
                         "product_id": product_id,

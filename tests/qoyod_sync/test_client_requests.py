@@ -89,7 +89,7 @@ def test_each_request_has_explicit_timeouts() -> None:
 
     assert recorder.seen[0].extensions["timeout"] == {
         "connect": 5.0,
-        "read": 30.0,
+        "read": 15.0,
         "write": 10.0,
         "pool": 5.0,
     }
@@ -345,6 +345,7 @@ def test_writer_payloads_for_customers_and_products_are_exact() -> None:
         unit_id=1,
         category_id=2,
         cogs_account_id=12,
+        sales_account_id=17,
     )
 
     bodies = [json.loads(r.content) for r in recorder.seen]
@@ -385,6 +386,7 @@ def test_writer_payloads_for_customers_and_products_are_exact() -> None:
             "type": "Service",
             "track_quantity": 0,
             "purchase_item": False,
+            "buying_price": "0",
             "sales_account_id": 17,
         }
     }
@@ -403,6 +405,7 @@ def test_writer_payloads_for_customers_and_products_are_exact() -> None:
             "track_quantity": 1,
             "purchase_item": True,
             "buying_price": "25.50",
+            "sales_account_id": 17,
             "cogs_account_id": 12,
         }
     }
@@ -419,7 +422,7 @@ def test_a_draft_invoice_is_posted_once_and_parsed() -> None:
     assert invoice.id == 1085
     assert invoice.status == "Draft"
     assert json.loads(recorder.seen[0].content) == DRAFT.to_json()
-    assert recorder.seen[0].extensions["timeout"]["read"] == 30.0
+    assert recorder.seen[0].extensions["timeout"]["read"] == 15.0
 
 
 @pytest.mark.parametrize("base_url", ["ftp://api.qoyod.com/2.0", "api.qoyod.com/2.0"])

@@ -145,3 +145,36 @@ def test_mappings_save_branch_warehouses_and_product_defaults(finance):
 
 def test_settings_home_links_to_qoyod_for_the_finance_manager(finance):
     assert SETTINGS in finance.get(reverse("settings_home")).text
+
+
+def test_the_finance_manager_chooses_product_accounts_and_the_payment_method(finance):
+    connection = connection_save(base_url="https://api.qoyod.com/2.0", api_key="k" * 20, user=None)
+    connection.catalogue = {
+        "warehouses": [], "taxes": [{"id": 1, "name": "VAT", "percentage": "15"}],
+        "units": [{"id": 1, "name": "Piece"}], "categories": [{"id": 2, "name": "Parts"}],
+        "accounts": [{"id": 17, "code": "4101", "name": "Sales", "type": "Revenue"},
+                     {"id": 12, "code": "5101", "name": "Cost of goods sold", "type": "Expense"}],
+    }  # fmt: skip
+    connection.save()
+    page = finance.get(reverse("qoyod_sync:settings"), HTTP_ACCEPT_LANGUAGE="ar")
+    form = page.context["mappings_form"]
+    offered = {name: [value for value, _label in form.fields[name].choices]
+               for name in ("sales_account_id", "cogs_account_id", "payment_method")}  # fmt: skip
+
+    response = finance.post(
+        reverse("qoyod_sync:mappings"),
+        {"tax_id": "1", "unit_id": "1", "category_id": "2", "sales_account_id": "17",
+         "cogs_account_id": "12", "payment_method": "30"},
+    )  # fmt: skip
+
+    assert offered == {
+        "sales_account_id": ["", "17"],
+        "cogs_account_id": ["", "12"],
+        "payment_method": ["", "10", "30", "42", "48", "1"],
+    }
+    assert "حساب تكلفة البضاعة المباعة لقطع الغيار" in page.text
+    assert "طريقة الدفع على الفواتير" in page.text
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert (connection.sales_account_id, connection.cogs_account_id) == (17, 12)
+    assert connection.payment_method == 30

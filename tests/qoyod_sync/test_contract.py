@@ -65,6 +65,7 @@ def make_products(writer: QoyodWriter) -> tuple[int, int]:
         tax_id=1,
         unit_id=1,
         category_id=2,
+        sales_account_id=17,
         cogs_account_id=12,
     )
     return service.id, part.id
@@ -76,6 +77,8 @@ def draft(contact_id: int, reference: str, *lines: DraftLine) -> DraftInvoice:
         reference=reference,
         issue_date=date(2025, 3, 2),
         due_date=date(2025, 3, 9),
+        supply_date=date(2025, 3, 1),
+        payment_method=10,
         inventory_id=1,
         description="Toyota Camry - ABC 1234",
         lines=lines,
@@ -232,12 +235,13 @@ def test_a_duplicate_sku_is_rejected(writer: QoyodWriter) -> None:
     with pytest.raises(QoyodRejected) as caught:
         writer.create_service_product(
             sku="PART-HANDLE",
-            name_ar="x",
-            name_en="x",
+            name_ar="غسيل",
+            name_en="Car wash",
             selling_price=Decimal("1"),
             tax_id=1,
             unit_id=1,
             category_id=1,
+            sales_account_id=17,
         )
 
     assert caught.value.errors == {"sku": [f"Reference is already taken by id {part_id}"]}
@@ -246,7 +250,10 @@ def test_a_duplicate_sku_is_rejected(writer: QoyodWriter) -> None:
 def test_product_list_pages_past_a_hundred(sandbox: SandboxHandle, reader: QoyodReader) -> None:
     company = sandbox.company()
     for i in range(205):
-        company.create_product({"name": f"Part {i}", "sku": f"P-{i:03}", "tax_id": 1})
+        company.create_product({
+            "name": f"Part {i}", "sku": f"P-{i:03}", "tax_id": 1, "selling_price": "10",
+            "buying_price": "5", "sales_account_id": 17,
+        })  # fmt: skip
 
     products = reader.list_products()
 

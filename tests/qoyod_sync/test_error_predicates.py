@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from qoyod_sync.client.transport import NOT_JSON
 from qoyod_sync.errors import (
     QoyodError,
     QoyodMaybeSaved,
@@ -124,18 +125,18 @@ def test_only_a_rejection_counts(predicate: Predicate, exc: QoyodError) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("body", "expected"),
     [
-        ('"We could not retrieve your customers, we found nothing."', True),
-        ("We could not retrieve your Invoices, we found nothing.", True),
-        ('"We found nothing"', True),
-        ('"Customer Not Found"', False),
-        ('{"message": "Invalid receipt ID. Please provide a valid receipt ID."}', False),
-        ('{"error": "Inventory not found"}', False),
+        ("We could not retrieve your customers, we found nothing.", True),
+        ("لم نتمكن من استرجاع الفواتير، لم نجد شيئا.", True),
+        ("We found nothing", True),
+        ({"message": "Invalid receipt ID. Please provide a valid receipt ID."}, False),
+        ({"error": "Inventory not found"}, False),
+        (NOT_JSON, False),
     ],
 )
-def test_found_nothing_reads_the_404_text(text: str, expected: bool) -> None:
-    assert found_nothing(text) is expected
+def test_found_nothing_reads_the_404_shape_not_its_words(body: Any, expected: bool) -> None:
+    assert found_nothing(body) is expected
 
 
 TEXT_METHODS = {"lower", "upper", "casefold", "startswith", "endswith", "find", "search", "match"}

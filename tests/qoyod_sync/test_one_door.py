@@ -11,7 +11,8 @@ DOOR = ROOT / "qoyod_sync" / "client"
 HTTP_CLIENTS = ("httpx", "requests", "urllib3", "urllib.request", "http.client", "aiohttp")
 TRANSPORT = "qoyod_sync.client.transport"
 # HTTP clients that never talk to Qoyod: the load generator drives our own gunicorn on loopback.
-NOT_QOYOD = {ROOT / "bench" / "load.py"}
+# The webhook sender posts to finance systems' own endpoints (api/webhooks.py checks them).
+NOT_QOYOD = {ROOT / "bench" / "load.py", ROOT / "api" / "webhook_sender.py"}
 
 
 def our_modules() -> list[Path]:

@@ -114,6 +114,8 @@ def test_sandbox_responses_match_the_openapi_schemas(
         tax_id=1,
         unit_id=1,
         category_id=2,
+        sales_account_id=17,
+        cogs_account_id=12,
     )
     qoyod_sandbox.act("products", part.id, "stock", {"quantity": "4"})
     http = httpx.Client(
@@ -125,6 +127,8 @@ def test_sandbox_responses_match_the_openapi_schemas(
             "reference": "INV-1",
             "issue_date": "2025-03-02",
             "due_date": "2025-03-09",
+            "supply_date": "2025-03-02",
+            "payment_method": 1,
             "inventory_id": 1,
             "line_items": [
                 {"product_id": part.id, "quantity": 1, "unit_price": 35, "tax_percent": 15}

@@ -23,6 +23,7 @@ from qoyod_sync.models import (
     BranchWarehouse,
     FailureKind,
     QoyodAttempt,
+    QoyodConnection,
     QoyodCustomerLink,
     QoyodInvoiceSync,
     QoyodProductLink,
@@ -31,7 +32,12 @@ from qoyod_sync.models import (
 from qoyod_sync.push import SendRefused, invoice_send_draft, sync_transition
 from qoyod_sync.services import connection_save, connection_test
 from tests import factories
-from tests.qoyod_fixtures import SANDBOX_KEY, TEST_OPTIONS
+from tests.qoyod_fixtures import (
+    PART_ACCOUNTS,
+    SANDBOX_KEY,
+    TEST_OPTIONS,
+    choose_send_mappings,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,6 +74,7 @@ def qoyod(qoyod_sandbox, options, http_guard):
     branch = factories.BranchFactory(code="RUH", name_en="Riyadh")
     connection_save(base_url=qoyod_sandbox.base_url, api_key=SANDBOX_KEY, user=None)
     connection_test(user=None, options=options)
+    choose_send_mappings()
     assert BranchWarehouse.objects.get(branch=branch).qoyod_inventory_id == 1
     qoyod_sandbox.requests.clear()
     yield qoyod_sandbox
@@ -110,7 +117,7 @@ def qoyod_part(sandbox, part, *, stock: str = "10", inventory_id: int = 1) -> in
     """The part as the garage bought it in Qoyod: a tracked product with stock."""
     product = sandbox.writer().create_stock_product(
         sku=part.sku, name_ar=part.name_ar, name_en=part.name_en, selling_price=part.sale_price,
-        buying_price=part.cost, tax_id=1, unit_id=1, category_id=2,
+        buying_price=part.cost, tax_id=1, unit_id=1, category_id=2, **PART_ACCOUNTS,
     )  # fmt: skip
     sandbox.company().set_stock(product.id, inventory_id, Decimal(stock))
     sandbox.requests.clear()
@@ -324,30 +331,6 @@ def test_missing_product_defaults_is_a_mapping_failure(qoyod, options, accountan
     assert calls(qoyod) == []
 
 
-def test_new_part_is_created_tracked_and_its_shortfall_stops_the_invoice(
-    qoyod, options, accountant
-):
-    part = factories.SparePartFactory(sku="FLT-9", name_en="Oil filter")
-    invoice = make_invoice(services=[factories.ServiceItemFactory()], parts=[(part, "2")])
-
-    result = send(invoice, accountant, options)
-
-    sync = sync_of(invoice)
-    assert (sync.state, sync.failure_kind) == (SyncState.FAILED, FailureKind.STOCK_SHORTFALL)
-    assert "Oil filter (FLT-9): needs 2, Qoyod has 0" in result.message
-    assert "Main Workshop" in result.message
-    assert qoyod.requests.count(method="POST", path=INVOICES) == 0
-    product = qoyod.company().products[QoyodProductLink.objects.get(spare_part=part).qoyod_id]
-    assert (product.type, product.track_quantity) == ("Product", 1)
-
-    qoyod.company().set_stock(product.id, 1, Decimal("5"))
-    qoyod.requests.clear()
-    assert retry(invoice, accountant, options).ok
-    # The customer and products were stored the moment they were created: not created again.
-    assert qoyod.requests.count(method="POST") == 1
-    assert len(drafts(qoyod, invoice)) == 1
-
-
 @pytest.mark.parametrize(
     ("body", "kind", "said"),
     [
@@ -419,7 +402,7 @@ def test_rate_limited_invoice_post_is_not_sent_so_it_fails(qoyod, options, accou
     assert len(drafts(qoyod, invoice)) == 1
 
 
-def test_revoked_key_leaves_the_invoice_ready_and_tells_to_fix_the_connection(
+def test_revoked_key_fails_the_send_into_the_retry_queue_and_marks_the_connection(
     qoyod, options, accountant
 ):
     invoice = make_invoice(services=[factories.ServiceItemFactory()])
@@ -428,14 +411,22 @@ def test_revoked_key_leaves_the_invoice_ready_and_tells_to_fix_the_connection(
     result = send(invoice, accountant, options)
 
     sync = sync_of(invoice)
-    assert (sync.state, sync.failure_kind) == (SyncState.READY, FailureKind.KEY_REJECTED)
+    assert (sync.state, sync.failure_kind) == (SyncState.FAILED, FailureKind.KEY_REJECTED)
+    assert sync.get_failure_kind_display() == "Qoyod refused the key"
     assert "finance manager" in result.message and "Qoyod connection" in result.message
-    assert not sync.in_retry_queue
+    assert sync.in_retry_queue
     assert qoyod.requests.count(method="POST") == 0
+    connection = QoyodConnection.objects.get()
+    assert connection.key_refused_at is not None
+    assert connection.key_refused_request == qoyod.requests.all()[-1].method + " " + (
+        qoyod.requests.all()[-1].path.removeprefix("/2.0")
+    )
 
-    qoyod.state._revoked.discard(SANDBOX_KEY)
-    assert send(invoice, accountant, options).ok
+    qoyod.state.reinstate(SANDBOX_KEY)
+    assert retry(invoice, accountant, options).ok
     assert len(drafts(qoyod, invoice)) == 1
+    connection.refresh_from_db()
+    assert (connection.key_refused_at, connection.key_refused_request) == (None, "")
 
 
 # ---- unknown outcomes, each followed by Retry → exactly one draft --------------------------
@@ -510,35 +501,6 @@ def test_timeout_after_sending_is_unknown_and_retry_links_the_late_draft(
     assert retry(invoice, accountant, options).ok
     assert calls(qoyod) == ["POST /2.0/invoices", "GET /2.0/invoices"]  # no second create
     assert len(drafts(qoyod, invoice)) == 1
-
-
-def test_reference_already_taken_is_looked_up_and_linked(qoyod, options, accountant):
-    invoice = make_invoice(services=[factories.ServiceItemFactory()])
-    # Someone (or a lost earlier send) already created our reference in Qoyod.
-    writer = qoyod.writer()
-    contact = writer.create_customer(name="Other", phone_number="0500000009")
-    product = writer.create_service_product(
-        sku="X-1", name_ar="س", name_en="X", selling_price=Decimal("1"), tax_id=1, unit_id=1,
-        category_id=1,
-    )  # fmt: skip
-    from qoyod_sync.types import DraftInvoice, DraftLine
-
-    existing = writer.create_draft_invoice(
-        DraftInvoice(
-            contact_id=contact.id, reference=invoice.number, issue_date=invoice.issue_date,
-            due_date=invoice.due_date, inventory_id=1,
-            lines=(DraftLine(product_id=product.id, quantity=Decimal("1"),
-                             unit_price=Decimal("1")),),
-        )
-    )  # fmt: skip
-
-    result = send(invoice, accountant, options)
-
-    assert result.ok, result.message
-    assert sync_of(invoice).qoyod_invoice_id == existing.id
-    assert len(drafts(qoyod, invoice)) == 1
-    assert [a.outcome for a in QoyodAttempt.objects.filter(invoice=invoice, step__in=["invoice",
-            "lookup"])] == ["rejected", "found"]  # fmt: skip
 
 
 def test_failed_lookup_keeps_the_invoice_unknown(qoyod, options, accountant):
@@ -619,6 +581,7 @@ def test_part_sku_taken_by_a_service_in_qoyod_is_reported_not_overwritten(
     other = qoyod.writer().create_service_product(
         sku="GEN-1", name_ar="غسيل", name_en="Car wash", selling_price=Decimal("30"), tax_id=1,
         unit_id=1, category_id=1,
+        sales_account_id=17,
     )  # fmt: skip
     qoyod.requests.clear()
     invoice = make_invoice(parts=[(part, "1")])

@@ -108,12 +108,13 @@ def test_every_reader_method_sends_only_get(qoyod_sandbox: SandboxHandle) -> Non
     )
     product = writer.create_service_product(
         sku="S-1",
-        name_ar="س",
-        name_en="S",
+        name_ar="خدمة",
+        name_en="Service",
         selling_price=Decimal("1"),
         tax_id=1,
         unit_id=1,
         category_id=1,
+        sales_account_id=17,
     )
     qoyod_sandbox.requests.clear()
     reader = qoyod_sandbox.reader()
@@ -122,15 +123,26 @@ def test_every_reader_method_sends_only_get(qoyod_sandbox: SandboxHandle) -> Non
         "find_customers_by_tax_number": ("300000000000003",),
         "find_customers_by_phone": ("0500000001",),
         "search_customers": ("Ali",),
+        "find_customers_by_name": ("Ali",),
         "get_product": (product.id,),
         "find_product_by_sku": ("S-1",),
         "find_products_by_skus": (["S-1"],),
         "get_invoice": (1,),
+        "invoice_pdf_url": (1,),
         "list_invoices_by_ids": ([1, 2],),
         "find_invoice_by_reference": ("INV-1",),
+        "find_credit_note_by_reference": ("CRN-2026-000001",),
         "get_invoice_payment": (1,),
         "get_journal_entry": (1,),
         "find_journal_entries": {"description": "x", "on": date(2025, 1, 1)},
+        "list_journal_entries": {"date_from": date(2025, 1, 1), "date_to": date(2025, 1, 31)},
+        "find_vendors_by_tax_number": ("300000000000003",),
+        "find_simple_bills": ("EXP-2026-000001",),
+        "list_invoices_issued": {"date_from": date(2025, 1, 1), "date_to": date(2025, 1, 31)},
+        "list_credit_notes_issued": {
+            "date_from": date(2025, 1, 1),
+            "date_to": date(2025, 1, 31),
+        },
     }
     public = [
         name
@@ -149,4 +161,4 @@ def test_every_reader_method_sends_only_get(qoyod_sandbox: SandboxHandle) -> Non
 
     methods = {r.method for r in qoyod_sandbox.requests.all()}
     assert methods == {"GET"}
-    assert len(public) == 22
+    assert len(public) == 31

@@ -10,7 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.qoyod_fixtures import SandboxHandle
+from qoyod_sync.errors import QoyodMaybeSaved
+from qoyod_sync.sandbox import SandboxServer
+from qoyod_sync.sandbox.chart import DEFAULT_CHART
+from tests.qoyod_fixtures import PART_ACCOUNTS, SERVICE_ACCOUNTS, SandboxHandle
 
 KEY = "sandbox-raw-key-0042"
 LINES_HINT = (
@@ -23,6 +26,8 @@ class Api:
 
     def __init__(self, sandbox: SandboxHandle, key: str = KEY) -> None:
         self.sandbox = sandbox
+        # The key's company is opened first: the sandbox, like Qoyod, refuses unknown keys.
+        sandbox.company(key)
         self.http = httpx.Client(base_url=sandbox.root_url, headers={"API-KEY": key}, timeout=5)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
@@ -45,14 +50,25 @@ class Api:
             "id"
         ]
 
-    def product(self, sku: str, *, tracked: bool = False, tax_id: int = 1) -> int:
-        body = {"name": sku, "sku": sku, "tax_id": tax_id, "track_quantity": int(tracked)}
+    def product(
+        self, sku: str, *, tracked: bool = False, tax_id: int = 1, reason: int | None = None
+    ) -> int:
+        body = {
+            "name": f"Product {sku}", "sku": sku, "tax_id": tax_id, "track_quantity": int(tracked),
+            "selling_price": "10", "buying_price": "5",
+            **(PART_ACCOUNTS if tracked else SERVICE_ACCOUNTS),
+            **({"special_tax_reason_id": reason} if reason is not None else {}),
+        }  # fmt: skip
         return self.post("/products", {"product": body}).json()["product"]["id"]
 
     def invoice(
         self, contact_id: int, lines: list[dict[str, Any]], **header: Any
     ) -> httpx.Response:
-        body = {"contact_id": contact_id, "due_date": "2025-03-09", "line_items": lines, **header}
+        # The fields a ZATCA Phase-2 company needs to approve (Company.zatca_phase2).
+        body = {
+            "contact_id": contact_id, "due_date": "2025-03-09", "payment_method": 10,
+            "supply_date": "2025-03-02", "line_items": lines, **header,
+        }  # fmt: skip
         return self.post("/invoices", {"invoice": body})
 
 
@@ -84,7 +100,54 @@ def test_each_key_has_its_own_company(qoyod_sandbox: SandboxHandle, api: Api) ->
     other.http.close()
 
 
+def test_an_unknown_key_is_refused_with_qoyods_401_and_opens_nothing(
+    qoyod_sandbox: SandboxHandle, api: Api
+) -> None:
+    unknown = {"API-KEY": "never-opened-key-7777"}
+    read = httpx.get(qoyod_sandbox.base_url + "/taxes", headers=unknown)
+    write = httpx.post(
+        qoyod_sandbox.base_url + "/customers", json={"contact": {"name": "Ali"}}, headers=unknown
+    )
+
+    assert [(r.status_code, r.json()) for r in (read, write)] == [
+        (401, {"error": "Unauthorized - Invalid API key"}),
+        (401, {"error": "Unauthorized - Invalid API key"}),
+    ]
+    assert [(c.key_hint, c.customers) for c in qoyod_sandbox.state.companies()] == [("…0042", {})]
+
+
+def test_a_key_opened_through_the_control_endpoint_is_served(
+    qoyod_sandbox: SandboxHandle,
+) -> None:
+    key = {"API-KEY": "opened-by-control-5555"}
+    before = httpx.get(qoyod_sandbox.base_url + "/taxes", headers=key)
+    opened = httpx.post(qoyod_sandbox.root_url + "/_sandbox/keys", headers=key)
+    after = httpx.get(qoyod_sandbox.base_url + "/taxes", headers=key)
+
+    assert before.status_code == 401
+    assert opened.json() == {"company": 1, "key_hint": "…5555"}
+    assert after.status_code == 200
+
+
+def test_accept_any_key_opens_a_company_for_a_new_key() -> None:
+    sandbox = SandboxServer(accept_any_key=True).start()
+    try:
+        response = httpx.post(
+            sandbox.base_url + "/customers",
+            json={"contact": {"name": "Ali"}},
+            headers={"API-KEY": "any-demo-key-3333"},
+        )
+    finally:
+        sandbox.stop()
+
+    assert response.status_code == 201
+    assert [
+        (c.key_hint, [x.name for x in c.customers.values()]) for c in sandbox.state.companies()
+    ] == [("…3333", ["Ali"])]
+
+
 def test_the_key_header_name_is_case_insensitive(qoyod_sandbox: SandboxHandle) -> None:
+    qoyod_sandbox.state.allow(KEY)
     response = httpx.get(qoyod_sandbox.base_url + "/taxes", headers={"api-key": KEY})
 
     assert response.status_code == 200
@@ -111,7 +174,10 @@ def test_lists_page_as_qoyod_does(qoyod_sandbox: SandboxHandle, api: Api) -> Non
     company = qoyod_sandbox.company(KEY)
     for i in range(130):
         company.create_customer({"name": f"C{i}"})
-        company.create_product({"name": f"P{i}", "sku": f"S{i}", "tax_id": 1})
+        company.create_product({
+            "name": f"Product {i}", "sku": f"S{i}", "tax_id": 1, "selling_price": "10",
+            "buying_price": "5", **SERVICE_ACCOUNTS,
+        })  # fmt: skip
 
     page2 = api.get("/customers", page=2).json()["customers"]
     products = api.get("/products", page=2, per_page=50).json()
@@ -131,8 +197,8 @@ def test_lists_page_as_qoyod_does(qoyod_sandbox: SandboxHandle, api: Api) -> Non
         404,
         "We could not retrieve your customers, we found nothing.",
     )
-    assert len(accounts_unpaged) == 17
-    assert [a["id"] for a in accounts_paged] == [12, 13, 14, 15, 17]
+    assert len(accounts_unpaged) == len(DEFAULT_CHART) == 28
+    assert [a["id"] for a in accounts_paged] == [9, 10, 11, 12, 13]
 
 
 def test_ransack_filters_and_sorting(qoyod_sandbox: SandboxHandle, api: Api) -> None:
@@ -232,6 +298,8 @@ def test_line_vat_is_rounded_half_up_per_line(api: Api) -> None:
 
 def test_discounts_and_inclusive_prices(api: Api) -> None:
     contact, product = api.customer(), api.product("P")
+    # A 0% line goes through a zero-rated product and its reason (a given 0% is refused).
+    exported = api.product("EXP", tax_id=2, reason=1)
 
     invoice = api.invoice(
         contact,
@@ -251,7 +319,7 @@ def test_discounts_and_inclusive_prices(api: Api) -> None:
                 "discount_type": "amount",
             },
             {"product_id": product, "quantity": 1, "unit_price": "115", "is_inclusive": True},
-            {"product_id": product, "quantity": 1, "unit_price": 100, "tax_percentage": 0},
+            {"product_id": exported, "quantity": 1, "unit_price": 100},
         ],
     ).json()["invoice"]
 
@@ -598,6 +666,7 @@ def test_faults_are_set_over_the_control_endpoint(qoyod_sandbox: SandboxHandle, 
         ],
         "holds": [],
         "rate_limit": {"per_minute": 100, "retry_after": 3},
+        "fail_deep_pages": None,
     }
     # Faults touch only the API: the control endpoints keep answering.
     assert api.http.get("/_sandbox/faults").status_code == 200
@@ -655,7 +724,14 @@ def test_holds_are_set_and_released_over_the_control_endpoint(
     released = api.control("/faults", {"release": True})
 
     assert state.json()["holds"] == [
-        {"remaining": 2, "method": "POST", "path": None, "received": 0, "released": False}
+        {
+            "remaining": 2,
+            "method": "POST",
+            "path": None,
+            "received": 0,
+            "released": False,
+            "release_after": None,
+        }
     ]
     assert released.json()["holds"] == []
     assert api.post("/customers", {"contact": {"name": "Free"}}).status_code == 201
@@ -703,3 +779,14 @@ def test_connections_are_kept_alive(qoyod_sandbox: SandboxHandle, api: Api) -> N
         api.get("/taxes")
 
     assert qoyod_sandbox.connections_accepted == 1
+
+
+def test_a_failure_after_commit_stores_the_write_and_answers_the_canned_status(qoyod_sandbox):
+    qoyod_sandbox.faults.fail_next(status=502, commit=True, method="POST", path="/customers")
+    writer = qoyod_sandbox.writer()
+
+    with pytest.raises(QoyodMaybeSaved):
+        writer.create_customer(name="Stored anyway")
+
+    assert [c.name for c in qoyod_sandbox.company().customers.values()] == ["Stored anyway"]
+    assert qoyod_sandbox.requests.find(method="POST", path="/2.0/customers")[0].status == 502

@@ -24,7 +24,8 @@ def test_the_command_serves_the_api_and_the_page_without_a_database() -> None:
     # A database nobody can reach: the command must not touch it.
     env = {**os.environ, "DATABASE_URL": "postgres://nobody:nothing@127.0.0.1:9/none"}
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "qoyod_sandbox", "--port", str(port), "--quiet"],
+        [sys.executable, "manage.py", "qoyod_sandbox", "--port", str(port), "--quiet"]
+        + ["--key", "k-1"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -38,6 +39,7 @@ def test_the_command_serves_the_api_and_the_page_without_a_database() -> None:
         assert banner.startswith("Qoyod sandbox: API at"), banner
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             taxes = http.get("/2.0/taxes", headers={"API-KEY": "k-1"})
+            unknown = http.get("/2.0/taxes", headers={"API-KEY": "k-2"})
             page = http.get("/_sandbox/")
     finally:
         process.terminate()
@@ -49,4 +51,8 @@ def test_the_command_serves_the_api_and_the_page_without_a_database() -> None:
     )
     assert taxes.status_code == 200
     assert [t["id"] for t in taxes.json()["taxes"]] == [1, 2, 3]
+    assert (unknown.status_code, unknown.json()) == (
+        401,
+        {"error": "Unauthorized - Invalid API key"},
+    )
     assert "Sandbox Company 1" in page.text

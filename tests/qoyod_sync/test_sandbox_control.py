@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from qoyod_sync.client import QoyodWriter
+from qoyod_sync.errors import QoyodMaybeSaved
 from qoyod_sync.types import DraftInvoice, DraftLine
 from tests.qoyod_fixtures import SANDBOX_KEY, SandboxHandle
 
@@ -31,12 +32,15 @@ def invoice_id(qoyod_writer: QoyodWriter) -> int:
         tax_id=1,
         unit_id=2,
         category_id=1,
+        sales_account_id=17,
     )
     draft = DraftInvoice(
         contact_id=customer.id,
         reference="INV-000777",
         issue_date=date(2025, 3, 2),
         due_date=date(2025, 3, 9),
+        supply_date=date(2025, 3, 2),
+        payment_method=10,
         inventory_id=1,
         lines=(DraftLine(product_id=product.id, quantity=Decimal("2"), unit_price=Decimal("100")),),
     )
@@ -100,6 +104,8 @@ def test_stock_and_customer_status_are_set_over_json(
         tax_id=1,
         unit_id=1,
         category_id=2,
+        sales_account_id=17,
+        cogs_account_id=12,
     )
     customer = qoyod_writer.create_customer(name="Ali")
 
@@ -193,3 +199,89 @@ def test_page_forms_approve_and_pay(
 
 def test_page_without_companies_says_so(http: httpx.Client) -> None:
     assert "No company yet" in http.get("/_sandbox/").text
+
+
+# ---- fault switches on the page -------------------------------------------------------------
+
+
+def switch_state(page: str, name: str) -> str:
+    """The State cell of the page's fault switch called `name`."""
+    row = page.split(f"<tr><td>{name}</td>", 1)[1].split("</tr>", 1)[0]
+    return row.split("<td class=", 1)[1].split(">", 1)[1].split("</td>", 1)[0]
+
+
+def arm(http: httpx.Client, switch: str) -> str:
+    """Press a switch's button on the page; the page it redirects to."""
+    pressed = http.post("/_sandbox/ui/fault", data={"company": "1", "switch": switch})
+    assert pressed.status_code == 303
+    return http.get(pressed.headers["Location"]).text
+
+
+def test_the_page_says_what_each_fault_switch_does_and_none_is_armed(
+    http: httpx.Client, qoyod_sandbox: SandboxHandle
+) -> None:
+    qoyod_sandbox.server.late_answer_seconds = 25
+    page = http.get("/_sandbox/").text
+
+    assert [
+        switch_state(page, name)
+        for name in (
+            "Next POST fails with 503",
+            "Next POST times out",
+            "Next POST commits then drops the connection",
+        )
+    ] == ["Off", "Off", "Off"]
+    assert "answers the next create only after 25 s, when the app has given up" in page
+    assert page.count('action="/_sandbox/ui/fault"') == 4
+
+
+def test_commit_then_drop_from_the_page_saves_the_record_drops_the_answer_and_acts_once(
+    http: httpx.Client, qoyod_sandbox: SandboxHandle, qoyod_writer: QoyodWriter
+) -> None:
+    armed_page = arm(http, "commit_drop")
+
+    with pytest.raises(QoyodMaybeSaved):
+        qoyod_writer.create_customer(name="Saved, answer lost")
+    after_page = http.get("/_sandbox/").text
+    qoyod_writer.create_customer(name="Answered")
+
+    name = "Next POST commits then drops the connection"
+    assert "Armed: Next POST commits then drops the connection." in armed_page
+    assert switch_state(armed_page, name) == "Armed: waits for the next POST"
+    assert switch_state(after_page, name) == "Off"
+    assert [c.name for c in qoyod_sandbox.company().customers.values()] == [
+        "Saved, answer lost",
+        "Answered",
+    ]
+    posts = qoyod_sandbox.requests.find(method="POST", path="/2.0/customers")
+    assert [r.status for r in posts] == [None, 201]
+    assert qoyod_sandbox.faults.snapshot()["rules"] == []
+
+
+def test_the_503_and_time_out_switches_arm_once_and_clear_disarms_them(
+    http: httpx.Client, qoyod_sandbox: SandboxHandle
+) -> None:
+    qoyod_sandbox.server.late_answer_seconds = 25
+    arm(http, "fail_503")
+    twice = arm(http, "fail_503")
+    armed = arm(http, "time_out")
+    snapshot = qoyod_sandbox.faults.snapshot()
+    cleared = arm(http, "clear")
+
+    assert "Already armed: Next POST fails with 503." in twice
+    assert [
+        switch_state(armed, n) for n in ("Next POST fails with 503", "Next POST times out")
+    ] == [
+        "Armed: waits for the next POST",
+        "Armed: waits for the next POST",
+    ]
+    assert [(r["status"], r["method"], r["remaining"]) for r in snapshot["rules"]] == [
+        (503, "POST", 1)
+    ]
+    assert [(h["method"], h["remaining"], h["release_after"]) for h in snapshot["holds"]] == [
+        ("POST", 1, 25)
+    ]
+    assert "Faults cleared" in cleared
+    assert switch_state(cleared, "Next POST times out") == "Off"
+    assert qoyod_sandbox.faults.snapshot()["rules"] == []
+    assert qoyod_sandbox.faults.snapshot()["holds"] == []

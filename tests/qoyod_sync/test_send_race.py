@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from invoicing.models import Invoice
-from qoyod_sync.models import QoyodInvoiceSync, SyncState
+from qoyod_sync.models import QoyodCustomerLink, QoyodInvoiceSync, SyncState
 from qoyod_sync.push import SendRefused, invoice_send_draft
 from tests import factories
 
@@ -77,3 +77,57 @@ def test_twenty_simultaneous_sends_create_exactly_one_draft(require_postgres, qo
         assert (sync.state, sync.attempts) == (SyncState.DRAFT_CREATED, 1)
     assert len(qoyod.company().invoices) == REPETITIONS
     assert len(qoyod.company().customers) == 1
+
+
+def test_two_users_sending_invoices_of_one_new_customer_create_it_once(
+    require_postgres,
+    qoyod,  # noqa: F811
+    options,  # noqa: F811
+):
+    users = [factories.UserFactory(username=f"cashier{i}", role="Accountant") for i in range(2)]
+    service = factories.ServiceItemFactory()
+    for repetition in range(REPETITIONS):
+        customer = factories.CustomerFactory(name_en=f"New customer {repetition}")
+        invoices = [make_invoice(customer=customer, services=[service]) for _ in users]
+
+        outcomes, errors = _click_apart(invoices, users, options)
+
+        assert errors == [], f"repetition {repetition}"
+        named = [c for c in qoyod.company().customers.values() if c.name == customer.name_en]
+        assert len(named) == 1, (repetition, outcomes)
+        assert "sent" in outcomes, (repetition, outcomes)
+        assert all(o == "sent" or "another send is creating this customer" in o
+                   for o in outcomes), (repetition, outcomes)  # fmt: skip
+        link = QoyodCustomerLink.objects.get(customer=customer)
+        assert link.qoyod_id == named[0].id
+    assert qoyod.requests.count(method="POST", path="/2.0/customers") == REPETITIONS
+
+
+def _click_apart(invoices, users, client_options) -> tuple[list[str], list[BaseException]]:
+    """Each user sends their own invoice, all at the same instant."""
+    barrier = threading.Barrier(len(users))
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def click(invoice, user) -> None:
+        try:
+            mine = Invoice.objects.get(pk=invoice.pk)
+            barrier.wait(timeout=30)
+            result = invoice_send_draft(invoice=mine, user=user, options=client_options)
+            with lock:
+                outcomes.append("sent" if result.ok else result.message)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            with lock:
+                errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=click, args=pair) for pair in zip(invoices, users, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes, errors

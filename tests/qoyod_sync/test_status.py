@@ -39,6 +39,7 @@ SYNCS = {
     "draft created, deleted in Qoyod": (S.DRAFT_CREATED, None, True),
     "failed": (S.FAILED, None, False),
     "unknown": (S.UNKNOWN, None, False),
+    "reference collision": (S.REFERENCE_COLLISION, None, False),
 }
 Q_ = True  # in the retry queue
 # (invoice void?, "Requires Qoyod invoice" ticked?) -> sync -> (state shown, queued, actions)
@@ -53,6 +54,8 @@ EXPECTED: dict[tuple[bool, bool], dict[str, tuple[str, bool, set[Action]]]] = {
         "draft created, deleted in Qoyod": (S.DRAFT_CREATED, False, set()),
         "failed": (S.FAILED, Q_, {RETRY}),
         "unknown": (S.UNKNOWN, Q_, {RETRY}),
+        # Queued for a person; Retry looks the reference up again before anything else.
+        "reference collision": (S.REFERENCE_COLLISION, Q_, {RETRY}),
     },
     (False, False): {
         "no row": (S.NOT_REQUIRED, False, set()),
@@ -64,6 +67,7 @@ EXPECTED: dict[tuple[bool, bool], dict[str, tuple[str, bool, set[Action]]]] = {
         "draft created, deleted in Qoyod": (S.DRAFT_CREATED, False, set()),
         "failed": (S.NOT_REQUIRED, False, set()),
         "unknown": (S.UNKNOWN, Q_, {RETRY}),
+        "reference collision": (S.NOT_REQUIRED, False, set()),
     },
     # Void: nothing is sent, retried or refreshed; an unknown send stays queued for a person to
     # check in Qoyod, and a draft created before the void may be deleted.
@@ -77,6 +81,8 @@ EXPECTED: dict[tuple[bool, bool], dict[str, tuple[str, bool, set[Action]]]] = {
         "draft created, deleted in Qoyod": (S.DRAFT_CREATED, False, set()),
         "failed": (S.FAILED, False, set()),
         "unknown": (S.UNKNOWN, Q_, set()),
+        # Nothing of ours is in Qoyod and nothing will be sent: nothing left to resolve.
+        "reference collision": (S.REFERENCE_COLLISION, False, set()),
     },
     (True, False): {
         "no row": (S.NOT_REQUIRED, False, set()),
@@ -88,6 +94,7 @@ EXPECTED: dict[tuple[bool, bool], dict[str, tuple[str, bool, set[Action]]]] = {
         "draft created, deleted in Qoyod": (S.DRAFT_CREATED, False, set()),
         "failed": (S.NOT_REQUIRED, False, set()),
         "unknown": (S.UNKNOWN, Q_, set()),
+        "reference collision": (S.NOT_REQUIRED, False, set()),
     },
 }
 TABLE = [
@@ -245,7 +252,7 @@ def test_the_admin_filter_the_page_and_the_row_rule_list_the_same_invoices():
     listed_by_admin = {row.invoice_id for row in admin.context["cl"].result_list}
     listed_by_page = {sync.invoice_id for sync, _fix, _status in page.context["rows"]}
     per_row = {s.invoice_id for s in QoyodInvoiceSync.objects.all() if s.in_retry_queue}
-    assert len(expected) == 19  # 3 open statuses × 5, and void × 4
+    assert len(expected) == 22  # 3 open statuses × 6, and void × 4
     assert listed_by_admin == listed_by_page == per_row == expected
 
 

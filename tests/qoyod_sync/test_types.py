@@ -232,6 +232,7 @@ FIRST_REQUIRED = {
     "Customer": "id",
     "WarehouseStock": "id",
     "Product": "id",
+    "SpecialTaxReason": "id",
     "Warehouse": "id",
     "Tax": "id",
     "Account": "id",
@@ -243,6 +244,12 @@ FIRST_REQUIRED = {
     "Receipt": "id",
     "JournalAmount": "account_id",
     "JournalEntry": "id",
+    "InventoryAdjustment": "id",
+    "CreditNoteLine": "quantity",
+    "CreditNote": "id",
+    "Vendor": "id",
+    "SimpleBillLine": "total_amount",
+    "SimpleBill": "id",
 }
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qoyod_sync.sandbox import SandboxServer
+from qoyod_sync.sandbox.persist import StateFileError
 
 
 class Command(BaseCommand):
     help = "Run the Qoyod sandbox: a local fake of Qoyod API 2.0 with an accountant page."
 
-    # The sandbox keeps its state in memory: no database, so no checks or migrations needed.
+    # The sandbox keeps its state in memory or its own file: no database, so no checks or
+    # migrations needed.
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
 
@@ -39,16 +42,31 @@ class Command(BaseCommand):
             default=Decimal("0"),
             help="stock every new tracked product starts with in each warehouse (Qoyod: 0)",
         )
+        parser.add_argument(
+            "--key",
+            action="append",
+            default=[],
+            metavar="API_KEY",
+            help="open a company for this API key (repeatable); other keys get Qoyod's 401",
+        )
+        parser.add_argument(
+            "--accept-any-key",
+            action="store_true",
+            help="open a company for any API key on first use (the demo); Qoyod refuses them",
+        )
+        parser.add_argument(
+            "--state",
+            type=Path,
+            metavar="FILE",
+            help="keep the companies in this JSON file across restarts (default: in memory)",
+        )
         parser.add_argument("--quiet", action="store_true", help="do not log each request")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sandbox = SandboxServer(
-            options["host"],
-            options["port"],
-            quiet=options["quiet"],
-            strict_filters=options["strict_filters"],
-            opening_stock=options["opening_stock"],
-        )
+        try:
+            sandbox = self._sandbox(options)
+        except StateFileError as error:
+            raise CommandError(str(error)) from error
         self.stdout.write(
             f"Qoyod sandbox: API at {sandbox.base_url}/, accountant page at "
             f"{sandbox.root_url}/_sandbox/ (Ctrl-C to stop)"
@@ -58,3 +76,17 @@ class Command(BaseCommand):
             sandbox.serve_forever()
         except KeyboardInterrupt:
             self.stdout.write("Qoyod sandbox stopped.")
+
+    def _sandbox(self, options: dict[str, Any]) -> SandboxServer:
+        return SandboxServer(
+            options["host"],
+            options["port"],
+            quiet=options["quiet"],
+            strict_filters=options["strict_filters"],
+            opening_stock=options["opening_stock"],
+            accept_any_key=options["accept_any_key"],
+            keys=options["key"],
+            state_path=options["state"],
+            # The page's "times out" switch answers well after the app has given up.
+            late_answer_seconds=settings.QOYOD_READ_TIMEOUT + 10,
+        )

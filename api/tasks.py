@@ -1,0 +1,40 @@
+"""Celery tasks of the finance API. They talk only to finance systems' webhook endpoints and
+the local database, never to Qoyod."""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from api.models import IdempotencyKey, WebhookDelivery
+from api.webhook_sender import webhook_post
+from api.webhooks import webhookdelivery_claim, webhookdelivery_record
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before the next try: doubling from WEBHOOK_RETRY_BASE_SECONDS, at most an hour."""
+    return int(min(settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600))
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)  # fmt: skip
+def webhook_deliver(self: Task, delivery_id: int) -> None:
+    delivery = webhookdelivery_claim(delivery_id=delivery_id)
+    if delivery is None:
+        return
+    status_code, error = webhook_post(delivery)
+    final = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
+    webhookdelivery_record(delivery=delivery, status_code=status_code, error=error, final=final)
+    if delivery.status == WebhookDelivery.Status.PENDING:
+        raise self.retry(countdown=retry_delay(delivery.attempts))
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def idempotency_keys_expire() -> int:
+    """Delete Idempotency-Key rows older than IDEMPOTENCY_KEY_HOURS (local database only)."""
+    cutoff = timezone.now() - datetime.timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
