@@ -296,7 +296,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"QueueKindEnum": ["invoice", "cancellation"]},
+    "ENUM_NAME_OVERRIDES": {
+        "QueueKindEnum": ["invoice", "cancellation"],
+        "CustomerKindEnum": "garage.models.Customer.Kind",
+    },
 }
 # Who keeps the customer master data (garage/master.py): "app" (staff, in this app; the API only
 # reads customers) or "finance" (the finance system, over the API; staff cannot change names,

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 import schemathesis
+from django.core.management import call_command
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 
@@ -78,3 +79,11 @@ def test_schemathesis_finds_no_failure_with_any_scope(scope, require_postgres):
         except Exception as exc:
             failures.append(f"{operation.label}: {exc}")
     assert failures == []
+
+
+def test_the_schema_generates_without_a_warning(tmp_path):
+    # `check --deploy --fail-level WARNING` in production fails on any drf-spectacular warning,
+    # such as two choice sets resolved to one enum name.
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "s.yaml"))
+
+    assert "CustomerKindEnum:" in (tmp_path / "s.yaml").read_text()
