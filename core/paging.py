@@ -204,6 +204,7 @@ class KeysetPage(Sequence[M]):
     ) -> None:
         self.object_list = rows
         self.start = start
+        self._count = count
         self.total = min(count, COUNT_CAP)
         self.total_capped = count > COUNT_CAP
         self.next_cursor = next_cursor
@@ -240,7 +241,7 @@ class KeysetPage(Sequence[M]):
 
     @property
     def total_text(self) -> str:
-        return total_text(self.total + self.total_capped)
+        return total_text(self._count)
 
 
 def keyset_page(request: HttpRequest, queryset: QuerySet[M], *, per_page: int) -> KeysetPage[M]:
@@ -248,9 +249,16 @@ def keyset_page(request: HttpRequest, queryset: QuerySet[M], *, per_page: int) -
     keys = _keys(queryset)
     cursor = _read_cursor(request.GET.get(CURSOR_PARAM), keys)
     rows, more = _read(queryset, keys, cursor, per_page)
-    if cursor is not None and (not rows or (cursor.direction == _BEFORE and not more)):
-        # Walked back to the start (or past the end of a list that shrank): the first page,
-        # full, rather than a short or empty page.
+    if cursor is not None and cursor.direction == _BEFORE and not more:
+        if len(rows) == per_page:
+            # Walked back to the start: the first page, and the cursor's row follows it.
+            cursor, more = None, True
+        else:
+            # Rows before the cursor were deleted: the first page, full, not a short one.
+            cursor = None
+            rows, more = _read(queryset, keys, None, per_page)
+    elif cursor is not None and not rows:
+        # Past the end of a list that shrank under the cursor: the first page, not an empty one.
         cursor = None
         rows, more = _read(queryset, keys, None, per_page)
     backward = cursor is not None and cursor.direction == _BEFORE

@@ -337,3 +337,30 @@ def test_models_have_an_index_for_each_keyset():
     assert Vehicle._meta.get_field("plate_number").unique
     assert indexed(QoyodInvoiceSync, ["last_attempt_at", "id"])
     assert indexed(Transaction, ["-date", "-id"])
+
+
+def test_going_back_after_rows_were_deleted_gives_a_full_first_page(admin, monkeypatch):
+    monkeypatch.setattr("garage.views.PAGE_SIZE", 3)
+    ids = _expected(LISTS["customers"], _customers(7))
+    url = reverse("garage:customer_list")
+    second = admin.get(url + (pager_link(admin.get(url), "next") or ""))
+    Customer.objects.filter(pk=ids[0]).delete()
+
+    back = admin.get(url + (pager_link(second, "prev") or ""))
+
+    assert _pks(back) == ids[1:4]
+    assert pager_link(back, "prev") is None
+    assert pager_count(back) == "1–3 of 6"
+
+
+def test_a_cursor_past_the_end_of_a_shrunk_list_gives_the_first_page(admin, monkeypatch):
+    monkeypatch.setattr("garage.views.PAGE_SIZE", 3)
+    ids = _expected(LISTS["customers"], _customers(4))
+    url = reverse("garage:customer_list")
+    following = pager_link(admin.get(url), "next")
+    Customer.objects.filter(pk=ids[3]).delete()
+
+    response = admin.get(url + (following or ""))
+
+    assert _pks(response) == ids[:3]
+    assert pager_link(response, "next") is None
