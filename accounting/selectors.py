@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounting.models import (
     Account,
     AccountingSettings,
     AccountType,
     BranchSourceAccount,
+    Receipt,
     Transaction,
 )
+from core.paging import capped_count
 
 
 def chart_accounts() -> list[Account]:
@@ -73,18 +76,24 @@ TAB_Q: dict[Tab, Q] = {
 
 
 def transaction_list() -> QuerySet[Transaction]:
-    """Transactions with what a list row shows, in a fixed number of queries."""
+    """Transactions with what a list row shows, in a fixed number of queries, newest first
+    (the transaction_list_order index)."""
+    # A correlated count, not a GROUP BY: it is evaluated for the page's rows only, after the
+    # LIMIT, instead of grouping every transaction before the page is cut.
+    receipts = Receipt.objects.filter(transaction=OuterRef("pk")).order_by().values("transaction")
     return (
         Transaction.objects.select_related("branch", "budget", "employee", "account")
-        .annotate(receipt_count=Count("receipts"))
-        # Meta.ordering does not apply to a grouped query.
+        .annotate(
+            receipt_count=Coalesce(
+                Subquery(receipts.annotate(n=Count("pk")).values("n")),
+                0,
+                output_field=IntegerField(),
+            )
+        )
         .order_by("-date", "-id")
     )
 
 
 def transaction_tab_counts(queryset: QuerySet[Transaction]) -> dict[str, int]:
-    """Rows of `queryset` in each tab, in one query."""
-    counts = Transaction.objects.filter(pk__in=queryset.values("pk")).aggregate(
-        **{tab.value: Count("pk", filter=q) for tab, q in TAB_Q.items()}
-    )
-    return {tab: counts[tab] or 0 for tab in counts}
+    """Rows of `queryset` in each tab, each counted up to the pager's cap (core.paging)."""
+    return {tab.value: capped_count(queryset.filter(q)) for tab, q in TAB_Q.items()}

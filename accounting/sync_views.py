@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
-from django.core.paginator import Page
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from accounting.models import Transaction
 from core import roles
 from core.http import AuthenticatedHttpRequest
 from core.ids import parse_id
+from core.paging import KeysetPage
 
 VERIFY = roles.VERIFY_TRANSACTION
 # What the page sends per request: each transaction is one Qoyod call, so a request stays
@@ -38,7 +38,7 @@ MAX_WITHOUT_SCRIPT = 10
 MAX_MATCHING = 1000
 
 
-def list_context(*, tab: str, page: Page[Any], can_verify: bool) -> dict[str, Any]:
+def list_context(*, tab: str, page: KeysetPage[Any], can_verify: bool) -> dict[str, Any]:
     """What the transaction list needs for sync: every row's pre-flight, and the panel."""
     books = sync.books_read()
     page.object_list = list(page.object_list)

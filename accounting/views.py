@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from accounting.models import AccountingSettings, Transaction
 from core import roles
 from core.http import AuthenticatedHttpRequest
 from core.ids import parse_id
+from core.paging import keyset_page, total_text
 from qoyod_sync.messages import with_qoyod_words
 from qoyod_sync.services import connection_get
 
@@ -173,7 +173,7 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
         tab = selectors.Tab.EXPENSES
     found = TransactionFilter(request.GET, queryset=selectors.transaction_list())
     rows = found.qs.filter(selectors.TAB_Q[tab])
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(request, rows, per_page=PAGE_SIZE)
     can_verify = request.user.has_perm(VERIFY)
     return render(
         request,
@@ -181,7 +181,7 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
         {
             "tab": tab.value,
             "tabs": [
-                (t.value, label, count)
+                (t.value, label, total_text(count))
                 for (t, label), count in zip(
                     TAB_LABELS.items(),
                     selectors.transaction_tab_counts(found.qs).values(),

@@ -86,6 +86,8 @@ class Customer(BilingualName):
         verbose_name_plural = _("customers")
         indexes = [
             models.Index(fields=["name_ar"]),
+            # The customer list's order and keyset pages (garage.selectors.customer_list).
+            models.Index(fields=["name_en", "name_ar", "id"], name="customer_list_order"),
             # The API's customer list: changed since, oldest change first, keyset pages.
             models.Index(fields=["updated_at", "id"], name="customer_updated"),
         ]
@@ -372,11 +374,13 @@ class JobCard(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # The job list's order and keyset pages (garage.selectors.jobcard_list).
+            models.Index(fields=["-created_at", "-id"], name="jobcard_list_order"),
             models.Index(
                 fields=["-completed_at", "-id"],
                 condition=Q(invoice_pending=True),
                 name="jobcard_invoice_pending",
-            )
+            ),
         ]
         verbose_name = _("job card")
         verbose_name_plural = _("job cards")

@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import roles
 from core.http import AuthenticatedHttpRequest
 from core.ids import parse_id
+from core.paging import KeysetPage, keyset_page
 from garage import selectors, services
 from garage.filters import CustomerFilter, JobCardFilter, SparePartFilter
 from garage.forms import (
@@ -48,8 +48,8 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _page(request: HttpRequest, queryset: QuerySet) -> Page:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, queryset: QuerySet) -> KeysetPage:
+    return keyset_page(request, queryset, per_page=PAGE_SIZE)
 
 
 def _preset(model: type[M], value: str | None) -> M | None:

@@ -83,8 +83,10 @@ def jobs_needing_invoice(*, search: str = "") -> QuerySet[JobCard]:
         "-id"
     )
     # invoice_pending reads the partial index jobcard_invoice_pending, newest completion first.
+    # Every completed job has completed_at; saying so lets core.paging page both ways by a
+    # plain index range instead of an OR with IS NULL.
     jobs = (
-        JobCard.objects.filter(invoice_pending=True)
+        JobCard.objects.filter(invoice_pending=True, completed_at__isnull=False)
         .select_related("branch", "customer", "vehicle")
         .annotate(last_void_number=Subquery(last_void.values("number")[:1]))
         .order_by("-completed_at", "-id")

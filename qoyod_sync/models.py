@@ -343,6 +343,10 @@ class QoyodInvoiceSync(models.Model):
         verbose_name = _("invoice sync with Qoyod")
         verbose_name_plural = _("invoice syncs with Qoyod")
         permissions = [("send_invoice", "Can send invoice drafts to Qoyod and retry them")]
+        indexes = [
+            # The retry queue's order and keyset pages (qoyod_sync.selectors.retry_queue).
+            models.Index(fields=["last_attempt_at", "id"], name="invoicesync_retry_order"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(state="draft_created") | Q(qoyod_invoice_id__isnull=False),

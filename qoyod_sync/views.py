@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import AuthenticatedHttpRequest
+from core.paging import keyset_page
 from garage.models import Branch
 from invoicing.models import Invoice
 from payments import close as payments_close
@@ -256,7 +256,7 @@ def stock_sync(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 @permission_required(SEND, raise_exception=True)
 def retry_queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.retry_queue(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(request, selectors.retry_queue(), per_page=PAGE_SIZE)
     rows = [(sync, selectors.fix_link(sync), sync_status(sync.invoice, sync)) for sync in page]
     return render(request, "qoyod_sync/retry_queue.html", {"page": page, "rows": rows})
 

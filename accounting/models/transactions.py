@@ -175,6 +175,8 @@ class Transaction(models.Model):
         indexes = [
             # A statement import's duplicate check: same reference, date and amount.
             models.Index(fields=["reference", "date", "amount"], name="transaction_statement_line"),
+            # The transaction list's order and keyset pages (accounting.selectors).
+            models.Index(fields=["-date", "-id"], name="transaction_list_order"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.decorators import (
     permission_required,
 )
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.ids import parse_id
+from core.paging import keyset_page
 from invoicing import selectors
 from invoicing.filters import InvoiceFilter
 
@@ -23,7 +23,7 @@ BADGE_LIMIT = 100
 def invoice_list(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "")
     invoice_filter = InvoiceFilter(request.GET, queryset=selectors.invoice_list(search=search))
-    page = Paginator(invoice_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(request, invoice_filter.qs, per_page=PAGE_SIZE)
     saved_pk = parse_id(request.GET.get("saved"))
     saved = None if saved_pk is None else selectors.invoice_list().filter(pk=saved_pk).first()
     return render(
@@ -52,7 +52,7 @@ def needs_invoice(request: HttpRequest) -> HttpResponse:
         )
     search = request.GET.get("q", "")
     jobs = selectors.jobs_needing_invoice(search=search)
-    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(request, jobs, per_page=PAGE_SIZE)
     return render(
         request,
         "invoicing/needs_invoice.html",
@@ -60,7 +60,9 @@ def needs_invoice(request: HttpRequest) -> HttpResponse:
             "tab": "needs",
             "search": search,
             "page": page,
-            # Unsearched, the page's own count is the badge; searched, the badge loads itself.
-            "needs_count": None if search else page.paginator.count,
+            # Unsearched, the page's own (capped) count is the badge; searched, the badge loads
+            # itself.
+            "needs_count": None if search else min(page.total, BADGE_LIMIT),
+            "needs_capped": page.total >= BADGE_LIMIT,
         },
     )

@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.core.paginator import Page
 
+from core.paging import KeysetPage
 from invoicing.models import Invoice
 from qoyod_sync.readback import fetch
 from qoyod_sync.status import Action, sync_status
@@ -30,7 +30,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("qoyod_sync/refresh_header.html", takes_context=True)
-def qoyod_refresh_header(context: template.Context, page: Page) -> dict[str, Any]:
+def qoyod_refresh_header(context: template.Context, page: KeysetPage) -> dict[str, Any]:
     # Only Qoyod-managed rows can need a read: a page without any costs no query.
     ids = [row.pk for row in page if isinstance(row, Invoice) and row.qoyod_managed]
     return {
@@ -55,7 +55,7 @@ def qoyod_payment_cell(context: template.Context, invoice: Invoice) -> dict[str,
         "pending": state is not None and state.is_pending,
         "can_refresh": Action.REFRESH in sync_status(invoice, sync_for(context, invoice)).actions,
         # Inside a list row the button swaps the row by htmx; elsewhere it posts and redirects.
-        "in_row": isinstance(context.get("page"), Page) or bool(context.get("qoyod_row")),
+        "in_row": isinstance(context.get("page"), KeysetPage) or bool(context.get("qoyod_row")),
         "next": page_path(request),
         "message": context.get("qoyod_refresh_message", ""),
         "message_ok": context.get("qoyod_refresh_ok", False),

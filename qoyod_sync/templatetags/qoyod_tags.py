@@ -12,11 +12,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import template
-from django.core.paginator import Page
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from core.paging import KeysetPage
 from invoicing.models import Invoice
 from invoicing.whatsapp import whatsapp_url
 from payments.models import QoyodPaymentState
@@ -55,7 +55,7 @@ def sync_for(context: template.Context, invoice: Invoice) -> QoyodInvoiceSync | 
     # On a list page the whole page's rows are loaded in one query on the first cell, so the
     # list costs the same number of queries for 1 row as for 50.
     page = context.get("page")
-    if isinstance(page, Page) and all(isinstance(row, Invoice) for row in page):
+    if isinstance(page, KeysetPage) and all(isinstance(row, Invoice) for row in page):
         cache = getattr(page, "_qoyod_syncs", None)
         if cache is None:
             ids = {row.pk for row in page}
@@ -72,7 +72,7 @@ def payment_state_for(context: template.Context, invoice: Invoice) -> QoyodPayme
     # On a list page the states of all its rows load in one query, on the first Qoyod row, so
     # the page costs the same number of queries for 1 row as for 50.
     page = context.get("page")
-    if isinstance(page, Page):
+    if isinstance(page, KeysetPage):
         cache = getattr(page, "_qoyod_payment_states", None)
         if cache is None:
             ids = {row.pk for row in page if isinstance(row, Invoice)}
@@ -121,7 +121,7 @@ def qoyod_cell(context: template.Context, invoice: Invoice) -> dict[str, Any]:
         "can_send": allowed and status.can_send,
         "can_retry": allowed and status.can_retry,
         # Inside a list row the buttons swap the row by htmx; elsewhere they post and redirect.
-        "in_row": isinstance(context.get("page"), Page) or bool(context.get("qoyod_row")),
+        "in_row": isinstance(context.get("page"), KeysetPage) or bool(context.get("qoyod_row")),
         "next": page_path(request),
         "message": context.get("qoyod_message", ""),
         "message_ok": context.get("qoyod_ok", False),
