@@ -136,12 +136,16 @@ def _queue(messages: list[tuple[int, int]]) -> None:
 def webhook_event_record(*, event: str, invoice: Invoice) -> list[WebhookDelivery]:
     """A delivery for every endpoint subscribed to `event` whose client may see the invoice
     and still holds the scope; sending waits for the commit."""
-    endpoints = WebhookEndpoint.objects.filter(
-        client__revoked_at__isnull=True, events__contains=[event]
-    ).select_related("client")
+    # The subscription is checked here, not with a JSON `contains` lookup, which SQLite (the
+    # trial install's database) does not have; a garage has a handful of endpoints.
+    endpoints = WebhookEndpoint.objects.filter(client__revoked_at__isnull=True).select_related(
+        "client"
+    )
     deliveries = []
     for endpoint in endpoints:
         client = endpoint.client
+        if event not in endpoint.events:
+            continue
         if not client.is_active or not client.has_scope(Scope.WEBHOOKS_MANAGE):
             continue
         if client.branch_id is not None and client.branch_id != invoice.branch_id:
