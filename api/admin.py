@@ -61,7 +61,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["event_id", "endpoint__url"]
     list_select_related = ["endpoint"]
     readonly_fields = ["event", "event_id", "endpoint", "status", "attempts", "last_status_code",
-                       "last_error", "created_at", "delivered_at"]  # fmt: skip
+                       "last_error", "created_at", "next_attempt_at", "delivered_at"]  # fmt: skip
 
 
 @admin.register(Sale)

@@ -183,11 +183,24 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True)
+    # When a worker should next try it: at once, then after each retry's backoff. A pending
+    # delivery overdue by WEBHOOK_REQUEUE_AFTER_SECONDS lost its task (the broker was down after
+    # the commit, or at the retry) and the beat task queues it again.
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    # Held by the worker sending it, so no other message can send it at the same time.
+    lease_until = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="webhookdelivery_due",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} {self.event_id}"

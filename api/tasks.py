@@ -11,25 +11,30 @@ from django.utils import timezone
 
 from api.models import IdempotencyKey, WebhookDelivery
 from api.webhook_sender import webhook_post
-from api.webhooks import webhookdelivery_claim, webhookdelivery_record
-
-
-def retry_delay(attempts: int) -> int:
-    """Seconds before the next try: doubling from WEBHOOK_RETRY_BASE_SECONDS, at most an hour."""
-    return int(min(settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600))
+from api.webhooks import (
+    webhookdelivery_claim,
+    webhookdelivery_record,
+    webhookdelivery_requeue_overdue,
+)
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True, reject_on_worker_lost=True,
              ignore_result=True)  # fmt: skip
-def webhook_deliver(self: Task, delivery_id: int) -> None:
-    delivery = webhookdelivery_claim(delivery_id=delivery_id)
+def webhook_deliver(self: Task, delivery_id: int, attempts: int) -> None:
+    """Send a delivery's next attempt, if this message is the one for it (`attempts` so far)."""
+    delivery = webhookdelivery_claim(delivery_id=delivery_id, attempts=attempts)
     if delivery is None:
         return
     status_code, error = webhook_post(delivery)
-    final = delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS
-    webhookdelivery_record(delivery=delivery, status_code=status_code, error=error, final=final)
+    webhookdelivery_record(delivery=delivery, status_code=status_code, error=error)
     if delivery.status == WebhookDelivery.Status.PENDING:
-        raise self.retry(countdown=retry_delay(delivery.attempts))
+        raise self.retry(args=(delivery_id, delivery.attempts), eta=delivery.next_attempt_at)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def webhook_deliveries_requeue() -> int:
+    """Queue again the deliveries whose task was lost (the local database and the broker only)."""
+    return webhookdelivery_requeue_overdue()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

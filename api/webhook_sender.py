@@ -15,9 +15,7 @@ from api.models import WebhookDelivery
 from api.webhooks import EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, body_of, signature
 
 
-def webhook_post(
-    delivery: WebhookDelivery, *, transport: httpx.BaseTransport | None = None
-) -> tuple[int | None, str]:
+def webhook_post(delivery: WebhookDelivery) -> tuple[int | None, str]:
     """The receiver's status code (None if none came) and an error text for the log."""
     body = body_of(delivery)
     headers = {
@@ -30,7 +28,7 @@ def webhook_post(
     }
     timeout = httpx.Timeout(settings.WEBHOOK_TIMEOUT)
     try:
-        with httpx.Client(timeout=timeout, transport=transport, follow_redirects=False) as http:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as http:
             response = http.post(delivery.endpoint.url, content=body, headers=headers)
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"

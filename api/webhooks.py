@@ -2,13 +2,15 @@
 
 Events come from invoicing.signals inside the invoicing service's transaction: the delivery
 rows commit with the change, and the sending task is queued only after the commit
-(transaction.on_commit), so a rolled-back void is never announced. The receiver checks the
+(transaction.on_commit), so a rolled-back void is never announced; a delivery whose task was
+lost with the broker is queued again by a beat task. The receiver checks the
 `Garage-Signature` header: `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the
 endpoint's secret>`; the time lets it refuse a replayed delivery.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import ipaddress
@@ -24,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError
@@ -37,6 +40,8 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Garage-Signature"
 EVENT_ID_HEADER = "Garage-Event-Id"
 EVENT_HEADER = "Garage-Event"
+# At most this many overdue deliveries are queued again per beat run; the rest wait for the next.
+REQUEUE_BATCH = 500
 
 
 def url_refusal(url: str) -> str | None:
@@ -116,26 +121,31 @@ def signature(*, secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
-def _queue(delivery_ids: list[int]) -> None:
+def _queue(messages: list[tuple[int, int]]) -> None:
+    """Queue a task for each (delivery id, attempts so far)."""
     from api.tasks import webhook_deliver
 
-    for delivery_id in delivery_ids:
+    for delivery_id, attempts in messages:
         try:
-            webhook_deliver.delay(delivery_id)
+            webhook_deliver.delay(delivery_id, attempts)
         except (OperationalError, OSError):
-            # The row stays pending, in the delivery log, for an admin to see.
+            # The row stays pending; webhookdelivery_requeue_overdue queues it again later.
             logger.warning("Could not queue webhook delivery %d", delivery_id)
 
 
 def webhook_event_record(*, event: str, invoice: Invoice) -> list[WebhookDelivery]:
     """A delivery for every endpoint subscribed to `event` whose client may see the invoice
     and still holds the scope; sending waits for the commit."""
-    endpoints = WebhookEndpoint.objects.filter(
-        client__revoked_at__isnull=True, events__contains=[event]
-    ).select_related("client")
+    # The subscription is checked here, not with a JSON `contains` lookup, which SQLite (the
+    # trial install's database) does not have; a garage has a handful of endpoints.
+    endpoints = WebhookEndpoint.objects.filter(client__revoked_at__isnull=True).select_related(
+        "client"
+    )
     deliveries = []
     for endpoint in endpoints:
         client = endpoint.client
+        if event not in endpoint.events:
+            continue
         if not client.is_active or not client.has_scope(Scope.WEBHOOKS_MANAGE):
             continue
         if client.branch_id is not None and client.branch_id != invoice.branch_id:
@@ -146,8 +156,8 @@ def webhook_event_record(*, event: str, invoice: Invoice) -> list[WebhookDeliver
             payload=payload_for(event=event, event_id=event_id, invoice=invoice),
         ))  # fmt: skip
     if deliveries:
-        ids = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: _queue(ids))
+        messages = [(d.pk, 0) for d in deliveries]
+        transaction.on_commit(lambda: _queue(messages))
     return deliveries
 
 
@@ -155,32 +165,77 @@ def on_invoice_event(*, event: str, invoice: Invoice, **kwargs: Any) -> None:
     webhook_event_record(event=event, invoice=invoice)
 
 
-def webhookdelivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
-    """Count an attempt of a pending delivery (compare-and-set), or None if it is settled."""
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update()
-            .select_related("endpoint")
-            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
-            .first()
-        )
-        if delivery is None:
-            return None
-        delivery.attempts += 1
-        delivery.save(update_fields=["attempts"])
-    return delivery
+def retry_delay(attempts: int) -> int:
+    """Seconds before the next try: doubling from WEBHOOK_RETRY_BASE_SECONDS, at most an hour."""
+    return int(min(settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600))
+
+
+def _unleased(now: datetime.datetime) -> Q:
+    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+
+
+def webhookdelivery_claim(*, delivery_id: int, attempts: int) -> WebhookDelivery | None:
+    """Take a pending delivery for its next attempt, or None if it is not this message's turn.
+
+    A compare-and-set on the attempts the message was queued after: of two messages for one
+    attempt (the one queued at the commit and the beat's requeue) only one sends, and a stale
+    one finds the count moved on. The lease lasts as long as a task may run, so even a message
+    with the right count cannot send while another worker is still sending."""
+    now = timezone.now()
+    lease = datetime.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimed = WebhookDelivery.objects.filter(
+        _unleased(now),
+        pk=delivery_id,
+        status=WebhookDelivery.Status.PENDING,
+        attempts=attempts,
+        attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS,
+    ).update(attempts=F("attempts") + 1, lease_until=now + lease)
+    if not claimed:
+        return None
+    return WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
 
 
 def webhookdelivery_record(
-    *, delivery: WebhookDelivery, status_code: int | None, error: str, final: bool
+    *, delivery: WebhookDelivery, status_code: int | None, error: str
 ) -> None:
-    """What an attempt met: a 2xx delivers; otherwise the error, and FAILED once out of tries."""
-    delivery.last_status_code = status_code
+    """What an attempt met: a 2xx delivers; otherwise the error and the next try's time, or
+    FAILED once out of tries. The lease is given back either way."""
+    now = timezone.now()
+    delivery.last_status_code, delivery.lease_until = status_code, None
     if status_code is not None and 200 <= status_code < 300:
         delivery.status, delivery.last_error = WebhookDelivery.Status.DELIVERED, ""
-        delivery.delivered_at = timezone.now()
+        delivery.delivered_at = now
     else:
         delivery.last_error = error[:500]
-        if final:
+        if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
             delivery.status = WebhookDelivery.Status.FAILED
-    delivery.save(update_fields=["status", "last_status_code", "last_error", "delivered_at"])
+        else:
+            delivery.next_attempt_at = now + datetime.timedelta(
+                seconds=retry_delay(delivery.attempts)
+            )
+    delivery.save(update_fields=[
+        "status", "last_status_code", "last_error", "delivered_at", "next_attempt_at",
+        "lease_until",
+    ])  # fmt: skip
+
+
+def webhookdelivery_requeue_overdue() -> int:
+    """Queue again the pending deliveries overdue by WEBHOOK_REQUEUE_AFTER_SECONDS (their task
+    was lost); how many. One whose last attempt's worker died, out of tries, fails instead."""
+    now = timezone.now()
+    pending = WebhookDelivery.objects.filter(_unleased(now), status=WebhookDelivery.Status.PENDING)
+    pending.filter(attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS).update(
+        status=WebhookDelivery.Status.FAILED, lease_until=None
+    )
+    grace = datetime.timedelta(seconds=settings.WEBHOOK_REQUEUE_AFTER_SECONDS)
+    overdue = list(
+        pending.filter(next_attempt_at__lt=now - grace)
+        .order_by("next_attempt_at")
+        .values_list("pk", "attempts")[:REQUEUE_BATCH]
+    )
+    # Due again from now: queued once per grace period, not once per beat, while it waits.
+    WebhookDelivery.objects.filter(pk__in=[pk for pk, _attempts in overdue]).update(
+        next_attempt_at=now
+    )
+    transaction.on_commit(lambda: _queue(overdue))
+    return len(overdue)

@@ -380,6 +380,18 @@ ACCOUNTING_CONFIG_SYNC_HOUR = env.int("ACCOUNTING_CONFIG_SYNC_HOUR", default=3)
 # The nightly reconciliation compares the last QOYOD_RECONCILE_DAYS days of invoices with Qoyod.
 QOYOD_RECONCILE_DAYS = env.int("QOYOD_RECONCILE_DAYS", default=7)
 QOYOD_RECONCILE_HOUR = env.int("QOYOD_RECONCILE_HOUR", default=2)
+# Finance API: an Idempotency-Key's stored answer is kept this long (the hourly beat task
+# deletes older ones). Webhook deliveries: tries, the first retry's delay (doubling after),
+# the receiver's time to answer, and whether loopback / private receivers are allowed (only in
+# a trial install: in production a delivery must never reach the internal network).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+# A pending delivery this overdue lost its task and is queued again (api/webhooks.py), by a
+# beat task that runs as often; longer than a busy queue's wait, so few are queued twice.
+WEBHOOK_REQUEUE_AFTER_SECONDS = env.int("WEBHOOK_REQUEUE_AFTER_SECONDS", default=300)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=DEBUG)
 CELERY_BEAT_SCHEDULE = {
     "qoyod-reconcile-nightly": {
         "task": "qoyod_sync.tasks.reconcile_nightly",
@@ -388,6 +400,10 @@ CELERY_BEAT_SCHEDULE = {
     "qoyod-refresh-open-invoices": {
         "task": "qoyod_sync.tasks.refresh_open_invoices",
         "schedule": timedelta(minutes=QOYOD_REFRESH_PERIOD_MINUTES),
+    },
+    "api-webhook-deliveries-requeue": {
+        "task": "api.tasks.webhook_deliveries_requeue",
+        "schedule": timedelta(seconds=WEBHOOK_REQUEUE_AFTER_SECONDS),
     },
     "api-idempotency-keys-expire": {
         "task": "api.tasks.idempotency_keys_expire",
@@ -398,15 +414,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=ACCOUNTING_CONFIG_SYNC_HOUR, minute=15),
     },
 }
-# Finance API: an Idempotency-Key's stored answer is kept this long (the hourly beat task
-# deletes older ones). Webhook deliveries: tries, the first retry's delay (doubling after),
-# the receiver's time to answer, and whether loopback / private receivers are allowed (only in
-# a trial install: in production a delivery must never reach the internal network).
-IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
-WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
-WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
-WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
-WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=DEBUG)
 QOYOD_RATE_LIMIT_PER_MINUTE = env.int("QOYOD_RATE_LIMIT_PER_MINUTE", default=280)
 # Seconds. A web request that calls Qoyod must end before gunicorn's worker timeout (30 s in the
 # Dockerfile and compose): QOYOD_DEADLINE bounds one request's Qoyod calls altogether (a send's

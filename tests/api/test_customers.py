@@ -71,19 +71,21 @@ def test_the_list_holds_master_data_and_contacts_oldest_change_first(api):
     ]  # fmt: skip
 
 
-def test_filters_by_vat_number_phone_and_updated_since_in_any_spelling(api):
-    company = CompanyCustomerFactory()
+def test_filters_by_vat_number_phone_reference_and_updated_since_in_any_spelling(api):
+    company = CompanyCustomerFactory(external_reference="ERP-C-9")
     person = CustomerFactory(phone="+966551112222")
     Customer.objects.filter(pk=company.pk).update(updated_at=timezone.now() - datetime.timedelta(2))
 
     by_vat = api.get(CUSTOMERS, {"vat_number": company.vat_number})
     by_phone = api.get(CUSTOMERS, {"phone": "055 111 2222"})
+    by_reference = api.get(CUSTOMERS, {"external_reference": "ERP-C-9"})
     since = api.get(
         CUSTOMERS, {"updated_since": (timezone.now() - datetime.timedelta(1)).isoformat()}
     )
 
     assert [c["id"] for c in by_vat.json()["results"]] == [company.pk]
     assert [c["id"] for c in by_phone.json()["results"]] == [person.pk]
+    assert [c["id"] for c in by_reference.json()["results"]] == [company.pk]
     assert [c["id"] for c in since.json()["results"]] == [person.pk]
 
 

@@ -10,8 +10,10 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework import serializers
 
 from api.models import Scope
+from api.serializers import QueueItemSerializer
 from core import roles
 from invoicing.models import FinanceState, Invoice, InvoiceFinanceChange
 from invoicing.processing import invoice_mark_processed
@@ -62,6 +64,42 @@ def test_the_queue_is_paged_by_cursor_without_count_or_offset(api, make_client):
     assert ("COUNT(" in sql, "OFFSET" in sql) == (False, False)
     assert _numbers(first) + _numbers(second) + _numbers(third) == [i.number for i in invoices]
     assert third.json()["next"] is None
+
+
+def test_a_queue_page_makes_the_same_queries_for_1_and_50_invoices(api):
+    first = InvoiceFactory()
+    invoice_mark_processed(invoice=first, reference="ERP-1", client="ERP")
+    invoice_void(invoice=first, reason="typo", user=None)
+    api.get(QUEUE)  # the token's first use is recorded once
+
+    with CaptureQueriesContext(connection) as one:
+        assert len(api.get(QUEUE).json()["results"]) == 1
+    for _ in range(49):
+        InvoiceFactory(branch=BranchFactory())
+    with CaptureQueriesContext(connection) as fifty:
+        assert len(api.get(QUEUE).json()["results"]) == 50
+
+    # The token's client, then the page with its branches.
+    assert (len(one), len(fifty)) == (2, 2)
+
+
+def test_a_queue_item_is_what_drfs_walk_over_its_fields_gives():
+    issued = InvoiceFactory()
+    cancelled = InvoiceFactory()
+    invoice_mark_processed(invoice=cancelled, reference="ERP-1", client="ERP")
+    invoice_void(invoice=cancelled, reason="typo", user=None)
+    serializer = QueueItemSerializer()
+    loaded = Invoice.objects.select_related("branch").only(*QueueItemSerializer.COLUMNS)
+
+    items = [serializer.to_representation(loaded.get(pk=i.pk)) for i in (issued, cancelled)]
+
+    assert items == [
+        serializers.Serializer.to_representation(serializer, loaded.get(pk=i.pk))
+        for i in (issued, cancelled)
+    ]
+    assert [(i["number"], i["kind"]) for i in items] == [
+        (issued.number, "invoice"), (cancelled.number, "cancellation"),
+    ]  # fmt: skip
 
 
 def test_an_invoice_processed_while_a_client_walks_the_queue_does_not_shift_its_pages(api):

@@ -18,7 +18,8 @@ from django.urls import reverse
 
 from api import webhooks
 from api.models import Scope, WebhookDelivery, WebhookEndpoint
-from api.tasks import retry_delay, webhook_deliver
+from api.tasks import webhook_deliver
+from api.webhooks import retry_delay
 from core import roles
 from invoicing.services import invoice_void
 from tests.api.conftest import caller
@@ -71,7 +72,7 @@ def _register(api, url: str, events: list[str]) -> dict:
 def _deliver_all(callbacks) -> None:
     assert len(callbacks) == 1
     for delivery in WebhookDelivery.objects.order_by("id"):
-        webhook_deliver.apply(args=[delivery.pk])
+        webhook_deliver.apply(args=[delivery.pk, 0])
 
 
 def test_a_delivery_is_signed_and_verifiable(
@@ -264,7 +265,7 @@ def test_the_clients_page_shows_each_endpoint_and_its_deliveries(make_client, re
     created = _register(caller(token), receiver.url, ["invoice.issued"])
     InvoiceFactory()
     delivery = WebhookDelivery.objects.get()
-    webhook_deliver.apply(args=[delivery.pk])
+    webhook_deliver.apply(args=[delivery.pk, 0])
     InvoiceFactory()
     browser = Client()
     browser.force_login(UserFactory(role=roles.ADMIN))

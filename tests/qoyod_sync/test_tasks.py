@@ -55,7 +55,11 @@ INVOICES = "/2.0/invoices"
 OUR_PACKAGES = ("qoyod_sync", "payments", "invoicing", "garage", "accounting", "api", "config")
 
 # Tasks that never reach Qoyod at all: webhooks to finance systems, local housekeeping.
-NOT_QOYOD_TASKS = {"api.tasks.webhook_deliver", "api.tasks.idempotency_keys_expire"}
+NOT_QOYOD_TASKS = {
+    "api.tasks.webhook_deliver",
+    "api.tasks.webhook_deliveries_requeue",
+    "api.tasks.idempotency_keys_expire",
+}
 
 
 def our_tasks() -> dict[str, Any]:
