@@ -21,12 +21,19 @@ from qoyod_sync.models import (
     ReconciliationRun,
 )
 from qoyod_sync.reconcile import range_refusal, reconciliation_run
-from qoyod_sync.sandbox import bills, journal
+from qoyod_sync.sandbox import journal
 from qoyod_sync.sandbox.chart import ACTIVE
 from qoyod_sync.sandbox.journal import CONTACT_ACCOUNTS
 from tests.accounting_factories import TransactionFactory
 from tests.factories import UserFactory
-from tests.qoyod_sync.refresh_helpers import connect, managed_invoice, qoyod_draft, qoyod_id
+from tests.qoyod_sync.refresh_helpers import (
+    connect,
+    managed_invoice,
+    qoyod_bill,
+    qoyod_draft,
+    qoyod_id,
+    sent_bill,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -330,45 +337,14 @@ def test_a_draft_expense_bill_is_not_taken_for_a_missing_journal_entry(qoyod_san
 
 
 BILLS = "/2.0/simple_bills"
-SUPPLIES, VAT_15, WAREHOUSE = 22, 1, 1
-
-
-def _bill(sandbox, *, reference, amount, on):
-    """A Qoyod simple bill as the expense-bill sync makes one: one line, VAT included."""
-    company = sandbox.company()
-    with company.lock:
-        vendor = next(iter(company.vendors.values()), None) or bills.create_vendor(
-            company, {"name": "Al Jazira Auto Parts"}
-        )
-        return bills.create_simple_bill(
-            company,
-            {
-                "contact_id": vendor.id, "reference": reference, "issue_date": on.isoformat(),
-                "inventory_id": WAREHOUSE,
-                "simple_bill_items_attributes": [{
-                    "expense_category_id": SUPPLIES, "total_amount": str(amount),
-                    "tax_id": VAT_15, "is_inclusive": True,
-                }],
-            },
-        ).id  # fmt: skip
-
-
-def _sent_bill(sandbox, *, amount="115.00", billed=None):
-    today = timezone.localdate()
-    row = TransactionFactory(
-        date=today, amount=Decimal(amount), qoyod_document=Transaction.Document.SIMPLE_BILL
-    )
-    row.qoyod_entry_id = _bill(sandbox, reference=row.number, amount=billed or amount, on=today)
-    row.save(update_fields=["qoyod_entry_id"])
-    return row
 
 
 def test_expense_bills_missing_duplicated_drifting_and_unknown_to_us_are_found(qoyod_sandbox):
     today = timezone.localdate()
-    clean = _sent_bill(qoyod_sandbox)
-    missing = _sent_bill(qoyod_sandbox)
-    duplicated = _sent_bill(qoyod_sandbox)
-    drifted = _sent_bill(qoyod_sandbox, amount="230.00", billed="200.00")
+    clean = sent_bill(qoyod_sandbox)
+    missing = sent_bill(qoyod_sandbox)
+    duplicated = sent_bill(qoyod_sandbox)
+    drifted = sent_bill(qoyod_sandbox, amount="230.00", billed="200.00")
     company = qoyod_sandbox.company()
     with company.lock:
         del company.simple_bills[missing.qoyod_entry_id]
@@ -376,8 +352,8 @@ def test_expense_bills_missing_duplicated_drifting_and_unknown_to_us_are_found(q
         original = company.simple_bills[duplicated.qoyod_entry_id]
         copy = dataclasses.replace(original, id=company.next_id("simple_bill"))
         company.simple_bills[copy.id] = copy
-    orphan = _bill(qoyod_sandbox, reference="EXP-2026-777777", amount="50.00", on=today)
-    _bill(qoyod_sandbox, reference="SB-0042", amount="70.00", on=today)
+    orphan = qoyod_bill(qoyod_sandbox, reference="EXP-2026-777777", amount="50.00", on=today)
+    qoyod_bill(qoyod_sandbox, reference="SB-0042", amount="70.00", on=today)
 
     run, _ = _run(qoyod_sandbox)
 
@@ -408,8 +384,8 @@ def test_the_expense_bills_tab_shows_its_headline_and_findings_with_links(
 ):
     settings.QOYOD_WEB_SIMPLE_BILL_URL = "https://www.qoyod.com/simple_bills/{id}"
     QoyodConnection.objects.create(base_url=settings.QOYOD_BASE_URL)
-    _sent_bill(qoyod_sandbox)
-    drifted = _sent_bill(qoyod_sandbox, amount="230.00", billed="200.00")
+    sent_bill(qoyod_sandbox)
+    drifted = sent_bill(qoyod_sandbox, amount="230.00", billed="200.00")
     _run(qoyod_sandbox)
     client.force_login(UserFactory(role=roles.ACCOUNTANT))
 
@@ -431,7 +407,7 @@ def test_the_expense_bills_tab_shows_its_headline_and_findings_with_links(
 
 def test_a_clean_company_with_expense_bills_reports_zeros(qoyod_sandbox):
     for _ in range(2):
-        _sent_bill(qoyod_sandbox)
+        sent_bill(qoyod_sandbox)
 
     run, _ = _run(qoyod_sandbox)
 
