@@ -622,6 +622,7 @@ class ReconciliationFinding(models.Model):
         TOTAL_DRIFT = "total_drift", _("Total differs")
         VAT_DRIFT = "vat_drift", _("VAT differs")
         CREDIT_NOTE_MISSING = "credit_note_missing", _("Credit note missing in Qoyod")
+        CREDIT_NOTE_DUPLICATE = "credit_note_duplicate", _("Credit note duplicated in Qoyod")
         CREDIT_NOTE_DRIFT = "credit_note_drift", _("Credit note total differs")
         CREDIT_NOTE_ORPHAN = "credit_note_orphan", _("Credit note unknown to us")
         JOURNAL_MISSING = "journal_missing", _("Journal entry missing in Qoyod")
@@ -695,6 +696,14 @@ JOURNAL_KINDS = frozenset(
         ReconciliationFinding.Kind.JOURNAL_MISSING,
         ReconciliationFinding.Kind.JOURNAL_DRIFT,
         ReconciliationFinding.Kind.JOURNAL_ORPHAN,
+    }
+)
+CREDIT_NOTE_KINDS = frozenset(
+    {
+        ReconciliationFinding.Kind.CREDIT_NOTE_MISSING,
+        ReconciliationFinding.Kind.CREDIT_NOTE_DUPLICATE,
+        ReconciliationFinding.Kind.CREDIT_NOTE_DRIFT,
+        ReconciliationFinding.Kind.CREDIT_NOTE_ORPHAN,
     }
 )
 BILL_KINDS = frozenset(

@@ -40,6 +40,7 @@ from qoyod_sync.forms import (
 from qoyod_sync.messages import with_qoyod_words
 from qoyod_sync.models import (
     BILL_KINDS,
+    CREDIT_NOTE_KINDS,
     JOURNAL_KINDS,
     QoyodConnection,
     QoyodInvoiceSync,
@@ -324,7 +325,7 @@ def _finding_url(connection: QoyodConnection, kind: str) -> Callable[[int], str]
     Kind = ReconciliationFinding.Kind
     if kind == Kind.DUPLICATE_CUSTOMER:
         return connection.customer_url
-    if kind in (Kind.CREDIT_NOTE_MISSING, Kind.CREDIT_NOTE_DRIFT, Kind.CREDIT_NOTE_ORPHAN):
+    if kind in CREDIT_NOTE_KINDS:
         return connection.credit_note_url
     if kind in JOURNAL_KINDS:
         return connection.journal_entry_url

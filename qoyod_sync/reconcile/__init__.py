@@ -101,7 +101,9 @@ def reconciliation_run(
             invoices=len(ours),
             in_qoyod_once=len(ours) - counts[Kind.MISSING] - counts[Kind.DUPLICATE],
             missing=counts[Kind.MISSING] + counts[Kind.CREDIT_NOTE_MISSING],
-            duplicates=counts[Kind.DUPLICATE] + counts[Kind.DUPLICATE_CUSTOMER],
+            duplicates=counts[Kind.DUPLICATE]
+            + counts[Kind.DUPLICATE_CUSTOMER]
+            + counts[Kind.CREDIT_NOTE_DUPLICATE],
             drift=counts[Kind.TOTAL_DRIFT]
             + counts[Kind.VAT_DRIFT]
             + counts[Kind.STATUS_DRIFT]

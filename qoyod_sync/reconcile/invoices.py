@@ -67,6 +67,13 @@ register(
     ),
 )
 register(
+    "reconcile.credit_note_duplicate",
+    _(
+        "Credit note %(number)s is in Qoyod %(count)s times (ids %(ids)s): delete the extra "
+        "drafts in Qoyod and keep %(keep)s."
+    ),
+)
+register(
     "reconcile.credit_note_drift",
     _(
         "Credit note %(number)s totals %(ours)s SAR here and %(theirs)s SAR in Qoyod: correct "
@@ -253,13 +260,19 @@ def expected_credit_notes(*, date_from: date, date_to: date) -> list[QoyodCredit
 def credit_note_findings(
     ours: list[QoyodCreditNote], theirs: list[types.CreditNote]
 ) -> list[ReconciliationFinding]:
-    """Our sent notes gone from Qoyod or changed there, and Qoyod's notes with our number
-    pattern that no note of ours is."""
+    """Our sent notes gone from Qoyod, there more than once (our number as the reference of
+    two) or changed there, and Qoyod's notes with our number pattern that no note of ours is."""
     by_id = {remote.id: remote for remote in theirs}
+    by_reference: dict[str, list[types.CreditNote]] = defaultdict(list)
+    for remote in theirs:
+        by_reference[remote.reference].append(remote)
     found: list[ReconciliationFinding] = []
     for note in ours:
-        remote = by_id.get(note.qoyod_id or 0)
-        if remote is None:
+        mine = by_id.get(note.qoyod_id or 0)
+        copies = {remote.id: remote for remote in by_reference.get(note.number, [])}
+        if mine is not None:
+            copies[mine.id] = mine
+        if not copies:
             found.append(
                 ReconciliationFinding(
                     kind=Kind.CREDIT_NOTE_MISSING,
@@ -270,7 +283,24 @@ def credit_note_findings(
                     params={"number": note.number, "id": note.qoyod_id},
                 )  # fmt: skip
             )
-        elif to_money(remote.total_amount) != note.total:
+        elif len(copies) > 1:
+            ids = sorted(copies)
+            found.append(
+                ReconciliationFinding(
+                    kind=Kind.CREDIT_NOTE_DUPLICATE,
+                    invoice=note.invoice,
+                    reference=note.number,
+                    qoyod_ids=ids,
+                    code="reconcile.credit_note_duplicate",
+                    params={
+                        "number": note.number,
+                        "count": len(ids),
+                        "ids": ", ".join(str(i) for i in ids),
+                        "keep": mine.id if mine is not None else ids[0],
+                    },
+                )  # fmt: skip
+            )
+        elif to_money((remote := next(iter(copies.values()))).total_amount) != note.total:
             found.append(
                 ReconciliationFinding(
                     kind=Kind.CREDIT_NOTE_DRIFT,

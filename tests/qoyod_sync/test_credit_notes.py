@@ -4,6 +4,7 @@ change nothing and send nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -471,3 +472,24 @@ def test_a_credit_note_gone_from_qoyod_or_changed_there_is_found(qoyod, options)
     assert (run.missing, run.drift, requests) == (1, 1, 1)
     gone.refresh_from_db()
     assert gone.qoyod_status == ""
+
+
+def test_a_credit_note_qoyod_holds_twice_under_our_number_is_one_duplicate(qoyod, options):  # noqa: F811
+    note = _sent_note(qoyod, options)
+    company = qoyod.company()
+    with company.lock:
+        # A tenant that let a second note take our reference (qoyod-api.md §7.1).
+        copy = dataclasses.replace(
+            company.credit_notes[note.qoyod_id], id=company.next_id("credit_note")
+        )
+        company.credit_notes[copy.id] = copy
+
+    run, requests = _reconcile(qoyod)
+
+    [finding] = run.findings.all()
+    assert (finding.kind, finding.reference, finding.qoyod_ids, finding.advice) == (
+        Kind.CREDIT_NOTE_DUPLICATE, note.number, [note.qoyod_id, copy.id],
+        f"Credit note {note.number} is in Qoyod 2 times (ids {note.qoyod_id}, {copy.id}): "
+        f"delete the extra drafts in Qoyod and keep {note.qoyod_id}.",
+    )  # fmt: skip
+    assert (run.duplicates, run.orphans, requests) == (1, 0, 1)
