@@ -79,7 +79,7 @@ def main() -> None:
         print(
             f"requests {requests} (bound: ⌈{args.size}/100⌉ = {math.ceil(args.size / 100)}"
             f" invoice pages + ⌈{customers}/100⌉ = {math.ceil(customers / 100)} customer pages"
-            " + 1 journal-entries read"
+            " + 1 credit-notes page + 1 journal-entries read + 1 expense-bills page"
             f" + {exceptions} exceptions), wall time {seconds:.2f} s"
         )
     finally:

@@ -365,6 +365,9 @@ QOYOD_WEB_JOURNAL_ENTRY_URL = env.str(
 QOYOD_WEB_CREDIT_NOTE_URL = env.str(
     "QOYOD_WEB_CREDIT_NOTE_URL", default="https://www.qoyod.com/credit_notes/{id}"
 )
+QOYOD_WEB_SIMPLE_BILL_URL = env.str(
+    "QOYOD_WEB_SIMPLE_BILL_URL", default="https://www.qoyod.com/simple_bills/{id}"
+)
 QOYOD_SANDBOX_URL = env.str("QOYOD_SANDBOX_URL", default="http://127.0.0.1:8765/2.0")
 # The API key is sent only over https to these hosts (qoyod_sync/connection.py), and to the
 # sandbox's origin only while the sandbox is enabled: by default in a trial (DEBUG) install.

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
     from invoicing.history import EditDisplay
+    from payments.models import QoyodPaymentState
 
 
 class CustomInvoiceField(models.Model):
@@ -217,16 +218,25 @@ class Invoice(models.Model):
     def has_payments(self) -> bool:
         return self.amount_paid > 0
 
+    def _qoyod_state(self) -> QoyodPaymentState | None:
+        if not self.qoyod_managed:
+            return None
+        try:
+            return self.qoyod_payment_state
+        except ObjectDoesNotExist:
+            return None
+
     @property
     def approved_in_qoyod(self) -> bool:
         """Qoyod's read-back says its invoice is approved (paid or not), so it is in its books."""
-        if not self.qoyod_managed:
-            return False
-        try:
-            state = self.qoyod_payment_state
-        except ObjectDoesNotExist:
-            return False
-        return state.qoyod_status in ("approved", "partially_paid", "paid")
+        state = self._qoyod_state()
+        return state is not None and state.qoyod_status in ("approved", "partially_paid", "paid")
+
+    @property
+    def credited_in_qoyod(self) -> bool:
+        """Qoyod's credit notes settled its whole total: cancelled there, not paid."""
+        state = self._qoyod_state()
+        return state is not None and state.credited_in_full
 
     @property
     def tax_invoice_in_qoyod(self) -> bool:
@@ -262,6 +272,10 @@ class Invoice(models.Model):
     def void_refusal(self) -> str | None:
         if self.is_void:
             return gettext("%(number)s is already void.") % {"number": self.number}
+        if self.credited_in_qoyod:
+            # Credit notes cancelled it in Qoyod already; the void here only matches that, and
+            # its "payments" are those notes, read back.
+            return None
         if self.approved_in_qoyod:
             # Qoyod neither deletes nor edits an approved invoice (qoyod-api.md §5.3): voiding
             # only here would leave it in Qoyod's books, uncredited.

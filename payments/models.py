@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -58,6 +59,11 @@ class QoyodStatus(models.TextChoices):
     MISSING = "missing", _("Missing in Qoyod")
 
 
+def covers_in_full(*, credited: Decimal | None, total: Decimal | None) -> bool:
+    """Credit notes, not the customer, settled Qoyod's whole total of an invoice."""
+    return credited is not None and total is not None and 0 < total <= credited
+
+
 class QoyodPaymentState(models.Model):
     """What Qoyod last said about a Qoyod-managed invoice's payment; read back, never sent."""
 
@@ -106,13 +112,7 @@ class QoyodPaymentState(models.Model):
 
     @property
     def credited_in_full(self) -> bool:
-        """Credit notes, not the customer, settled Qoyod's whole total."""
-        return (
-            self.qoyod_credited is not None
-            and self.qoyod_total is not None
-            and self.qoyod_credited > 0
-            and self.qoyod_credited >= self.qoyod_total
-        )
+        return covers_in_full(credited=self.qoyod_credited, total=self.qoyod_total)
 
     @property
     def last_error(self) -> str:

@@ -15,6 +15,7 @@ Refunds of money already paid stay in Qoyod; the read-back sees them.
 from __future__ import annotations
 
 import datetime
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -29,9 +30,11 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from core.calculations import LineInput, calculate_invoice
 from core.messages import Message
-from core.money import HALALA, to_money
+from core.money import HALALA, plain_text, to_money
 from core.numbering import sequence_next
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services import invoice_reissue, invoice_void
@@ -75,6 +78,9 @@ TRANSITIONS: dict[str, set[str]] = {
 CREDITABLE = (QoyodStatus.APPROVED, QoyodStatus.PARTIALLY_PAID, QoyodStatus.PAID)
 # The POST must leave this much of the lease for recording its answer.
 _WRITE_MARGIN = LEASE_MARGIN
+# Our credit-note numbers, CRN-YEAR-000123: the Qoyod reference of every note sent from here.
+NUMBER_PREFIX = "CRN"
+NUMBER_PATTERN = re.compile(rf"^{NUMBER_PREFIX}-\d{{4}}-\d{{6}}$")
 
 
 @dataclass(frozen=True)
@@ -121,11 +127,6 @@ def uncredited_lines(invoice: Invoice) -> list[tuple[InvoiceLine, Decimal]]:
     return [(line, line.quantity - credited.get(line.pk, Decimal("0"))) for line in lines]
 
 
-def qoyod_status_of(invoice: Invoice) -> str:
-    state = QoyodPaymentState.objects.filter(invoice=invoice).first()
-    return state.qoyod_status if state is not None else ""
-
-
 def credit_refusal(invoice: Invoice) -> str | None:
     """Why no credit note can be issued against `invoice` now, or None."""
     sync = QoyodInvoiceSync.objects.filter(invoice=invoice).first()
@@ -134,8 +135,8 @@ def credit_refusal(invoice: Invoice) -> str | None:
         return _("%(number)s is not in Qoyod, so there is nothing to credit there.") % number
     if sync.draft_deleted_at is not None:
         return _("The Qoyod draft of %(number)s was deleted: there is nothing to credit.") % number
-    status = qoyod_status_of(invoice)
-    if status not in CREDITABLE:
+    payment = QoyodPaymentState.objects.filter(invoice=invoice).first()
+    if payment is None or payment.qoyod_status not in CREDITABLE:
         return (
             _(
                 "%(number)s is still a draft in Qoyod: void and reissue deletes the draft "
@@ -145,6 +146,12 @@ def credit_refusal(invoice: Invoice) -> str | None:
         )
     if invoice.is_void:
         return _("%(number)s is void here: its credit notes are below.") % number
+    if payment.credited_in_full:
+        # Crediting it again would cancel it twice in Qoyod's books.
+        return (
+            _("Credit notes in Qoyod cover %(number)s in full already: void it here instead.")
+            % number
+        )
     if not any(left > 0 for _line, left in uncredited_lines(invoice)):
         return _("Every line of %(number)s is credited already.") % number
     return None
@@ -209,7 +216,8 @@ def credit_note_issue(
         ]
     )
     today = timezone.localdate()
-    number = f"CRN-{today.year}-{sequence_next(name='credit_note', year=today.year):06d}"
+    sequence = sequence_next(name="credit_note", year=today.year)
+    number = f"{NUMBER_PREFIX}-{today.year}-{sequence:06d}"
     note = QoyodCreditNote.objects.create(
         number=number, invoice=invoice, issuance_reason=reason, issue_date=today,
         total=totals.total, created_by=user,
@@ -231,6 +239,10 @@ def credit_note_issue(
         reason_code="credit.issued",
         reason_params={"number": number, "invoice": invoice.number, "reason": reason},
     )  # fmt: skip
+    audit_record(actor=user, action=AuditEvent.Action.CREDIT_NOTE_ISSUE, obj=note, after={
+        "invoice": invoice.number, "total": str(note.total), "reason": reason,
+        "lines": [[line.position, str(quantity)] for line, quantity, _d in chosen],
+    })  # fmt: skip
     return note
 
 
@@ -257,7 +269,11 @@ def _chosen(
         if credit.quantity < 0 or credit.quantity > rest:
             errors.append(
                 _("Line %(position)s: credit between 0 and %(left)s (not %(asked)s).")
-                % {"position": line.position, "left": rest, "asked": credit.quantity}
+                % {
+                    "position": line.position,
+                    "left": plain_text(rest),
+                    "asked": plain_text(credit.quantity),
+                }
             )
             continue
         discount = (
@@ -519,10 +535,16 @@ def _attempt(
     exc: QoyodError | None = None,
     qoyod_id: int | None = None,
 ) -> None:
-    attempt_record(
+    attempt = attempt_record(
         invoice=note.invoice, step=step, target=note.number, user=user, outcome=outcome,
         exc=exc, qoyod_id=qoyod_id,
     )  # fmt: skip
+    if step == QoyodAttempt.Step.CREDIT:
+        # Each write to Qoyod and how it ended, as the invoice send audits its creates.
+        audit_record(actor=user, action=AuditEvent.Action.QOYOD_CREDIT_NOTE_CREATE, obj=note,
+                     after={"invoice": note.invoice.number, "outcome": attempt.outcome,
+                            "qoyod_id": qoyod_id, "http_status": attempt.http_status,
+                            "detail_code": attempt.detail_code})  # fmt: skip
 
 
 def _finish(note: QoyodCreditNote, token: str, user: User | None, stop: _Stop) -> CreditSendResult:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from core.http import AuthenticatedHttpRequest
 from invoicing.models import Invoice
+from invoicing.views.document import invoice_page
 from qoyod_sync import credit
 from qoyod_sync.credit_forms import CreditForm
 from qoyod_sync.models import QoyodCreditNote
@@ -30,23 +31,23 @@ def invoice_credit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A credit note of the lines and quantities chosen; the invoice stays as it is."""
     invoice = get_object_or_404(Invoice, pk=pk)
     form = CreditForm(request.POST, invoice=invoice)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
-        return _back(request, invoice)
-    try:
-        note = credit.credit_note_issue(
-            invoice=invoice, reason=form.cleaned_data["reason"], user=request.user,
-            lines=form.credit_lines(),
-        )  # fmt: skip
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-        return _back(request, invoice)
-    messages.success(
-        request,
-        _("Credit note %(number)s issued (%(total)s SAR); send it to Qoyod below.")
-        % {"number": note.number, "total": note.total},
-    )
-    return _back(request, invoice)
+    if form.is_valid():
+        try:
+            note = credit.credit_note_issue(
+                invoice=invoice, reason=form.cleaned_data["reason"], user=request.user,
+                lines=form.credit_lines(),
+            )  # fmt: skip
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Credit note %(number)s issued (%(total)s SAR); send it to Qoyod below.")
+                % {"number": note.number, "total": note.total},
+            )
+            return _back(request, invoice)
+    # The page again, the form open with what was typed and why it was refused.
+    return invoice_page(request, invoice.pk, extra={"credit_form": form}, status=400)
 
 
 @require_POST

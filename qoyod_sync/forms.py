@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from garage.models import Branch
+from qoyod_sync import reconcile
 from qoyod_sync.connection import base_url_refusal
 from qoyod_sync.models import PaymentMethod, QoyodConnection
 
@@ -214,8 +215,10 @@ class ReconciliationForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         first, last = data.get("date_from"), data.get("date_to")
-        if first and last and last < first:
-            raise ValidationError(_("The end date is before the start date."))
+        if first and last:
+            refusal = reconcile.range_refusal(date_from=first, date_to=last)
+            if refusal is not None:
+                raise ValidationError(refusal)
         return data
 
 

@@ -116,6 +116,9 @@ class QoyodConnection(models.Model):
     def journal_entry_url(self, qoyod_id: int) -> str:
         return self._web_url(settings.QOYOD_WEB_JOURNAL_ENTRY_URL, "journal-entry", qoyod_id)
 
+    def simple_bill_url(self, qoyod_id: int) -> str:
+        return self._web_url(settings.QOYOD_WEB_SIMPLE_BILL_URL, "simple-bill", qoyod_id)
+
     def _web_url(self, pattern: str, anchor: str, qoyod_id: int) -> str:
         if self.is_sandbox:
             parts = urlsplit(self.base_url)
@@ -588,6 +591,11 @@ class ReconciliationRun(models.Model):
     journal_missing = models.PositiveIntegerField(_("journal entries missing"), default=0)
     journal_drift = models.PositiveIntegerField(_("journal entries drifting"), default=0)
     journal_orphans = models.PositiveIntegerField(_("journal entries unknown to us"), default=0)
+    bills = models.PositiveIntegerField(_("expense bills"), default=0)
+    bills_missing = models.PositiveIntegerField(_("expense bills missing"), default=0)
+    bills_duplicates = models.PositiveIntegerField(_("expense bills duplicated"), default=0)
+    bills_drift = models.PositiveIntegerField(_("expense bills drifting"), default=0)
+    bills_orphans = models.PositiveIntegerField(_("expense bills unknown to us"), default=0)
     requests = models.PositiveIntegerField(_("requests to Qoyod"), default=0)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -618,10 +626,16 @@ class ReconciliationFinding(models.Model):
         TOTAL_DRIFT = "total_drift", _("Total differs")
         VAT_DRIFT = "vat_drift", _("VAT differs")
         CREDIT_NOTE_MISSING = "credit_note_missing", _("Credit note missing in Qoyod")
+        CREDIT_NOTE_DUPLICATE = "credit_note_duplicate", _("Credit note duplicated in Qoyod")
         CREDIT_NOTE_DRIFT = "credit_note_drift", _("Credit note total differs")
+        CREDIT_NOTE_ORPHAN = "credit_note_orphan", _("Credit note unknown to us")
         JOURNAL_MISSING = "journal_missing", _("Journal entry missing in Qoyod")
         JOURNAL_DRIFT = "journal_drift", _("Journal entry total differs")
         JOURNAL_ORPHAN = "journal_orphan", _("Journal entry unknown to us")
+        BILL_MISSING = "bill_missing", _("Expense bill missing in Qoyod")
+        BILL_DUPLICATE = "bill_duplicate", _("Expense bill duplicated in Qoyod")
+        BILL_DRIFT = "bill_drift", _("Expense bill total differs")
+        BILL_ORPHAN = "bill_orphan", _("Expense bill unknown to us")
         STATUS_DRIFT = "status_drift", _("Payment status differs")
         ORPHAN = "orphan", _("Unknown to us")
 
@@ -655,8 +669,13 @@ class ReconciliationFinding(models.Model):
         return render(self.code, self.params)
 
     @property
-    def is_journal(self) -> bool:
-        return self.kind in JOURNAL_KINDS
+    def tab(self) -> str:
+        """The Reconciliation page's tab that lists this finding."""
+        if self.kind in JOURNAL_KINDS:
+            return "journal"
+        if self.kind in BILL_KINDS:
+            return "bills"
+        return "invoices"
 
 
 class CreditNoteState(models.TextChoices):
@@ -681,6 +700,22 @@ JOURNAL_KINDS = frozenset(
         ReconciliationFinding.Kind.JOURNAL_MISSING,
         ReconciliationFinding.Kind.JOURNAL_DRIFT,
         ReconciliationFinding.Kind.JOURNAL_ORPHAN,
+    }
+)
+CREDIT_NOTE_KINDS = frozenset(
+    {
+        ReconciliationFinding.Kind.CREDIT_NOTE_MISSING,
+        ReconciliationFinding.Kind.CREDIT_NOTE_DUPLICATE,
+        ReconciliationFinding.Kind.CREDIT_NOTE_DRIFT,
+        ReconciliationFinding.Kind.CREDIT_NOTE_ORPHAN,
+    }
+)
+BILL_KINDS = frozenset(
+    {
+        ReconciliationFinding.Kind.BILL_MISSING,
+        ReconciliationFinding.Kind.BILL_DUPLICATE,
+        ReconciliationFinding.Kind.BILL_DRIFT,
+        ReconciliationFinding.Kind.BILL_ORPHAN,
     }
 )
 

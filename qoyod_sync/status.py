@@ -200,12 +200,16 @@ def qoyod_standing(
             return QoyodStanding("awaiting_approval", _("Awaiting approval"), "info", step)
         return QoyodStanding("draft", _("Draft"), "secondary", step)
     if status == QoyodStatus.PAID and payment is not None and payment.credited_in_full:
-        return QoyodStanding(
-            "credited",
-            _("Credited"),
-            "dark",
-            _("Nothing to do: credit notes cover it in full in Qoyod."),
+        # The read-back made it paid here, but nobody paid: Qoyod's credit notes cancelled it.
+        step = (
+            _("Nothing to do: credit notes cover it in full in Qoyod.")
+            if invoice.is_void
+            else _(
+                "Credit notes cancelled it in full in Qoyod, but it is not void here: void it "
+                "here to match (no credit note is made again)."
+            )
         )
+        return QoyodStanding("credited", _("Credited"), "dark", step)
     if invoice.is_void and invoice.pk is not None and invoice.credit_notes.exists():
         step = _(
             "This invoice is void here and credited by the credit note below: once it is sent, "

@@ -279,6 +279,8 @@ DRAFT = "Draft"
 APPROVED = "Approved"
 PARTIALLY_PAID = "Partially Paid"
 PAID = "Paid"
+# An allocation's source when a credit note, not a receipt, settled part of an invoice.
+CREDIT_NOTE = "CreditNote"
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,11 @@ class Invoice(Record):
     @property
     def vat_total(self) -> Decimal:
         return sum((line.vat for line in self.lines), Decimal("0"))
+
+    @property
+    def credited(self) -> Decimal:
+        """What credit notes settled of it: its allocations of source CreditNote (§5.2)."""
+        return sum((a.amount for a in self.payments if a.source_type == CREDIT_NOTE), Decimal("0"))
 
 
 @dataclass(frozen=True)

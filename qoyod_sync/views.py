@@ -39,6 +39,8 @@ from qoyod_sync.forms import (
 )
 from qoyod_sync.messages import with_qoyod_words
 from qoyod_sync.models import (
+    BILL_KINDS,
+    CREDIT_NOTE_KINDS,
     JOURNAL_KINDS,
     QoyodConnection,
     QoyodInvoiceSync,
@@ -319,31 +321,44 @@ RECONCILE = "qoyod_sync.reconcile"
 
 
 def _finding_url(connection: QoyodConnection, kind: str) -> Callable[[int], str]:
-    """What a finding's Qoyod ids are: customers, credit notes, or else invoices."""
+    """What a finding's Qoyod ids are: customers, credit notes, entries, bills, or invoices."""
     Kind = ReconciliationFinding.Kind
     if kind == Kind.DUPLICATE_CUSTOMER:
         return connection.customer_url
-    if kind in (Kind.CREDIT_NOTE_MISSING, Kind.CREDIT_NOTE_DRIFT):
+    if kind in CREDIT_NOTE_KINDS:
         return connection.credit_note_url
     if kind in JOURNAL_KINDS:
         return connection.journal_entry_url
+    if kind in BILL_KINDS:
+        return connection.simple_bill_url
     return connection.invoice_url
+
+
+RECONCILE_TABS = ("invoices", "journal", "bills")
 
 
 def _reconciliation_page(
     request: HttpRequest, form: ReconciliationForm, *, status: int = 200
 ) -> HttpResponse:
     run = reconcile.last_run()
-    findings: list[tuple[ReconciliationFinding, list[str]]] = []
-    journal: list[tuple[ReconciliationFinding, list[str]]] = []
+    rows: dict[str, list[tuple[ReconciliationFinding, list[str]]]] = {
+        tab: [] for tab in RECONCILE_TABS
+    }
     connection = services.connection_get()
     if run is not None:
         for finding in run.findings.select_related("invoice"):
             url = _finding_url(connection, finding.kind) if connection else None
             links = [url(i) for i in finding.qoyod_ids] if url else []
-            (journal if finding.is_journal else findings).append((finding, links))
-    tab = "journal" if request.GET.get("tab") == "journal" else "invoices"
-    context = {"run": run, "findings": findings, "journal": journal, "form": form, "tab": tab}
+            rows[finding.tab].append((finding, links))
+    tab = request.GET.get("tab")
+    context = {
+        "run": run,
+        "findings": rows["invoices"],
+        "journal": rows["journal"],
+        "bills": rows["bills"],
+        "form": form,
+        "tab": tab if tab in RECONCILE_TABS else "invoices",
+    }
     return render(request, "qoyod_sync/reconciliation.html", context, status=status)
 
 

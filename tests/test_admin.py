@@ -24,6 +24,9 @@ from qoyod_sync.models import (
     BranchWarehouse,
     QoyodAttempt,
     QoyodConnection,
+    QoyodCreditNote,
+    QoyodCreditNoteChange,
+    QoyodCreditNoteLine,
     QoyodCustomerLink,
     QoyodInvoiceSync,
     QoyodProductLink,
@@ -56,6 +59,7 @@ READ_ONLY_MODELS = [
     BranchWarehouse,
     QoyodCustomerLink,
     QoyodProductLink,
+    QoyodCreditNote,
 ]
 
 
@@ -102,7 +106,23 @@ def _one_of_each() -> dict[type[Model], Model]:
         QoyodProductLink: QoyodProductLink.objects.create(
             service_item=ServiceItemFactory(), qoyod_id=6, sku="SRV-X", matched_by="sku"
         ),
+        QoyodCreditNote: _credit_note(invoice),
     }
+
+
+def _credit_note(invoice: Invoice) -> QoyodCreditNote:
+    """A sent credit note with one line and its history, as qoyod_sync.credit leaves one."""
+    note = QoyodCreditNote.objects.create(
+        number="CRN-2026-000001", invoice=invoice, issuance_reason="Wrong part",
+        issue_date=invoice.issue_date, total=D("11.50"), state="draft_created", qoyod_id=9,
+    )  # fmt: skip
+    line = invoice.lines.first()
+    QoyodCreditNoteLine.objects.create(
+        credit_note=note, invoice_line=line, quantity=D("1"), unit_price=D("10.00"),
+        vat_rate=D("0.15"), line_total=D("11.50"),
+    )  # fmt: skip
+    QoyodCreditNoteChange.objects.create(credit_note=note, to_state="not_sent")
+    return note
 
 
 def _row(obj: Model) -> dict[str, Any]:
@@ -133,6 +153,8 @@ def test_every_inline_in_the_console_is_read_only():
         "StateChangeInline": True,
         "ReceiptInline": True,
         "TransactionEventInline": True,
+        "CreditNoteLineInline": True,
+        "CreditNoteChangeInline": True,
     }
 
 

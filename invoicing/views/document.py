@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -57,7 +59,12 @@ def _load(pk: int) -> Invoice:
 
 
 def _render_detail(
-    request: HttpRequest, invoice: Invoice, *, void_form: VoidForm | None = None
+    request: HttpRequest,
+    invoice: Invoice,
+    *,
+    void_form: VoidForm | None = None,
+    extra: Mapping[str, Any] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     versions = selectors.invoice_versions(invoice=invoice)
     whatsapp = None
@@ -73,8 +80,17 @@ def _render_detail(
             "void_form": void_form or VoidForm(),
             "void_form_open": void_form is not None,
             "whatsapp_url": whatsapp,
+            **(extra or {}),
         },
+        status=status,
     )
+
+
+def invoice_page(
+    request: HttpRequest, pk: int, *, extra: Mapping[str, Any], status: int
+) -> HttpResponse:
+    """The invoice page with `extra` in its context: another app's refused form, as typed."""
+    return _render_detail(request, _load(pk), extra=extra, status=status)
 
 
 @permission_required("invoicing.view_invoice", raise_exception=True)
@@ -100,7 +116,10 @@ def _void(request: AuthenticatedHttpRequest, pk: int, *, reissue: bool) -> HttpR
         else:
             if reissue:
                 done = _("%(old)s is void and replaced by %(new)s.")
-                if invoice.qoyod_managed:
+                if invoice.qoyod_managed and invoice.credited_in_qoyod:
+                    # Credit notes cancelled the old one in Qoyod: nothing to delete there.
+                    done += " " + _("Send %(new)s to Qoyod as a new draft.")
+                elif invoice.qoyod_managed:
                     # Qoyod still holds the old draft: the user deletes it, then sends the new one.
                     done += " " + _(
                         "Delete the old draft of %(old)s in Qoyod from its page, then send "

@@ -328,6 +328,19 @@ class QoyodReader:
         )  # fmt: skip
         return [b for b in rows if b.reference == wanted]
 
+    def list_simple_bills_issued(self, *, date_from: date, date_to: date) -> list[SimpleBill]:
+        """Simple bills issued within [date_from, date_to], 100 per request, the range checked
+        here as well (an ignored filter returns every bill, qoyod-api.md §9.3)."""
+        params = [
+            ("q[issue_date_gteq]", date_from.isoformat()),
+            ("q[issue_date_lteq]", date_to.isoformat()),
+        ]
+        return [
+            bill
+            for bill in self._list("/simple_bills", "simple_bills", SimpleBill.from_json, params)
+            if bill.issue_date is not None and date_from <= bill.issue_date <= date_to
+        ]
+
     # plumbing
 
     def _one(self, path: str, root: str, parser: Callable[[Any], T]) -> T:

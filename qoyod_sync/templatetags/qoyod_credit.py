@@ -7,7 +7,8 @@ from typing import Any
 from django import template
 
 from invoicing.models import Invoice
-from qoyod_sync.credit import credit_refusal, send_refusal, uncredited_lines
+from qoyod_sync.credit import credit_refusal, send_refusal
+from qoyod_sync.credit_forms import CreditForm
 from qoyod_sync.models import QoyodCreditNote
 from qoyod_sync.templatetags.qoyod_tags import page_path
 from qoyod_sync.views import SEND
@@ -29,13 +30,18 @@ def qoyod_credit_notes(context: template.Context, invoice: Invoice) -> dict[str,
     refusal = credit_refusal(invoice) if invoice.qoyod_managed else None
     can_send = user.has_perm(SEND)
     can_credit = can_send and invoice.qoyod_managed and refusal is None
+    # A refused partial credit draws the page again with the form as it was typed.
+    form = context.get("credit_form")
+    if not isinstance(form, CreditForm):
+        form = CreditForm(invoice=invoice) if can_credit else None
     return {
         "visible": bool(notes) or can_credit,
         "invoice": invoice,
         "notes": [(note, can_send and send_refusal(note) is None) for note in notes],
         "can_credit": can_credit,
         "can_void": can_credit and user.has_perm("invoicing.void_invoice"),
-        "rows": uncredited_lines(invoice) if can_credit else [],
+        "form": form,
+        "rows": [(line, left, form[f"qty_{line.pk}"]) for line, left in form.rows] if form else [],
         "next": page_path(request),
         "csrf_token": context.get("csrf_token"),
     }

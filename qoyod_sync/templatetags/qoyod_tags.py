@@ -35,11 +35,17 @@ def page_path(request: HttpRequest | None) -> str:
     """The page the user is on, for a form's next=; readback's tags use it too.
 
     An htmx request draws a row of a page it is not: its own URL is a POST-only action, so the
-    page comes from HX-Current-URL (only if it is ours), else the invoice list.
+    page comes from HX-Current-URL (only if it is ours), else the invoice list. So does a
+    refused form's POST that draws its page again: the page is the `next` it was posted with.
     """
     if request is None:
         return ""
     if request.headers.get("HX-Request") != "true":
+        posted = request.POST.get("next", "") if request.method == "POST" else ""
+        if posted and url_has_allowed_host_and_scheme(
+            posted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return posted
         return request.get_full_path()
     current = request.headers.get("HX-Current-URL", "")
     if url_has_allowed_host_and_scheme(

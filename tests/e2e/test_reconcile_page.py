@@ -1,5 +1,6 @@
-"""In the browser: break the sandbox company (a duplicate, a deleted draft, a changed total), Run
-now on the Reconciliation page, read the headline and the exceptions in English and Arabic."""
+"""In the browser: break the sandbox company (a duplicate, a deleted draft, a changed total, an
+expense bill changed in Qoyod), Run now on the Reconciliation page, read the headline and the
+exceptions in English and Arabic, on the invoices tab and the expense bills tab."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from core import roles
 from tests.factories import UserFactory
-from tests.qoyod_sync.refresh_helpers import connect, managed_invoice, qoyod_id
+from tests.qoyod_sync.refresh_helpers import connect, managed_invoice, qoyod_id, sent_bill
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,6 +25,8 @@ def test_run_now_lists_what_was_broken_in_qoyod(page: Page, qoyod_sandbox, scree
     managed_invoice(qoyod_sandbox)
     for action in ("duplicate", "delete", "inflate"):
         qoyod_sandbox.act("invoices", qoyod_id(managed_invoice(qoyod_sandbox)), action)
+    sent_bill(qoyod_sandbox)
+    sent_bill(qoyod_sandbox, amount="230.00", billed="200.00")
     today = timezone.localdate().isoformat()
 
     page.goto("/login/")
@@ -46,3 +49,16 @@ def test_run_now_lists_what_was_broken_in_qoyod(page: Page, qoyod_sandbox, scree
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.get_by_test_id("reconcile-headline")).to_contain_text("في قيود مرة واحدة")
     screenshot(page, "2-arabic")
+
+    page.get_by_role("link", name="فواتير المصروفات").click()
+    expect(page.get_by_test_id("reconcile-bills-headline")).to_contain_text(
+        "فاتورتا مصروفات مرسلتان"
+    )
+    expect(page.get_by_test_id("reconcile-bills-findings").locator("tbody tr")).to_have_count(1)
+    screenshot(page, "3-arabic-bills")
+
+    page.get_by_test_id("lang-en").click()
+    expect(page.get_by_test_id("reconcile-bills-headline")).to_contain_text(
+        "2 expense bills sent: 0 missing, 0 duplicates, 1 drift, 0 unknown to us"
+    )
+    screenshot(page, "4-english-bills")

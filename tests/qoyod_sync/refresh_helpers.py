@@ -1,4 +1,5 @@
-"""Qoyod-managed invoices for the read-back tests: ours, with a matching draft in the sandbox.
+"""Qoyod-managed invoices and sent expense bills for the read-back and reconciliation tests:
+ours, with a matching document in the sandbox.
 
 The drafts are put into the sandbox company directly (as the send of issue 5 would have left
 them), so a test of 250 invoices spends its requests only on what it measures.
@@ -17,11 +18,13 @@ from celery.signals import task_postrun
 from django.db import connections
 from django.utils import timezone
 
+from accounting.models import Transaction
 from config.celery import app
 from invoicing.models import Invoice
 from qoyod_sync.models import QoyodInvoiceSync, SyncState
-from qoyod_sync.sandbox import documents
+from qoyod_sync.sandbox import bills, documents
 from qoyod_sync.services import connection_save
+from tests.accounting_factories import TransactionFactory
 from tests.invoicing_factories import InvoiceFactory
 from tests.qoyod_fixtures import SALES_ACCOUNT, SANDBOX_KEY, SandboxHandle, choose_send_mappings
 
@@ -133,3 +136,41 @@ def celery_worker(*, purge: bool = True) -> Iterator[Any]:
             yield w
     finally:
         task_postrun.disconnect(close_connections)
+
+
+SUPPLIES, VAT_15, WAREHOUSE = 22, 1, 1
+
+
+def qoyod_bill(sandbox: SandboxHandle, *, reference: str, amount: str, on: datetime.date) -> int:
+    """A Qoyod simple bill as the expense-bill sync makes one: one line, VAT included."""
+    company = sandbox.company()
+    with company.lock:
+        vendor = next(iter(company.vendors.values()), None) or bills.create_vendor(
+            company, {"name": "Al Jazira Auto Parts"}
+        )
+        return bills.create_simple_bill(
+            company,
+            {
+                "contact_id": vendor.id, "reference": reference, "issue_date": on.isoformat(),
+                "inventory_id": WAREHOUSE,
+                "simple_bill_items_attributes": [{
+                    "expense_category_id": SUPPLIES, "total_amount": str(amount),
+                    "tax_id": VAT_15, "is_inclusive": True,
+                }],
+            },
+        ).id  # fmt: skip
+
+
+def sent_bill(
+    sandbox: SandboxHandle, *, amount: str = "115.00", billed: str | None = None
+) -> Transaction:
+    """Our expense of today, sent as a draft bill Qoyod holds for `billed` (else its amount)."""
+    today = timezone.localdate()
+    row = TransactionFactory(
+        date=today, amount=Decimal(amount), qoyod_document=Transaction.Document.SIMPLE_BILL
+    )
+    row.qoyod_entry_id = qoyod_bill(
+        sandbox, reference=row.number, amount=billed or amount, on=today
+    )
+    row.save(update_fields=["qoyod_entry_id"])
+    return row

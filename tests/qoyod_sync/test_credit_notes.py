@@ -4,14 +4,17 @@ change nothing and send nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from core import roles
 from garage.models import JobCard
 from invoicing.models import Invoice
@@ -188,7 +191,7 @@ def test_a_partial_credit_of_part_of_one_line(qoyod, options):  # noqa: F811
             invoice=invoice, reason="more", user=None,
             lines=[CreditLine(line_id=wash.pk, quantity=Decimal("2.5"))],
         )  # fmt: skip
-    assert refused.value.messages == ["Line 2: credit between 0 and 2.000 (not 2.5)."]
+    assert refused.value.messages == ["Line 2: credit between 0 and 2 (not 2.5)."]
 
 
 def test_over_credit_and_a_draft_invoice_are_refused_with_nothing_written_or_sent(qoyod, options):  # noqa: F811
@@ -200,7 +203,7 @@ def test_over_credit_and_a_draft_invoice_are_refused_with_nothing_written_or_sen
             invoice=invoice, reason="x", user=None,
             lines=[CreditLine(line_id=oil.pk, quantity=Decimal("2"))],
         )  # fmt: skip
-    assert over.value.messages == ["Line 1: credit between 0 and 1.000 (not 2)."]
+    assert over.value.messages == ["Line 1: credit between 0 and 1 (not 2)."]
 
     draft_invoice, _draft = sent_invoice(qoyod, options, approve=False)
     refusal = (
@@ -242,11 +245,23 @@ def test_the_invoice_page_leads_an_accountant_through_credit_and_send(qoyod, opt
     assert 'data-testid="credit-and-reissue"' in shown
     assert 'data-testid="credit-partial"' in shown
 
+    first, second = invoice.lines.order_by("position")
     over = client.post(
         reverse("qoyod_sync:invoice_credit", args=[invoice.pk]),
-        {"reason": "x", f"qty_{invoice.lines.get(position=1).pk}": "2", "next": page},
-    )
-    assert over.status_code == 302
+        {"reason": "Wrong brake pads", f"qty_{first.pk}": "2", f"qty_{second.pk}": "1.5",
+         "next": page},
+    )  # fmt: skip
+    # Refused, the form is drawn again open, with everything typed and why.
+    assert over.status_code == 400
+    refused = over.content.decode()
+    form = refused[refused.index('data-testid="credit-partial"') :]
+    form = form[: form.index("</form>")]
+    assert "Line 1: credit between 0 and 1 (not 2)." in form
+    assert f'name="qty_{first.pk}" value="2"' in form
+    assert f'name="qty_{second.pk}" value="1.5"' in form
+    assert 'name="reason" maxlength="255" value="Wrong brake pads"' in form
+    assert f'name="next" value="{page}"' in form
+    assert "<details open>" in refused
     assert QoyodCreditNote.objects.count() == 0
 
     client.post(
@@ -370,6 +385,32 @@ def test_an_unknown_note_stays_unknown_until_a_lookup_answers(qoyod, options):  
     assert len(qoyod.company().credit_notes) == 1
 
 
+def test_issuing_and_sending_a_credit_note_is_audited_once_each(qoyod, options):  # noqa: F811
+    invoice, _remote = sent_invoice(qoyod, options, pay="253.00")
+    user = factories.UserFactory(username="noura", role=roles.ACCOUNTANT)
+    first = invoice.lines.get(position=1)
+
+    one = [CreditLine(line_id=first.pk, quantity=Decimal("1"))]
+    note = credit_note_issue(invoice=invoice, reason="Wrong part", user=user, lines=one)
+    credit_note_send(note=note, user=user, options=options)
+    # A second send is refused before any write: nothing more to audit.
+    with pytest.raises(ValidationError):
+        credit_note_send(note=note, user=user, options=options)
+
+    note.refresh_from_db()
+    rows = AuditEvent.objects.filter(
+        content_type=ContentType.objects.get_for_model(QoyodCreditNote)
+    ).order_by("pk")
+    assert [(r.action, r.actor_label, r.object_id, r.object_label, r.after) for r in rows] == [
+        (AuditEvent.Action.CREDIT_NOTE_ISSUE, "noura", str(note.pk), note.number,
+         {"invoice": invoice.number, "total": "115.00", "reason": "Wrong part",
+          "lines": [[1, "1"]]}),
+        (AuditEvent.Action.QOYOD_CREDIT_NOTE_CREATE, "noura", str(note.pk), note.number,
+         {"invoice": invoice.number, "outcome": "ok", "qoyod_id": note.qoyod_id,
+          "http_status": None, "detail_code": ""}),
+    ]  # fmt: skip
+
+
 def _reconcile(qoyod):  # noqa: F811
     today = timezone.localdate()
     qoyod.requests.clear()
@@ -431,3 +472,24 @@ def test_a_credit_note_gone_from_qoyod_or_changed_there_is_found(qoyod, options)
     assert (run.missing, run.drift, requests) == (1, 1, 1)
     gone.refresh_from_db()
     assert gone.qoyod_status == ""
+
+
+def test_a_credit_note_qoyod_holds_twice_under_our_number_is_one_duplicate(qoyod, options):  # noqa: F811
+    note = _sent_note(qoyod, options)
+    company = qoyod.company()
+    with company.lock:
+        # A tenant that let a second note take our reference (qoyod-api.md §7.1).
+        copy = dataclasses.replace(
+            company.credit_notes[note.qoyod_id], id=company.next_id("credit_note")
+        )
+        company.credit_notes[copy.id] = copy
+
+    run, requests = _reconcile(qoyod)
+
+    [finding] = run.findings.all()
+    assert (finding.kind, finding.reference, finding.qoyod_ids, finding.advice) == (
+        Kind.CREDIT_NOTE_DUPLICATE, note.number, [note.qoyod_id, copy.id],
+        f"Credit note {note.number} is in Qoyod 2 times (ids {note.qoyod_id}, {copy.id}): "
+        f"delete the extra drafts in Qoyod and keep {note.qoyod_id}.",
+    )  # fmt: skip
+    assert (run.duplicates, run.orphans, requests) == (1, 0, 1)

@@ -143,6 +143,10 @@ def test_every_reader_method_sends_only_get(qoyod_sandbox: SandboxHandle) -> Non
             "date_from": date(2025, 1, 1),
             "date_to": date(2025, 1, 31),
         },
+        "list_simple_bills_issued": {
+            "date_from": date(2025, 1, 1),
+            "date_to": date(2025, 1, 31),
+        },
     }
     public = [
         name
@@ -161,4 +165,4 @@ def test_every_reader_method_sends_only_get(qoyod_sandbox: SandboxHandle) -> Non
 
     methods = {r.method for r in qoyod_sandbox.requests.all()}
     assert methods == {"GET"}
-    assert len(public) == 31
+    assert len(public) == 32

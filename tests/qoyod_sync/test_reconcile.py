@@ -3,6 +3,8 @@ found once, a clean company reports zeros, and Qoyod is read in pages of 100, no
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -12,14 +14,26 @@ from django.utils import timezone
 from accounting.models import Transaction
 from core import roles
 from qoyod_sync import types
-from qoyod_sync.models import QoyodCustomerLink, ReconciliationFinding, ReconciliationRun
-from qoyod_sync.reconcile import reconciliation_run
+from qoyod_sync.models import (
+    QoyodConnection,
+    QoyodCustomerLink,
+    ReconciliationFinding,
+    ReconciliationRun,
+)
+from qoyod_sync.reconcile import range_refusal, reconciliation_run
 from qoyod_sync.sandbox import journal
 from qoyod_sync.sandbox.chart import ACTIVE
 from qoyod_sync.sandbox.journal import CONTACT_ACCOUNTS
 from tests.accounting_factories import TransactionFactory
 from tests.factories import UserFactory
-from tests.qoyod_sync.refresh_helpers import connect, managed_invoice, qoyod_draft, qoyod_id
+from tests.qoyod_sync.refresh_helpers import (
+    connect,
+    managed_invoice,
+    qoyod_bill,
+    qoyod_draft,
+    qoyod_id,
+    sent_bill,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -320,3 +334,107 @@ def test_a_draft_expense_bill_is_not_taken_for_a_missing_journal_entry(qoyod_san
 
     assert (run.journal_entries, run.journal_missing) == (0, 0)
     assert not run.findings.filter(kind=Kind.JOURNAL_MISSING).exists()
+
+
+BILLS = "/2.0/simple_bills"
+
+
+def test_expense_bills_missing_duplicated_drifting_and_unknown_to_us_are_found(qoyod_sandbox):
+    today = timezone.localdate()
+    clean = sent_bill(qoyod_sandbox)
+    missing = sent_bill(qoyod_sandbox)
+    duplicated = sent_bill(qoyod_sandbox)
+    drifted = sent_bill(qoyod_sandbox, amount="230.00", billed="200.00")
+    company = qoyod_sandbox.company()
+    with company.lock:
+        del company.simple_bills[missing.qoyod_entry_id]
+        # A tenant that let a second bill take our reference (Qoyod's own check is §7.2).
+        original = company.simple_bills[duplicated.qoyod_entry_id]
+        copy = dataclasses.replace(original, id=company.next_id("simple_bill"))
+        company.simple_bills[copy.id] = copy
+    orphan = qoyod_bill(qoyod_sandbox, reference="EXP-2026-777777", amount="50.00", on=today)
+    qoyod_bill(qoyod_sandbox, reference="SB-0042", amount="70.00", on=today)
+
+    run, _ = _run(qoyod_sandbox)
+
+    assert (run.bills, run.bills_missing, run.bills_duplicates, run.bills_drift,
+            run.bills_orphans) == (4, 1, 1, 1, 1)  # fmt: skip
+    found = {(f.kind, f.reference, tuple(f.qoyod_ids)) for f in run.findings.all()}
+    assert found == {
+        (Kind.BILL_MISSING, missing.number, (missing.qoyod_entry_id,)),
+        (Kind.BILL_DUPLICATE, duplicated.number, (duplicated.qoyod_entry_id, copy.id)),
+        (Kind.BILL_DRIFT, drifted.number, (drifted.qoyod_entry_id,)),
+        (Kind.BILL_ORPHAN, "EXP-2026-777777", (orphan,)),
+    }
+    assert clean.number not in {f.reference for f in run.findings.all()}
+    assert run.findings.get(kind=Kind.BILL_DRIFT).params == {
+        "number": drifted.number, "ours": "230.00", "theirs": "200.00",
+    }  # fmt: skip
+    assert (run.journal_entries, run.journal_missing, run.missing, run.orphans) == (0, 0, 0, 0)
+    assert qoyod_sandbox.requests.count(method="GET", path=BILLS) == 1
+    assert all(
+        ("q[issue_date_gteq]", today.isoformat()) in r.query
+        for r in qoyod_sandbox.requests.all()
+        if r.path == BILLS
+    )
+
+
+def test_the_expense_bills_tab_shows_its_headline_and_findings_with_links(
+    qoyod_sandbox, client, settings
+):
+    settings.QOYOD_WEB_SIMPLE_BILL_URL = "https://www.qoyod.com/simple_bills/{id}"
+    QoyodConnection.objects.create(base_url=settings.QOYOD_BASE_URL)
+    sent_bill(qoyod_sandbox)
+    drifted = sent_bill(qoyod_sandbox, amount="230.00", billed="200.00")
+    _run(qoyod_sandbox)
+    client.force_login(UserFactory(role=roles.ACCOUNTANT))
+
+    bills_tab = client.get(reverse("qoyod_sync:reconciliation") + "?tab=bills").content.decode()
+    invoices_tab = client.get(reverse("qoyod_sync:reconciliation")).content.decode()
+    journal_tab = client.get(reverse("qoyod_sync:reconciliation") + "?tab=journal")
+
+    assert "2 expense bills sent: 0 missing, 0 duplicates, 1 drift, 0 unknown to us" in bills_tab
+    section = bills_tab[bills_tab.index('data-testid="reconcile-bills-findings"') :]
+    assert section.count("<tr>") == 2
+    assert (
+        f"{drifted.number} is 230.00 SAR here and its expense bill 200.00 SAR in Qoyod: check "
+        "who changed the bill in Qoyod."
+    ) in section
+    assert f'href="https://www.qoyod.com/simple_bills/{drifted.qoyod_entry_id}"' in section
+    assert drifted.number not in invoices_tab
+    assert drifted.number not in journal_tab.content.decode()
+
+
+def test_a_clean_company_with_expense_bills_reports_zeros(qoyod_sandbox):
+    for _ in range(2):
+        sent_bill(qoyod_sandbox)
+
+    run, _ = _run(qoyod_sandbox)
+
+    assert (run.bills, run.bills_missing, run.bills_duplicates, run.bills_drift,
+            run.bills_orphans) == (2, 0, 0, 0, 0)  # fmt: skip
+    assert run.findings.count() == 0
+
+
+def test_a_range_longer_than_a_year_is_refused_and_runs_nothing(qoyod_sandbox, accountant):
+    connect(qoyod_sandbox)
+    qoyod_sandbox.requests.clear()
+
+    response = accountant.post(
+        reverse("qoyod_sync:reconciliation_run"),
+        {"date_from": "2025-01-01", "date_to": "2026-01-02"},
+    )
+
+    assert response.status_code == 400
+    assert (
+        "367 days is longer than one run reads (366 days at most): choose a shorter range, or "
+        "run it in parts."
+    ) in response.content.decode()
+    assert 'value="2025-01-01"' in response.content.decode()
+    assert ReconciliationRun.objects.count() == 0
+    assert qoyod_sandbox.requests.count() == 0
+
+
+def test_a_range_of_exactly_a_leap_year_is_accepted():
+    assert range_refusal(date_from=date(2028, 1, 1), date_to=date(2028, 12, 31)) is None
+    assert range_refusal(date_from=date(2026, 12, 3), date_to=date(2026, 12, 3)) is None

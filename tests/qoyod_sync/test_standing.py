@@ -14,9 +14,18 @@ from django.utils import timezone
 
 from core import roles
 from invoicing.models import Invoice
+from invoicing.services import invoice_void
 from payments.models import QoyodPaymentState, QoyodStatus
-from qoyod_sync.models import QoyodConnection, QoyodInvoiceSync, SyncState
+from qoyod_sync.credit import credit_refusal
+from qoyod_sync.models import (
+    QoyodConnection,
+    QoyodCreditNote,
+    QoyodInvoiceSync,
+    ReconciliationFinding,
+    SyncState,
+)
 from qoyod_sync.readback import fetch
+from qoyod_sync.reconcile import reconciliation_run
 from qoyod_sync.sandbox import notes
 from qoyod_sync.sandbox.records import ApiError
 from qoyod_sync.status import Action, qoyod_standing, sync_status
@@ -246,19 +255,25 @@ def test_a_void_invoices_old_draft_is_offered_for_deletion_only_while_qoyod_hold
 
 
 CREDITED = "Nothing to do: credit notes cover it in full in Qoyod."
+VOID_TO_MATCH = (
+    "Credit notes cancelled it in full in Qoyod, but it is not void here: void it here to match "
+    "(no credit note is made again)."
+)
 
 
 @pytest.mark.parametrize(
-    ("credited", "expected"),
+    ("local", "credited", "expected"),
     [
-        (Decimal("115.00"), ("credited", "Credited", CREDITED)),
-        (Decimal("15.00"), ("paid", "Paid", DONE)),
-        (Decimal("0.00"), ("paid", "Paid", DONE)),
-        (None, ("paid", "Paid", DONE)),
+        ("issued", Decimal("115.00"), ("credited", "Credited", VOID_TO_MATCH)),
+        ("paid", Decimal("115.00"), ("credited", "Credited", VOID_TO_MATCH)),
+        ("void", Decimal("115.00"), ("credited", "Credited", CREDITED)),
+        ("paid", Decimal("15.00"), ("paid", "Paid", DONE)),
+        ("paid", Decimal("0.00"), ("paid", "Paid", DONE)),
+        ("paid", None, ("paid", "Paid", DONE)),
     ],
 )
-def test_a_paid_invoice_that_credit_notes_settled_in_full_reads_credited(credited, expected):
-    invoice, sync = _unsaved("issued")
+def test_a_paid_invoice_that_credit_notes_settled_in_full_reads_credited(local, credited, expected):
+    invoice, sync = _unsaved(local)
     payment = QoyodPaymentState(invoice=invoice, qoyod_status=QoyodStatus.PAID,
                                 qoyod_total=Decimal("115.00"), qoyod_paid=Decimal("115.00"),
                                 qoyod_credited=credited)  # fmt: skip
@@ -268,13 +283,9 @@ def test_a_paid_invoice_that_credit_notes_settled_in_full_reads_credited(credite
     assert (got.code, got.label, got.next_step) == expected
 
 
-def test_a_credit_note_used_on_the_invoice_in_qoyod_reads_back_as_credited(client, qoyod_sandbox):
-    connect(qoyod_sandbox)
-    client.force_login(UserFactory(role=roles.ADVISOR))
-    invoice = managed_invoice(qoyod_sandbox)
-    remote = qoyod_id(invoice)
-    qoyod_sandbox.act("invoices", remote, "approve")
-    company = qoyod_sandbox.company()
+def _credit_in_qoyod(sandbox, remote: int, *, reference: str) -> int:
+    """The accountant credits the whole invoice in Qoyod and uses the note on it."""
+    company = sandbox.company()
     with company.lock:
         parent = company.invoices[remote]
         note = notes.create_note(
@@ -282,7 +293,7 @@ def test_a_credit_note_used_on_the_invoice_in_qoyod_reads_back_as_credited(clien
             {
                 "contact_id": parent.contact_id,
                 "parent_id": remote,
-                "reference": "CRN-2026-000001",
+                "reference": reference,
                 "issuance_reason": "Wrong part",
                 "issue_date": timezone.localdate().isoformat(),
                 "line_items": [
@@ -293,8 +304,74 @@ def test_a_credit_note_used_on_the_invoice_in_qoyod_reads_back_as_credited(clien
                 ],
             },
         )  # fmt: skip
-    qoyod_sandbox.act("credit_notes", note.id, "approve")
-    qoyod_sandbox.act("credit_notes", note.id, "use")
+    sandbox.act("credit_notes", note.id, "approve")
+    sandbox.act("credit_notes", note.id, "use")
+    return note.id
+
+
+def test_an_invoice_credited_in_qoyod_is_status_drift_until_it_is_void_here(client, qoyod_sandbox):
+    connect(qoyod_sandbox)
+    invoice = managed_invoice(qoyod_sandbox)
+    remote = qoyod_id(invoice)
+    qoyod_sandbox.act("invoices", remote, "approve")
+    # The accountant's own note in Qoyod, under Qoyod's numbering: not one of ours.
+    _credit_in_qoyod(qoyod_sandbox, remote, reference="CN-0001")
+    fetch.invoices_refresh(invoice_ids=[invoice.pk])
+    invoice = Invoice.objects.get(pk=invoice.pk)
+    today = timezone.localdate()
+
+    run = reconciliation_run(date_from=today, date_to=today, reader=qoyod_sandbox.reader())
+
+    assert invoice.status == Invoice.Status.PAID
+    assert (run.invoices, run.drift, run.orphans, run.findings.count()) == (1, 1, 0, 1)
+    [drift] = run.findings.filter(kind=ReconciliationFinding.Kind.STATUS_DRIFT)
+    assert (drift.invoice_id, drift.qoyod_ids, drift.advice) == (
+        invoice.pk, [remote],
+        f"{invoice.number} is credited in full in Qoyod ({invoice.total} SAR) but not void "
+        "here: void it here to match.",
+    )  # fmt: skip
+    assert credit_refusal(invoice) == (
+        f"Credit notes in Qoyod cover {invoice.number} in full already: void it here instead."
+    )
+    assert invoice.void_refusal() is None
+    client.force_login(UserFactory(role=roles.ACCOUNTANT))
+    page = client.get(reverse("invoicing:invoice_detail", args=[invoice.pk])).content.decode()
+    assert f"Next step:</strong> {VOID_TO_MATCH}" in page
+    assert 'data-testid="credit-and-reissue"' not in page
+
+    invoice_void(invoice=invoice, reason="Credited in Qoyod", user=None)
+    again = reconciliation_run(date_from=today, date_to=today, reader=qoyod_sandbox.reader())
+
+    assert (again.invoices, again.drift) == (0, 0)
+    assert QoyodCreditNote.objects.count() == 0
+
+
+def test_a_qoyod_credit_note_with_our_number_pattern_we_never_issued_is_an_orphan(qoyod_sandbox):
+    connect(qoyod_sandbox)
+    invoice = managed_invoice(qoyod_sandbox)
+    remote = qoyod_id(invoice)
+    qoyod_sandbox.act("invoices", remote, "approve")
+    stranger = _credit_in_qoyod(qoyod_sandbox, remote, reference="CRN-2026-999999")
+    today = timezone.localdate()
+
+    run = reconciliation_run(date_from=today, date_to=today, reader=qoyod_sandbox.reader())
+
+    [orphan] = run.findings.filter(kind=ReconciliationFinding.Kind.CREDIT_NOTE_ORPHAN)
+    assert (orphan.reference, orphan.qoyod_ids, orphan.advice) == (
+        "CRN-2026-999999", [stranger],
+        "Qoyod has credit note CRN-2026-999999, which this app never issued: check who made it "
+        "in Qoyod.",
+    )  # fmt: skip
+    assert run.orphans == 1
+
+
+def test_a_credit_note_used_on_the_invoice_in_qoyod_reads_back_as_credited(client, qoyod_sandbox):
+    connect(qoyod_sandbox)
+    client.force_login(UserFactory(role=roles.ADVISOR))
+    invoice = managed_invoice(qoyod_sandbox)
+    remote = qoyod_id(invoice)
+    qoyod_sandbox.act("invoices", remote, "approve")
+    _credit_in_qoyod(qoyod_sandbox, remote, reference="CRN-2026-000001")
 
     fetch.invoices_refresh(invoice_ids=[invoice.pk])
 
