@@ -61,7 +61,6 @@ def invoice_refresh(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "partials/invoice_row.html",
             {
                 "invoice": invoice,
-                "qoyod_row": True,
                 "qoyod_refresh_message": outcome.message,
                 "qoyod_refresh_ok": outcome.ok,
             },
@@ -112,7 +111,6 @@ def refresh_stale(request: HttpRequest) -> HttpResponse:
             "pending": pending,
             "started": int(time.time()),
             "message": "",
-            "qoyod_row": True,
         },
     )
 
@@ -143,6 +141,5 @@ def refresh_poll(request: HttpRequest) -> HttpResponse:
             "pending": [] if timed_out else sorted(pending),
             "started": started_at,
             "message": message,
-            "qoyod_row": True,
         },
     )

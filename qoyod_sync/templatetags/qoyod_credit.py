@@ -26,7 +26,8 @@ def qoyod_credit_notes(context: template.Context, invoice: Invoice) -> dict[str,
             "lines__invoice_line", "history__changed_by"
         )
     )
-    refusal = credit_refusal(invoice) if invoice.qoyod_managed else None
+    rows = uncredited_lines(invoice) if invoice.qoyod_managed else []
+    refusal = credit_refusal(invoice, rows) if invoice.qoyod_managed else None
     can_send = user.has_perm(SEND)
     can_credit = can_send and invoice.qoyod_managed and refusal is None
     return {
@@ -35,7 +36,7 @@ def qoyod_credit_notes(context: template.Context, invoice: Invoice) -> dict[str,
         "notes": [(note, can_send and send_refusal(note) is None) for note in notes],
         "can_credit": can_credit,
         "can_void": can_credit and user.has_perm("invoicing.void_invoice"),
-        "rows": uncredited_lines(invoice) if can_credit else [],
+        "rows": rows if can_credit else [],
         "next": page_path(request),
         "csrf_token": context.get("csrf_token"),
     }
