@@ -83,12 +83,17 @@ def qoyod_cell(context: template.Context, invoice: Invoice, in_row: bool = False
     allowed = bool(user and user.has_perm(SEND))
     standing = _standing(context, invoice, sync)
     payment = standing["payment"]
+    can_send, can_retry = allowed and status.can_send, allowed and status.can_retry
+    can_refresh = Action.REFRESH in status.actions
+    # Each URL reversed once, for the form's action and its hx-post alike.
+    send = "qoyod_sync:invoice_send" if can_send else "qoyod_sync:invoice_retry"
     return {
         "invoice": invoice,
         "sync": sync,
         "state": status.state,
-        "can_send": allowed and status.can_send,
-        "can_retry": allowed and status.can_retry,
+        "can_send": can_send,
+        "can_retry": can_retry,
+        "send_url": reverse(send, args=[invoice.pk]) if can_send or can_retry else "",
         "in_row": in_row,
         "next": page_path(request),
         "message": context.get("qoyod_message", ""),
@@ -97,7 +102,10 @@ def qoyod_cell(context: template.Context, invoice: Invoice, in_row: bool = False
         # The read-back part: only a managed invoice has one, and a void one only once read.
         "show_payment": invoice.qoyod_managed and not (invoice.is_void and payment is None),
         "pending": payment is not None and payment.is_pending,
-        "can_refresh": Action.REFRESH in status.actions,
+        "can_refresh": can_refresh,
+        "refresh_url": reverse("qoyod_sync:invoice_refresh", args=[invoice.pk])
+        if can_refresh
+        else "",
         "refresh_message": context.get("qoyod_refresh_message", ""),
         "refresh_ok": context.get("qoyod_refresh_ok", False),
         **standing,
