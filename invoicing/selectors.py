@@ -153,6 +153,8 @@ def invoice_detail(*, pk: int) -> Invoice:
             Prefetch("events", queryset=InvoiceEvent.objects.select_related("created_by")),
             "finance_history",
             "payments__created_by",
+            # Read by the Qoyod header and the credit-note card (qoyod_sync's tags).
+            "credit_notes",
         )
         .get(pk=pk)
     )

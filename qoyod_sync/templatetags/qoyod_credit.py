@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.db.models import prefetch_related_objects
 
 from invoicing.models import Invoice
 from qoyod_sync.credit import credit_refusal, send_refusal, uncredited_lines
-from qoyod_sync.models import QoyodCreditNote
 from qoyod_sync.templatetags.qoyod_tags import page_path
 from qoyod_sync.views import SEND
 
@@ -21,11 +21,9 @@ def qoyod_credit_notes(context: template.Context, invoice: Invoice) -> dict[str,
     user = getattr(request, "user", None)
     if user is None or not user.has_perm("qoyod_sync.view_qoyodattempt"):
         return {"visible": False}
-    notes = list(
-        QoyodCreditNote.objects.filter(invoice=invoice).prefetch_related(
-            "lines__invoice_line", "history__changed_by"
-        )
-    )
+    # The notes the invoice page loaded with the invoice (the Qoyod header reads them too).
+    notes = list(invoice.credit_notes.all())
+    prefetch_related_objects(notes, "lines__invoice_line", "history__changed_by")
     rows = uncredited_lines(invoice) if invoice.qoyod_managed else []
     refusal = credit_refusal(invoice, rows) if invoice.qoyod_managed else None
     can_send = user.has_perm(SEND)
