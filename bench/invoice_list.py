@@ -5,10 +5,10 @@
 
 Creates the database if it is missing, migrates it, seeds 100,000 invoices with two lines each
 (once: a seeded database is reused), gives the newest invoices every Qoyod sync and read-back
-state, then requests the first, a middle and the last page, a search, a filter, the Needs
-Invoice tab and an invoice page through Django's test client, and prints the median wall and
-CPU time of each and its queries (the slowest one with its own time, which shows what COUNT(*)
-and OFFSET cost).
+state and leaves 300 completed jobs waiting for an invoice, then requests the first, a middle
+and the last page, a search, a filter, the Needs Invoice tab and an invoice page through
+Django's test client, and prints the median wall and CPU time of each and its queries (the
+slowest one with its own time, which shows what COUNT(*) and OFFSET cost).
 
     .venv/bin/python bench/invoice_list.py --profile
 
@@ -38,6 +38,7 @@ CUSTOMERS = 5_000
 RUNS = 50
 # The newest invoices (the first pages) cycle through every Qoyod state a row can show.
 QOYOD_ROWS = 1_000
+NEEDS_INVOICE = 300
 PLATE_LETTERS = "ABJDRSXTEGKLZNHUV"
 
 
@@ -270,6 +271,33 @@ def seed_qoyod() -> None:
     print(f"gave the newest {len(newest)} invoices {len(states)} Qoyod states in turn")
 
 
+def seed_needs_invoice() -> None:
+    """NEEDS_INVOICE completed jobs without an invoice, for the Needs Invoice tab."""
+    from django.utils import timezone
+
+    from garage.models import Branch, Customer, JobCard, Vehicle
+
+    if JobCard.objects.filter(invoice_pending=True).exists():
+        return
+    branches = list(Branch.objects.all())
+    customers = list(Customer.objects.order_by("pk")[:NEEDS_INVOICE])
+    vehicles = {v.customer_id: v for v in Vehicle.objects.filter(customer__in=customers)}
+    now = timezone.now()
+    JobCard.objects.bulk_create(
+        JobCard(
+            number=f"JOB-WAIT-{n:06d}",
+            branch=branches[n % len(branches)],
+            customer=customer,
+            vehicle=vehicles[customer.pk],
+            status=JobCard.Status.COMPLETED,
+            completed_at=now - datetime.timedelta(minutes=n),
+            invoice_pending=True,
+        )
+        for n, customer in enumerate(customers)
+    )
+    print(f"seeded {len(customers)} completed jobs waiting for an invoice")
+
+
 def vacuum() -> None:
     """Set visibility maps and statistics as autovacuum would have after a bulk load."""
     from django.db import connection
@@ -382,6 +410,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     seed()
     seed_qoyod()
+    seed_needs_invoice()
     vacuum()
     measure()
     if "--profile" in sys.argv[1:]:
