@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.http import AuthenticatedHttpRequest
 from core.ids import parse_id
+from invoicing import selectors as invoice_selectors
 from invoicing.models import Invoice
 from qoyod_sync import tasks
 from qoyod_sync.readback import fetch
@@ -107,7 +108,7 @@ def refresh_stale(request: HttpRequest) -> HttpResponse:
         request,
         "qoyod_sync/refresh_poll.html",
         {
-            "invoices": Invoice.objects.filter(pk__in=pending),
+            "invoices": invoice_selectors.invoice_list().filter(pk__in=pending),
             "pending": pending,
             "started": int(time.time()),
             "message": "",
@@ -132,7 +133,8 @@ def refresh_poll(request: HttpRequest) -> HttpResponse:
         )
     else:
         message = _("Refreshed from Qoyod.") if not pending else ""
-    done = Invoice.objects.filter(pk__in=[pk for pk in ids if pk not in pending])
+    # The rows as the list loads them: the poll repeats, and costs the same for 1 row or 50.
+    done = invoice_selectors.invoice_list().filter(pk__in=[pk for pk in ids if pk not in pending])
     return render(
         request,
         "qoyod_sync/refresh_poll.html",
