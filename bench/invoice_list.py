@@ -4,15 +4,24 @@
         bench/invoice_list.py
 
 Creates the database if it is missing, migrates it, seeds 100,000 invoices with two lines each
-(once: a seeded database is reused), then requests the first, a middle and the last page, a
-search and a filter through Django's test client, and prints the median time of each and its
-queries (the slowest one with its own time, which shows what COUNT(*) and OFFSET cost).
+(once: a seeded database is reused), gives the newest invoices every Qoyod sync and read-back
+state and leaves 300 completed jobs waiting for an invoice, then requests the first, a middle
+and the last page, a search, a filter, the Needs Invoice tab and an invoice page through
+Django's test client, and prints the median wall and CPU time of each and its queries (the
+slowest one with its own time, which shows what COUNT(*) and OFFSET cost).
+
+    .venv/bin/python bench/invoice_list.py --profile
+
+adds the functions that take the most time while rendering the first page of /invoices/, of
+Needs Invoice and an invoice page with a Qoyod draft (cProfile, own time).
 """
 
 from __future__ import annotations
 
+import cProfile
 import datetime
 import os
+import pstats
 import statistics
 import sys
 import time
@@ -26,7 +35,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 INVOICES = 100_000
 BATCH = 5_000
 CUSTOMERS = 5_000
-RUNS = 7
+RUNS = 50
+# The newest invoices (the first pages) cycle through every Qoyod state a row can show.
+QOYOD_ROWS = 1_000
+NEEDS_INVOICE = 300
 PLATE_LETTERS = "ABJDRSXTEGKLZNHUV"
 
 
@@ -179,6 +191,113 @@ def seed() -> None:
     print(f"seeded {INVOICES} invoices in {time.perf_counter() - started:.1f} s")
 
 
+def seed_qoyod() -> None:
+    """The newest QOYOD_ROWS invoices in every sync state, the drafts in every read-back state."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.utils import timezone
+
+    from invoicing.models import Invoice
+    from payments.models import QoyodPaymentState
+    from qoyod_sync.models import FailureKind, QoyodInvoiceSync, SyncState
+    from qoyod_sync.services import connection_get, connection_save
+
+    if connection_get() is None:
+        connection_save(base_url=settings.QOYOD_BASE_URL, api_key="bench-key-0001", user=None)
+    if QoyodInvoiceSync.objects.exists():
+        return
+    now = timezone.now()
+    hour = datetime.timedelta(hours=1)
+    # (sync row fields or None for no row, payment state fields or None, requires_qoyod)
+    states: list[tuple[dict | None, dict | None, bool]] = [
+        (None, None, False),
+        (None, None, True),
+        ({"state": SyncState.READY}, None, True),
+        ({"state": SyncState.SENDING, "lease_until": now + 24 * hour}, None, True),
+        (
+            {
+                "state": SyncState.FAILED,
+                "failure_kind": FailureKind.REJECTED,
+                "reason_code": "send.rejected",
+                "reason_params": {"status": 422},
+                "qoyod_message": "reference has already been taken",
+            },
+            None,
+            True,
+        ),
+        ({"state": SyncState.UNKNOWN, "reason_code": "qoyod.error.maybe_saved"}, None, True),
+        ({"state": SyncState.REFERENCE_COLLISION}, None, True),
+        ({"state": SyncState.DRAFT_CREATED}, None, True),
+        ({"state": SyncState.DRAFT_CREATED}, {"qoyod_status": "draft"}, True),
+        ({"state": SyncState.DRAFT_CREATED}, {"qoyod_status": "awaiting_approval"}, True),
+        (
+            {"state": SyncState.DRAFT_CREATED, "total_difference": Decimal("0.01")},
+            {"qoyod_status": "approved", "total_difference": Decimal("0.01")},
+            True,
+        ),
+        ({"state": SyncState.DRAFT_CREATED}, {"qoyod_status": "partially_paid"}, True),
+        ({"state": SyncState.DRAFT_CREATED}, {"qoyod_status": "paid"}, True),
+        ({"state": SyncState.DRAFT_CREATED}, {"qoyod_status": "missing"}, True),
+        ({"state": SyncState.DRAFT_CREATED, "draft_deleted_at": now}, None, True),
+        (
+            {"state": SyncState.DRAFT_CREATED},
+            {"qoyod_status": "approved", "last_error_code": "readback.failed"},
+            True,
+        ),
+        (
+            {"state": SyncState.DRAFT_CREATED},
+            {"qoyod_status": "draft", "queued_until": now + hour},
+            True,
+        ),
+    ]
+    newest = list(Invoice.objects.order_by("-issue_date", "-id")[:QOYOD_ROWS])
+    syncs, payments = [], []
+    with transaction.atomic():
+        for n, invoice in enumerate(newest):
+            sync, payment, requires = states[n % len(states)]
+            managed = sync is not None and sync["state"] == SyncState.DRAFT_CREATED
+            Invoice.objects.filter(pk=invoice.pk).update(
+                requires_qoyod=requires, qoyod_managed=managed
+            )
+            if sync is not None:
+                qoyod_id = 500_000 + n if managed else None
+                syncs.append(QoyodInvoiceSync(invoice=invoice, qoyod_invoice_id=qoyod_id, **sync))
+            if payment is not None:
+                read = {"qoyod_total": invoice.total, "qoyod_paid": Decimal("0")}
+                read.update(refreshed_at=now - hour, checked_at=now - hour, **payment)
+                payments.append(QoyodPaymentState(invoice=invoice, **read))
+        QoyodInvoiceSync.objects.bulk_create(syncs)
+        QoyodPaymentState.objects.bulk_create(payments)
+    print(f"gave the newest {len(newest)} invoices {len(states)} Qoyod states in turn")
+
+
+def seed_needs_invoice() -> None:
+    """NEEDS_INVOICE completed jobs without an invoice, for the Needs Invoice tab."""
+    from django.utils import timezone
+
+    from garage.models import Branch, Customer, JobCard, Vehicle
+
+    if JobCard.objects.filter(invoice_pending=True).exists():
+        return
+    branches = list(Branch.objects.all())
+    customers = list(Customer.objects.order_by("pk")[:NEEDS_INVOICE])
+    vehicles = {v.customer_id: v for v in Vehicle.objects.filter(customer__in=customers)}
+    now = timezone.now()
+    JobCard.objects.bulk_create(
+        JobCard(
+            number=f"JOB-WAIT-{n:06d}",
+            branch=branches[n % len(branches)],
+            customer=customer,
+            vehicle=vehicles[customer.pk],
+            status=JobCard.Status.COMPLETED,
+            completed_at=now - datetime.timedelta(minutes=n),
+            invoice_pending=True,
+        )
+        for n, customer in enumerate(customers)
+    )
+    print(f"seeded {len(customers)} completed jobs waiting for an invoice")
+
+
 def vacuum() -> None:
     """Set visibility maps and statistics as autovacuum would have after a bulk load."""
     from django.db import connection
@@ -188,13 +307,29 @@ def vacuum() -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
-def measure() -> None:
-    """GET pages of /invoices/ and print the median server time and the queries of each."""
-    # Rendered in-process by the test client: the time is the server's, without a network.
+def _cases(client) -> list[tuple[str, str, dict]]:
+    from invoicing.models import Invoice
+
+    last_page = -(-client_count() // 25)
+    invoices, needs = "/invoices/", "/invoices/needs-invoice/"
+    draft = Invoice.objects.filter(qoyod_payment_state__qoyod_status="partially_paid").first()
+    assert draft is not None, "seed_qoyod gives some drafts a read-back state"
+    return [
+        ("first page", invoices, {}),
+        ("middle page", invoices, {"page": last_page // 2}),
+        ("last page", invoices, {"page": last_page}),
+        # Customer 595's car is 596 ABJ (see seed): 20 invoices, typed in Arabic.
+        ("search 'ا ب ح ٥٩٦'", invoices, {"q": "ا ب ح ٥٩٦"}),
+        ("status=paid, page 100", invoices, {"status": "paid", "page": 100}),
+        ("Needs Invoice", needs, {}),
+        ("Needs Invoice badge", needs, {"badge": "1"}),
+        ("invoice page (Qoyod draft)", f"/invoices/{draft.pk}/", {}),
+    ]
+
+
+def _client():
     from django.contrib.auth.models import Group, User
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from core import roles
 
@@ -202,25 +337,47 @@ def measure() -> None:
     user.groups.add(Group.objects.get(name=roles.ACCOUNTANT))
     client = Client()
     client.force_login(user)
-    last_page = -(-client_count() // 25)
-    invoices, needs = "/invoices/", "/invoices/needs-invoice/"
-    cases = [
-        ("first page", invoices, {}),
-        ("middle page", invoices, {"page": last_page // 2}),
-        ("last page", invoices, {"page": last_page}),
-        # Customer 595's car is 596 ABJ (see seed): 20 invoices, typed in Arabic.
-        ("search 'ا ب ح ٥٩٦'", invoices, {"q": "ا ب ح ٥٩٦"}),
-        ("status=paid, page 100", invoices, {"status": "paid", "page": 100}),
-        ("Needs Invoice badge", needs, {"badge": "1"}),
-    ]
-    print(f"\n{'case':<26} {'median ms':>9} {'min ms':>7} {'queries':>7}  two slowest queries (ms)")
-    for label, url, params in cases:
-        timings, queries = [], None
+    return client
+
+
+def profile() -> None:
+    """cProfile the first page of /invoices/, of Needs Invoice and an invoice page."""
+    client = _client()
+    for label, url, params in _cases(client):
+        if label not in ("first page", "Needs Invoice", "invoice page (Qoyod draft)"):
+            continue
+        client.get(url, params)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(10):
+            client.get(url, params)
+        profiler.disable()
+        print(f"\n--- {label}: 10 requests, functions by own time")
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
+
+
+def measure() -> None:
+    """GET pages of /invoices/ and print the median server time and the queries of each."""
+    # Rendered in-process by the test client: the time is the server's, without a network.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _client()
+    # CPU is this process's own (Python: the view, the ORM and the templates), without the
+    # database server's; it is what bounds the requests a second of a gunicorn worker.
+    print(f"\nload average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {RUNS} runs each")
+    print(
+        f"\n{'case':<27} {'median ms':>9} {'min ms':>7} {'CPU ms':>7} {'queries':>7}"
+        "  two slowest queries (ms)"
+    )
+    for label, url, params in _cases(client):
+        timings, cpu, queries = [], [], None
         client.get(url, params)  # warm caches (session, permissions, templates)
         for _ in range(RUNS):
             with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 response = client.get(url, params)
+                cpu.append((time.process_time() - started_cpu) * 1000)
                 timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.status_code
             queries = captured.captured_queries
@@ -229,8 +386,8 @@ def measure() -> None:
             f"{float(q['time']) * 1000:.1f} {' '.join(q['sql'].split())[:38]}…" for q in slowest
         )
         print(
-            f"{label:<26} {statistics.median(timings):>9.1f} {min(timings):>7.1f} "
-            f"{len(queries):>7}  {detail}"
+            f"{label:<27} {statistics.median(timings):>9.1f} {min(timings):>7.1f} "
+            f"{statistics.median(cpu):>7.1f} {len(queries):>7}  {detail}"
         )
 
 
@@ -252,8 +409,12 @@ def main() -> None:
     django.setup()
     call_command("migrate", verbosity=0)
     seed()
+    seed_qoyod()
+    seed_needs_invoice()
     vacuum()
     measure()
+    if "--profile" in sys.argv[1:]:
+        profile()
 
 
 if __name__ == "__main__":

@@ -211,6 +211,12 @@ class Invoice(models.Model):
         ]
 
     @property
+    def status_label(self) -> str:
+        # What get_status_display shows, without rebuilding a dict of every choice on each call
+        # (the list draws one per row).
+        return str(self.Status(self.status).label)
+
+    @property
     def is_void(self) -> bool:
         return self.status == self.Status.VOID
 

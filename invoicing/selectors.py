@@ -60,10 +60,23 @@ def invoice_search_q(text: str) -> Q:
     )
 
 
+# What the Qoyod column of a row reads besides the invoice (qoyod_sync's tags; named by relation,
+# as invoicing imports nothing of qoyod_sync or payments, design.md §1): the sync row and the
+# read-back state, joined one-to-one. The credit notes (one query for the page) tell a void row
+# approved in Qoyod whether one credits it.
+_QOYOD_ROW_RELATIONS = ("qoyod_sync", "qoyod_payment_state")
+
+
 def invoice_list(*, search: str = "") -> QuerySet[Invoice]:
-    """Invoices newest first (the invoice_list_order index), narrowed by a free-text search."""
-    # Every column shown is a snapshot on the invoice row, so the list needs no join.
-    invoices = Invoice.objects.only(*_LIST_COLUMNS).order_by("-issue_date", "-id")
+    """Invoices newest first (the invoice_list_order index), narrowed by a free-text search,
+    each with everything its row shows, so a page costs the same queries for 1 row or 50."""
+    # Every other column shown is a snapshot on the invoice row.
+    invoices = (
+        Invoice.objects.only(*_LIST_COLUMNS, *_QOYOD_ROW_RELATIONS)
+        .select_related(*_QOYOD_ROW_RELATIONS)
+        .prefetch_related("credit_notes")
+        .order_by("-issue_date", "-id")
+    )
     if search.strip():
         # The same lookups as invoice_search_q, all on the invoice's own (indexed) columns.
         invoices = search_filter(
@@ -122,7 +135,16 @@ def invoice_detail(*, pk: int) -> Invoice:
     """
     invoice = (
         Invoice.objects.select_related(
-            "branch", "customer", "vehicle", "job", "created_by", "replaces"
+            "branch",
+            "customer",
+            "vehicle",
+            "job",
+            "created_by",
+            "replaces",
+            "replaced_by",
+            # Read by the Qoyod header and panel (qoyod_sync's tags): loaded once, here.
+            "qoyod_sync__last_attempt_by",
+            "qoyod_payment_state",
         )
         .prefetch_related(
             Prefetch(
@@ -133,6 +155,8 @@ def invoice_detail(*, pk: int) -> Invoice:
             Prefetch("events", queryset=InvoiceEvent.objects.select_related("created_by")),
             "finance_history",
             "payments__created_by",
+            # Read by the Qoyod header and the credit-note card (qoyod_sync's tags).
+            "credit_notes",
         )
         .get(pk=pk)
     )
@@ -150,12 +174,18 @@ def invoice_versions(*, invoice: Invoice) -> list[Invoice]:
     """Every version of an invoice, oldest first, following replaces and replaced_by."""
     # A query per version: a chain grows by one link per correction, so it stays short. A
     # replacement is always created after what it replaces, so the chain cannot loop.
+    # invoice_detail loads the neighbours of the invoice itself, so an invoice never corrected
+    # costs no query here.
     rows = Invoice.objects.only("id", "number", "status", "issue_date", "total", "replaces_id")
     versions = [invoice]
-    while versions[0].replaces_id is not None:
-        versions.insert(0, rows.get(pk=versions[0].replaces_id))
-    while (following := rows.filter(replaces_id=versions[-1].pk).first()) is not None:
+    before = invoice.replaces
+    while before is not None:
+        versions.insert(0, before)
+        before = rows.get(pk=before.replaces_id) if before.replaces_id is not None else None
+    following: Invoice | None = getattr(invoice, "replaced_by", None)
+    while following is not None:
         versions.append(following)
+        following = rows.filter(replaces_id=following.pk).first()
     return versions
 
 

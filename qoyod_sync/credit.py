@@ -26,7 +26,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Prefetch, Q, Sum, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +38,7 @@ from core.money import HALALA, plain_text, to_money
 from core.numbering import sequence_next
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.services import invoice_reissue, invoice_void
-from payments.models import QoyodPaymentState, QoyodStatus
+from payments.models import QoyodStatus
 from qoyod_sync import mappers
 from qoyod_sync.client import ClientOptions, QoyodWriter
 from qoyod_sync.errors import (
@@ -63,6 +63,7 @@ from qoyod_sync.models import (
 from qoyod_sync.push.state import LEASE, LEASE_MARGIN, StateConflict
 from qoyod_sync.push.steps import attempt_record
 from qoyod_sync.services import ConnectionUnusable, connection_get, connection_writer
+from qoyod_sync.status import payment_state_for, sync_for
 from qoyod_sync.types import CreditNote as RemoteNote
 from qoyod_sync.types import DraftCreditNote
 
@@ -123,19 +124,27 @@ def credited_quantities(invoice: Invoice) -> dict[int, Decimal]:
 def uncredited_lines(invoice: Invoice) -> list[tuple[InvoiceLine, Decimal]]:
     """Each line of the invoice with the quantity no credit note has credited yet."""
     credited = credited_quantities(invoice)
-    lines = invoice.lines.select_related("service_item", "spare_part").order_by("position", "id")
-    return [(line, line.quantity - credited.get(line.pk, Decimal("0"))) for line in lines]
+    # The lines the invoice page has loaded already, or one query (in position order either way).
+    lines = InvoiceLine.objects.select_related("service_item", "spare_part")
+    prefetch_related_objects([invoice], Prefetch("lines", queryset=lines))
+    return [
+        (line, line.quantity - credited.get(line.pk, Decimal("0"))) for line in invoice.lines.all()
+    ]
 
 
-def credit_refusal(invoice: Invoice) -> str | None:
-    """Why no credit note can be issued against `invoice` now, or None."""
-    sync = QoyodInvoiceSync.objects.filter(invoice=invoice).first()
+def credit_refusal(
+    invoice: Invoice, lines: list[tuple[InvoiceLine, Decimal]] | None = None
+) -> str | None:
+    """Why no credit note can be issued against `invoice` now, or None; `lines` is
+    uncredited_lines(invoice) when the caller has it already."""
+    # The sync row and read-back state as loaded with the invoice (a service loads it afresh).
+    sync = sync_for(invoice)
     number = {"number": invoice.number}
     if sync is None or sync.state != SyncState.DRAFT_CREATED or sync.qoyod_invoice_id is None:
         return _("%(number)s is not in Qoyod, so there is nothing to credit there.") % number
     if sync.draft_deleted_at is not None:
         return _("The Qoyod draft of %(number)s was deleted: there is nothing to credit.") % number
-    payment = QoyodPaymentState.objects.filter(invoice=invoice).first()
+    payment = payment_state_for(invoice)
     if payment is None or payment.qoyod_status not in CREDITABLE:
         return (
             _(
@@ -152,7 +161,9 @@ def credit_refusal(invoice: Invoice) -> str | None:
             _("Credit notes in Qoyod cover %(number)s in full already: void it here instead.")
             % number
         )
-    if not any(left > 0 for _line, left in uncredited_lines(invoice)):
+    if lines is None:
+        lines = uncredited_lines(invoice)
+    if not any(left > 0 for _line, left in lines):
         return _("Every line of %(number)s is credited already.") % number
     return None
 

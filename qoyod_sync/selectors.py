@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,12 +32,6 @@ def retry_queue() -> QuerySet[QoyodInvoiceSync]:
         .select_related("invoice", "invoice__customer", "last_attempt_by")
         .order_by("last_attempt_at", "pk")
     )
-
-
-def syncs_by_invoice(invoice_ids: Iterable[int]) -> dict[int, QoyodInvoiceSync]:
-    """The sync rows of these invoices in one query (invoices never sent have none)."""
-    rows = QoyodInvoiceSync.objects.filter(invoice_id__in=list(invoice_ids))
-    return {row.invoice_id: row for row in rows}
 
 
 def invoice_attempts(*, invoice: Invoice) -> QuerySet[QoyodAttempt]:

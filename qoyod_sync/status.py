@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeGuard
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
 from invoicing.models import Invoice
@@ -55,6 +56,26 @@ class SyncStatus:
     @property
     def can_retry(self) -> bool:
         return Action.RETRY in self.actions
+
+
+def sync_for(invoice: Invoice) -> QoyodInvoiceSync | None:
+    """The invoice's sync row (None if it has none)."""
+    # The list and the invoice page load it with the invoice (select_related), so a row costs
+    # no query; a row drawn alone reads it once, as the relation keeps what it read (a missing
+    # row too) for every later cell of the same invoice.
+    try:
+        return invoice.qoyod_sync
+    except ObjectDoesNotExist:
+        return None
+
+
+def payment_state_for(invoice: Invoice) -> QoyodPaymentState | None:
+    """The invoice's read-back Qoyod state (None if never read)."""
+    # Loaded with the invoice like its sync row (sync_for), and kept on it the same way.
+    try:
+        return invoice.qoyod_payment_state
+    except ObjectDoesNotExist:
+        return None
 
 
 def effective_state(invoice: Invoice, sync: QoyodInvoiceSync | None) -> str:

@@ -189,7 +189,7 @@ def _send(request: AuthenticatedHttpRequest, pk: int, *, retry: bool) -> HttpRes
         return render(
             request,
             "partials/invoice_row.html",
-            {"invoice": invoice, "qoyod_row": True, "qoyod_message": message, "qoyod_ok": ok},
+            {"invoice": invoice, "qoyod_message": message, "qoyod_ok": ok},
         )
     messages.add_message(request, messages.SUCCESS if ok else messages.ERROR, message)
     return _back(request, invoice)

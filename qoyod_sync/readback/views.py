@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.http import AuthenticatedHttpRequest
 from core.ids import parse_id
+from invoicing import selectors as invoice_selectors
 from invoicing.models import Invoice
 from qoyod_sync import tasks
 from qoyod_sync.readback import fetch
@@ -61,7 +62,6 @@ def invoice_refresh(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "partials/invoice_row.html",
             {
                 "invoice": invoice,
-                "qoyod_row": True,
                 "qoyod_refresh_message": outcome.message,
                 "qoyod_refresh_ok": outcome.ok,
             },
@@ -108,11 +108,10 @@ def refresh_stale(request: HttpRequest) -> HttpResponse:
         request,
         "qoyod_sync/refresh_poll.html",
         {
-            "invoices": Invoice.objects.filter(pk__in=pending),
+            "invoices": invoice_selectors.invoice_list().filter(pk__in=pending),
             "pending": pending,
             "started": int(time.time()),
             "message": "",
-            "qoyod_row": True,
         },
     )
 
@@ -134,7 +133,8 @@ def refresh_poll(request: HttpRequest) -> HttpResponse:
         )
     else:
         message = _("Refreshed from Qoyod.") if not pending else ""
-    done = Invoice.objects.filter(pk__in=[pk for pk in ids if pk not in pending])
+    # The rows as the list loads them: the poll repeats, and costs the same for 1 row or 50.
+    done = invoice_selectors.invoice_list().filter(pk__in=[pk for pk in ids if pk not in pending])
     return render(
         request,
         "qoyod_sync/refresh_poll.html",
@@ -143,6 +143,5 @@ def refresh_poll(request: HttpRequest) -> HttpResponse:
             "pending": [] if timed_out else sorted(pending),
             "started": started_at,
             "message": message,
-            "qoyod_row": True,
         },
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.db.models import prefetch_related_objects
 
 from invoicing.models import Invoice
-from qoyod_sync.credit import credit_refusal, send_refusal
+from qoyod_sync.credit import credit_refusal, send_refusal, uncredited_lines
 from qoyod_sync.credit_forms import CreditForm
-from qoyod_sync.models import QoyodCreditNote
 from qoyod_sync.templatetags.qoyod_tags import page_path
 from qoyod_sync.views import SEND
 
@@ -22,12 +22,11 @@ def qoyod_credit_notes(context: template.Context, invoice: Invoice) -> dict[str,
     user = getattr(request, "user", None)
     if user is None or not user.has_perm("qoyod_sync.view_qoyodattempt"):
         return {"visible": False}
-    notes = list(
-        QoyodCreditNote.objects.filter(invoice=invoice).prefetch_related(
-            "lines__invoice_line", "history__changed_by"
-        )
-    )
-    refusal = credit_refusal(invoice) if invoice.qoyod_managed else None
+    # The notes the invoice page loaded with the invoice (the Qoyod header reads them too).
+    notes = list(invoice.credit_notes.all())
+    prefetch_related_objects(notes, "lines__invoice_line", "history__changed_by")
+    rows = uncredited_lines(invoice) if invoice.qoyod_managed else []
+    refusal = credit_refusal(invoice, rows) if invoice.qoyod_managed else None
     can_send = user.has_perm(SEND)
     can_credit = can_send and invoice.qoyod_managed and refusal is None
     # A refused partial credit draws the page again with the form as it was typed.

@@ -1,7 +1,8 @@
 """Template tags through which invoice pages show Qoyod state without invoicing importing us.
 
 {% load qoyod_tags %}
-{% qoyod_cell invoice %}            the Qoyod column of a row (and the invoice header)
+{% qoyod_cell invoice in_row=True %} the Qoyod column of a row ({% qoyod_cell invoice %}: the
+                                    invoice header)
 {% qoyod_invoice_panel invoice %}   sync state, reason, attempt log on the invoice page
 {% qoyod_whatsapp invoice %}        Send on WhatsApp with Qoyod's tax invoice, once approved there
 """
@@ -16,14 +17,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from core.paging import KeysetPage
 from invoicing.models import Invoice
 from invoicing.whatsapp import whatsapp_url
-from payments.models import QoyodPaymentState
 from qoyod_sync import selectors
 from qoyod_sync.models import QoyodConnection, QoyodInvoiceSync
 from qoyod_sync.services import connection_get
-from qoyod_sync.status import Action, qoyod_standing, sync_status
+from qoyod_sync.status import Action, payment_state_for, qoyod_standing, sync_for, sync_status
 from qoyod_sync.views import tax_invoice_link
 
 register = template.Library()
@@ -56,41 +55,6 @@ def page_path(request: HttpRequest | None) -> str:
     return reverse("invoicing:invoice_list")
 
 
-def sync_for(context: template.Context, invoice: Invoice) -> QoyodInvoiceSync | None:
-    """The invoice's sync row (None if it has none); readback's tags use it too."""
-    # On a list page the whole page's rows are loaded in one query on the first cell, so the
-    # list costs the same number of queries for 1 row as for 50.
-    page = context.get("page")
-    if isinstance(page, KeysetPage) and all(isinstance(row, Invoice) for row in page):
-        cache = getattr(page, "_qoyod_syncs", None)
-        if cache is None:
-            ids = {row.pk for row in page}
-            # Kept on the page object, so it lives exactly as long as the page being rendered.
-            cache = page._qoyod_syncs = (ids, selectors.syncs_by_invoice(ids))  # type: ignore[attr-defined]
-        ids, rows = cache
-        if invoice.pk in ids:
-            return rows.get(invoice.pk)
-    return QoyodInvoiceSync.objects.filter(invoice_id=invoice.pk).first()
-
-
-def payment_state_for(context: template.Context, invoice: Invoice) -> QoyodPaymentState | None:
-    """The invoice's read-back Qoyod state (None if never read); readback's tags use it too."""
-    # On a list page the states of all its rows load in one query, on the first Qoyod row, so
-    # the page costs the same number of queries for 1 row as for 50.
-    page = context.get("page")
-    if isinstance(page, KeysetPage):
-        cache = getattr(page, "_qoyod_payment_states", None)
-        if cache is None:
-            ids = {row.pk for row in page if isinstance(row, Invoice)}
-            rows = QoyodPaymentState.objects.filter(invoice_id__in=ids)
-            # Kept on the page object, so it lives exactly as long as the page being rendered.
-            cache = page._qoyod_payment_states = (ids, {s.invoice_id: s for s in rows})  # type: ignore[attr-defined]
-        ids, states = cache
-        if invoice.pk in ids:
-            return states.get(invoice.pk)
-    return QoyodPaymentState.objects.filter(invoice_id=invoice.pk).first()
-
-
 def _connection(context: template.Context) -> QoyodConnection | None:
     # One query per page however many rows link to Qoyod.
     request = context.get("request")
@@ -104,7 +68,7 @@ def _connection(context: template.Context) -> QoyodConnection | None:
 def _standing(
     context: template.Context, invoice: Invoice, sync: QoyodInvoiceSync | None
 ) -> dict[str, Any]:
-    payment = payment_state_for(context, invoice) if invoice.qoyod_managed else None
+    payment = payment_state_for(invoice) if invoice.qoyod_managed else None
     standing = qoyod_standing(invoice, sync, payment)
     url = ""
     if standing is not None and sync is not None and sync.qoyod_invoice_id is not None:
@@ -114,25 +78,43 @@ def _standing(
 
 
 @register.inclusion_tag("qoyod_sync/invoice_cell.html", takes_context=True)
-def qoyod_cell(context: template.Context, invoice: Invoice) -> dict[str, Any]:
-    sync = sync_for(context, invoice)
+def qoyod_cell(context: template.Context, invoice: Invoice, in_row: bool = False) -> dict[str, Any]:
+    """The Qoyod column of a row (in_row: its buttons swap the row, id invoice-row-<pk>, by
+    htmx) and of the invoice header: the sync state and its actions, then the payment state
+    read back from Qoyod with Refresh from Qoyod, all from the invoice's loaded rows."""
+    sync = sync_for(invoice)
     status = sync_status(invoice, sync)
     request = context.get("request")
     user = getattr(request, "user", None)
     allowed = bool(user and user.has_perm(SEND))
+    standing = _standing(context, invoice, sync)
+    payment = standing["payment"]
+    can_send, can_retry = allowed and status.can_send, allowed and status.can_retry
+    can_refresh = Action.REFRESH in status.actions
+    # Each URL reversed once, for the form's action and its hx-post alike.
+    send = "qoyod_sync:invoice_send" if can_send else "qoyod_sync:invoice_retry"
     return {
         "invoice": invoice,
         "sync": sync,
         "state": status.state,
-        "can_send": allowed and status.can_send,
-        "can_retry": allowed and status.can_retry,
-        # Inside a list row the buttons swap the row by htmx; elsewhere they post and redirect.
-        "in_row": isinstance(context.get("page"), KeysetPage) or bool(context.get("qoyod_row")),
+        "can_send": can_send,
+        "can_retry": can_retry,
+        "send_url": reverse(send, args=[invoice.pk]) if can_send or can_retry else "",
+        "in_row": in_row,
         "next": page_path(request),
         "message": context.get("qoyod_message", ""),
         "message_ok": context.get("qoyod_ok", False),
         "csrf_token": context.get("csrf_token"),
-        **_standing(context, invoice, sync),
+        # The read-back part: only a managed invoice has one, and a void one only once read.
+        "show_payment": invoice.qoyod_managed and not (invoice.is_void and payment is None),
+        "pending": payment is not None and payment.is_pending,
+        "can_refresh": can_refresh,
+        "refresh_url": reverse("qoyod_sync:invoice_refresh", args=[invoice.pk])
+        if can_refresh
+        else "",
+        "refresh_message": context.get("qoyod_refresh_message", ""),
+        "refresh_ok": context.get("qoyod_refresh_ok", False),
+        **standing,
     }
 
 
@@ -142,9 +124,7 @@ def qoyod_invoice_panel(context: template.Context, invoice: Invoice) -> dict[str
     user = getattr(request, "user", None)
     if user is None or not user.has_perm("qoyod_sync.view_qoyodattempt"):
         return {"visible": False}
-    sync = (
-        QoyodInvoiceSync.objects.filter(invoice=invoice).select_related("last_attempt_by").first()
-    )
+    sync = sync_for(invoice)
     status = sync_status(invoice, sync)
     return {
         "visible": True,
@@ -155,8 +135,9 @@ def qoyod_invoice_panel(context: template.Context, invoice: Invoice) -> dict[str
         "attempts": list(selectors.invoice_attempts(invoice=invoice)),
         "history": list(selectors.invoice_sync_history(sync=sync)) if sync else [],
         "can_delete_draft": user.has_perm(SEND) and Action.DELETE_DRAFT in status.actions,
+        # From the lines the invoice page has loaded.
         "can_sync_stock": user.has_perm(SEND)
-        and invoice.lines.filter(spare_part__isnull=False).exists(),
+        and any(line.spare_part_id is not None for line in invoice.lines.all()),
         "adjustments": list(selectors.stock_adjustments(invoice=invoice)),
         "next": page_path(request),
         "csrf_token": context.get("csrf_token"),
@@ -182,7 +163,7 @@ def qoyod_whatsapp(context: template.Context, invoice: Invoice) -> dict[str, Any
         or not invoice.customer_phone
     ):
         return {"url": ""}
-    standing = _standing(context, invoice, sync_for(context, invoice))["standing"]
+    standing = _standing(context, invoice, sync_for(invoice))["standing"]
     if standing is None or standing.code not in _TAX_INVOICE_ISSUED:
         return {"url": ""}
     return {"url": whatsapp_url(invoice=invoice, link=tax_invoice_link(request, invoice))}

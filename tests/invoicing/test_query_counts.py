@@ -1,0 +1,114 @@
+"""What the invoice list and the invoice page cost in queries, with rows in every Qoyod state.
+
+Each page reads what it shows with the invoice (the sync row and the read-back state are joined
+to it), so the list costs the same for 1 row as for 50 and the invoice page reads each Qoyod row
+once.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from core import roles
+from qoyod_sync.models import QoyodConnection
+from tests.factories import UserFactory
+from tests.qoyod_factories import QOYOD_STATES, invoice_in_qoyod_state
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def accountant() -> Client:
+    # Who sees every Qoyod part of the pages: Send and Retry, the attempt log, credit notes.
+    QoyodConnection.objects.create(
+        base_url=settings.QOYOD_BASE_URL, api_key_encrypted="unused", api_key_last4="0001"
+    )
+    client = Client()
+    client.force_login(UserFactory(role=roles.ACCOUNTANT))
+    return client
+
+
+# Session, user, the user's and the group's permissions, the retry queue's badge; then the
+# count, the rows with their sync and read-back rows, the page's credit notes, the branch
+# filter's choices, the Qoyod connection (for the links to Qoyod's drafts).
+LIST_QUERIES = 10
+
+
+def test_the_list_costs_the_same_queries_for_one_row_as_for_fifty_in_every_qoyod_state(
+    accountant, django_assert_num_queries
+):
+    url = reverse("invoicing:invoice_list")
+    invoice_in_qoyod_state("paid")
+    accountant.get(url)
+
+    with django_assert_num_queries(LIST_QUERIES):
+        one = accountant.get(url)
+    names = list(QOYOD_STATES)
+    for n in range(49):
+        invoice_in_qoyod_state(names[n % len(names)])
+    with django_assert_num_queries(LIST_QUERIES):
+        fifty = accountant.get(url)
+
+    assert one.text.count('data-testid="qoyod-cell"') == 1
+    assert fifty.text.count('data-testid="qoyod-cell"') == 25
+    shown = set(re.findall(r'data-testid="qoyod-cell" data-state="([a-z_]+)"', fifty.text))
+    assert shown == {
+        "not_required", "ready", "sending", "failed", "unknown", "collision", "draft_created",
+    }  # fmt: skip
+    standings = set(re.findall(r'data-qoyod-standing="([a-z_]+)"', fifty.text))
+    assert standings == {
+        "draft", "awaiting_approval", "approved", "partially_paid", "paid", "returned", "deleted",
+    }  # fmt: skip
+
+
+# The five of every page; the invoice, its lines, status changes, events, finance changes,
+# payments and credit notes; the Qoyod panel's attempts and stock adjustments.
+_DETAIL = 14
+# With a sync row, its state changes (the panel's history).
+_SYNCED = _DETAIL + 1
+# With a draft in Qoyod: the connection, for the link to it; once managed, the credited
+# quantities of the credit-note card.
+_DRAFT = _SYNCED + 2
+
+DETAIL_QUERIES = {
+    "not_required": _DETAIL,
+    "ready_never_sent": _DETAIL,
+    "ready": _SYNCED,
+    "sending": _SYNCED,
+    "failed": _SYNCED,
+    "unknown": _SYNCED,
+    "collision": _SYNCED,
+    "draft_not_read": _DRAFT,
+    "draft": _DRAFT,
+    "awaiting_approval": _DRAFT,
+    "approved_total_differs": _DRAFT,
+    "partially_paid": _DRAFT,
+    "paid": _DRAFT,
+    "returned": _DRAFT,
+    "refresh_failed": _DRAFT,
+    "refreshing": _DRAFT,
+    "void_draft_deleted": _DRAFT,
+    "void_approved": _DRAFT,
+}
+
+
+@pytest.mark.parametrize("name", list(QOYOD_STATES))
+def test_the_invoice_page_reads_each_row_once_in_every_qoyod_state(
+    accountant, django_assert_num_queries, name
+):
+    invoice = invoice_in_qoyod_state(name)
+    url = reverse("invoicing:invoice_detail", args=[invoice.pk])
+    accountant.get(url)
+
+    with django_assert_num_queries(DETAIL_QUERIES[name]):
+        response = accountant.get(url)
+
+    assert response.status_code == 200
+    sync = QOYOD_STATES[name][0]
+    state = "not_required" if not QOYOD_STATES[name][2] else (sync or {"state": "ready"})["state"]
+    assert f'data-testid="qoyod-cell" data-state="{state}"' in response.text
