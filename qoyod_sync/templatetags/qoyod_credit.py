@@ -32,7 +32,7 @@ def qoyod_credit_notes(context: template.Context, invoice: Invoice) -> dict[str,
     # A refused partial credit draws the page again with the form as it was typed.
     form = context.get("credit_form")
     if not isinstance(form, CreditForm):
-        form = CreditForm(invoice=invoice) if can_credit else None
+        form = CreditForm(invoice=invoice, rows=rows) if can_credit else None
     return {
         "visible": bool(notes) or can_credit,
         "invoice": invoice,
