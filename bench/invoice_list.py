@@ -18,9 +18,11 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 INVOICES = 100_000
@@ -28,21 +30,6 @@ BATCH = 5_000
 CUSTOMERS = 5_000
 RUNS = 7
 PLATE_LETTERS = "ABJDRSXTEGKLZNHUV"
-
-
-def database_create_if_missing(url: str) -> None:
-    """CREATE DATABASE through the server's 'postgres' database when it does not exist."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
 
 
 def seed() -> None:
@@ -179,15 +166,6 @@ def seed() -> None:
     print(f"seeded {INVOICES} invoices in {time.perf_counter() - started:.1f} s")
 
 
-def vacuum() -> None:
-    """Set visibility maps and statistics as autovacuum would have after a bulk load."""
-    from django.db import connection
-
-    # Without it COUNT(*) cannot use an index-only scan and the first reads rewrite every page.
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-
-
 def measure() -> None:
     """GET pages of /invoices/ and print the median server time and the queries of each."""
     # Rendered in-process by the test client: the time is the server's, without a network.
@@ -244,7 +222,8 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL database, e.g. .../bench_invoices")
-    database_create_if_missing(url)
+    if harness.database_create(url, fresh=False):
+        print(f"created database {harness.database_name(url)}")
 
     import django
     from django.core.management import call_command
@@ -252,7 +231,7 @@ def main() -> None:
     django.setup()
     call_command("migrate", verbosity=0)
     seed()
-    vacuum()
+    harness.vacuum()
     measure()
 
 
