@@ -46,6 +46,9 @@ PAGE_SIZE = 25
 HORIZON = 1_000_000
 # A sequential scan of a table this big is a finding; of a smaller one (branches, groups), not.
 BIG_TABLE_ROWS = 1_000
+# An index scan that throws away this many rows of a big table reads it all the same (a search
+# walking the list's order index and filtering every row).
+FILTERED_ROWS = 10_000
 NEXT_LINK = re.compile(
     r'<a\b[^>]*\bhref="([^"]*)"[^>]*\brel="next"|<a\b[^>]*\brel="next"[^>]*\bhref="([^"]*)"'
 )
@@ -274,6 +277,9 @@ def _verdict(plan: dict[str, Any], big: set[str]) -> dict[str, Any]:
         kind, relation = node["Node Type"], node.get("Relation Name", "")
         if kind == "Seq Scan" and relation in big:
             findings.append(f"SEQ SCAN {relation}")
+        removed = node.get("Rows Removed by Filter", 0) * node.get("Actual Loops", 1)
+        if kind != "Seq Scan" and relation in big and removed >= FILTERED_ROWS:
+            findings.append(f"{kind.upper()} FILTERING {removed:,} ROWS OF {relation}")
         if node.get("Sort Space Type") == "Disk":
             findings.append(f"SORT ON DISK {node.get('Sort Space Used', '?')} kB")
         if "Index Name" in node:
