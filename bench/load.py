@@ -13,10 +13,11 @@ requests a second for BENCH_SECONDS, in turn to the invoices list, a job page an
 Invoice tab. Then it stops gunicorn, drops the database and prints p50/p95/p99 latency and the
 errors of each URL.
 
-BENCH_RATES (comma-separated) runs one step of BENCH_SECONDS per rate, lowest first, and ends
-with the capacity: the highest rate held, that is answered in full at that rate (at least 98%
-of it achieved) with no error and a p95 under HELD_P95. BENCH_REUSE=1 measures an existing
-seeded database (for instance one bench/scale.py --reuse kept) and leaves it in place.
+BENCH_RATES (comma-separated) runs one step of BENCH_SECONDS per rate, lowest first, up to the
+first step not held, and ends with the capacity: the highest rate held, that is answered in
+full at that rate (at least 98% of it achieved) with no error and a p95 under HELD_P95.
+BENCH_REUSE=1 measures an existing seeded database (for instance one bench/scale.py --reuse
+kept) and leaves it in place.
 
 The load is open-loop: request i is due at start + i / rate whatever the earlier ones are doing,
 and its latency counts from when it was due, so a server that falls behind shows it in the
@@ -245,8 +246,10 @@ def main() -> None:
                 results, elapsed = load(base_url, session, urls, rate)
                 # Gunicorn writes its access log line after the answer; give the last a moment.
                 time.sleep(1)
-                if report(results, elapsed, urls, server_times(work / "access.log"), rate):
-                    held.append(rate)
+                if not report(results, elapsed, urls, server_times(work / "access.log"), rate):
+                    # A higher rate only queues longer behind the one already missed.
+                    break
+                held.append(rate)
         errors = [
             line
             for line in (work / "gunicorn.log").read_text().splitlines()
