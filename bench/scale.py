@@ -12,7 +12,8 @@ role) requests each case after warm-up --repeat times and prints p50/p95 of the 
 queries of one request (and any write among them: a GET must write nothing), and the verdict of
 EXPLAIN (ANALYZE, BUFFERS) on its slowest query: the index it reads, or a sequential scan of a
 big table, or a sort spilled to disk. Last, each case's growth from the first size to the last
-and the straight line through the last two sizes taken to 1,000,000 invoices.
+and the straight line through the last two sizes taken to 1,000,000 invoices (a falling line is
+taken as flat).
 
 The deep page is reached as the checkout's list offers it: with ?page=N links it is requested
 directly; with cursor links the "next" link is followed page by page (not timed) and the page
@@ -345,7 +346,8 @@ def print_growth(sizes: list[int], code: Path, by_size: dict[int, list[dict[str,
         if any("p95" not in r for r in rows):
             continue
         p95 = [r["p95"] for r in rows]
-        slope = (p95[-1] - p95[-2]) / (high - low)
+        # A line that falls is noise or a plan that got better with size: taken as flat.
+        slope = max(0.0, (p95[-1] - p95[-2]) / (high - low))
         at_horizon = p95[-1] + slope * (HORIZON - high)
         label = re.sub(r"page \d+", "deep page", first["label"])
         print(
