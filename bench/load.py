@@ -1,6 +1,9 @@
 """Fixed-rate load on gunicorn + PostgreSQL, as production serves the app.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_load .venv/bin/python bench/load.py
+    # the capacity: rate steps on the 100,000 invoices bench/scale.py --reuse kept
+    BENCH_REUSE=1 BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_scale_100000 \
+        BENCH_RATES=25,50,75,100,125 BENCH_SECONDS=30 .venv/bin/python bench/load.py
 
 Creates the database afresh (dropping a leftover of an earlier run), migrates it, loads the demo
 data (seed_demo, told it is not production) and BENCH_INVOICES bulk invoices (bench/invoice_list's
@@ -9,6 +12,12 @@ on a free port with DEBUG off, logs in, times each page alone (no queueing), the
 requests a second for BENCH_SECONDS, in turn to the invoices list, a job page and the Needs
 Invoice tab. Then it stops gunicorn, drops the database and prints p50/p95/p99 latency and the
 errors of each URL.
+
+BENCH_RATES (comma-separated) runs one step of BENCH_SECONDS per rate, lowest first, up to the
+first step not held, and ends with the capacity: the highest rate held, that is answered in
+full at that rate (at least 98% of it achieved) with no error and a p95 under HELD_P95.
+BENCH_REUSE=1 measures an existing seeded database (for instance one bench/scale.py --reuse
+kept) and leaves it in place.
 
 The load is open-loop: request i is due at start + i / rate whatever the earlier ones are doing,
 and its latency counts from when it was due, so a server that falls behind shows it in the
@@ -22,7 +31,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,64 +43,25 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+ROOT = harness.ROOT
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_load")
-MAINTENANCE_DB = os.environ.get("BENCH_MAINTENANCE_DB", "postgres")
-RATE = float(os.environ.get("BENCH_RATE", "50"))
+_RATES = os.environ.get("BENCH_RATES", os.environ.get("BENCH_RATE", "50"))
+RATES = [float(rate) for rate in _RATES.split(",")]
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 INVOICES = int(os.environ.get("BENCH_INVOICES", "2000"))
+REUSE = os.environ.get("BENCH_REUSE", "") == "1"
 # Enough client threads that the generator never waits for a free one below a few seconds of
 # server latency at the target rate.
 CLIENT_THREADS = int(os.environ.get("BENCH_CLIENT_THREADS", "64"))
 BASELINE_REQUESTS = 10
 REQUEST_TIMEOUT = 30.0
-READY_TIMEOUT = 60.0
-USERNAME = "bench-admin"
-# Path, status and microseconds in the worker: the server's share of each latency.
-ACCESS_FORMAT = "%(U)s %(s)s %(D)s"
-BIN = Path(sys.executable).parent
-
-
-def database(action: str) -> None:
-    """DROP (and for 'create', CREATE) the bench database through the maintenance database."""
-    import psycopg
-    from psycopg import sql
-
-    name = psycopg.conninfo.conninfo_to_dict(DATABASE_URL)["dbname"]
-    if name == MAINTENANCE_DB:
-        sys.exit(f"BENCH_DATABASE_URL must name a database of its own, not {name!r}")
-    with psycopg.connect(DATABASE_URL, dbname=MAINTENANCE_DB, autocommit=True) as conn:
-        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-        conn.execute(drop.format(sql.Identifier(name)))
-        if action == "create":
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def production_env(work: Path) -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DATABASE_URL=DATABASE_URL,
-        DJANGO_STATIC_ROOT=str(work / "static"),
-        DJANGO_MEDIA_ROOT=str(work / "media"),
-        # Plain http to gunicorn with no TLS proxy in front: what TLS costs is not measured here.
-        DJANGO_SECURE_SSL_REDIRECT="false",
-        DJANGO_SECURE_COOKIES="false",
-        # The demo's Qoyod connection points at the sandbox (nothing here calls it).
-        QOYOD_SANDBOX_ENABLED="true",
-    )
-    return env
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([str(BIN / "python"), "manage.py", *args], env=env, cwd=ROOT, check=True)
+# A step is held when its p95 stays under this: the issue's bar at 50 requests a second.
+HELD_P95 = 0.100
+BIN = harness.BIN
 
 
 def seed_invoices() -> None:
@@ -105,44 +74,15 @@ def seed_invoices() -> None:
     invoice_list.INVOICES = INVOICES
     invoice_list.CUSTOMERS = max(1, INVOICES // 4)
     invoice_list.seed()
-    invoice_list.vacuum()
+    harness.vacuum()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def set_password(password: str) -> None:
+    """Run in a child process: the bench's Admin-role user, with this password."""
+    import django
 
-
-def wait_until_ready(client: httpx.Client) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while True:
-        try:
-            response = client.get("/healthz")
-        except httpx.TransportError:
-            response = None
-        if response is not None and response.status_code == 200:
-            return
-        if time.monotonic() > deadline:
-            sys.exit(f"gunicorn did not become healthy within {READY_TIMEOUT:.0f} s")
-        time.sleep(0.2)
-
-
-def login(client: httpx.Client, password: str) -> str:
-    """The session cookie of a real login through the form."""
-    page = client.get("/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
-    if token is None:
-        sys.exit(f"GET /login/ answered {page.status_code} without a CSRF token")
-    answer = client.post(
-        "/login/",
-        data={"username": USERNAME, "password": password, "csrfmiddlewaretoken": token.group(1)},
-        headers={"Referer": str(client.base_url) + "/login/"},
-    )
-    session = answer.cookies.get("sessionid")
-    if answer.status_code != 302 or not session:
-        sys.exit(f"POST /login/ answered {answer.status_code} without a session")
-    return session
+    django.setup()
+    harness.admin_user(password)
 
 
 @dataclass
@@ -173,10 +113,10 @@ def baseline(client: httpx.Client, session: str, urls: list[str]) -> None:
         print(f"unloaded {url:<28} median {statistics.median(times) * 1000:.1f} ms", flush=True)
 
 
-def load(base_url: str, session: str, urls: list[str]) -> tuple[Results, float]:
-    """Send RATE requests a second for SECONDS, round-robin over urls; return results and the
+def load(base_url: str, session: str, urls: list[str], rate: float) -> tuple[Results, float]:
+    """Send `rate` requests a second for SECONDS, round-robin over urls; return results and the
     wall time it took (longer than SECONDS when the last answers came late)."""
-    total = int(RATE * SECONDS)
+    total = int(rate * SECONDS)
     results = Results()
     next_index = iter(range(total))
     index_lock = threading.Lock()
@@ -194,7 +134,7 @@ def load(base_url: str, session: str, urls: list[str]) -> tuple[Results, float]:
                     index = next(next_index, None)
                 if index is None:
                     return
-                due = start + index / RATE
+                due = start + index / rate
                 delay = due - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
@@ -233,84 +173,99 @@ def server_times(access_log: Path) -> dict[str, list[float]]:
     return times
 
 
-def report(results: Results, elapsed: float, urls: list[str], server: dict[str, list[float]]):
+def report(
+    results: Results, elapsed: float, urls: list[str], server: dict[str, list[float]], rate: float
+) -> bool:
+    """Print one step's latencies and errors; returns whether the step was held."""
     sent = sum(len(v) for v in results.latencies.values())
+    achieved = sent / elapsed
+    data = "the reused database" if REUSE else f"{INVOICES} bulk invoices + demo data"
     print(
-        f"\n{sent} requests at {RATE:g}/s target over {SECONDS:g} s; all answered after "
-        f"{elapsed:.1f} s ({sent / elapsed:.1f} requests/s achieved), gunicorn --workers "
-        f"{WEB_WORKERS}, {INVOICES} bulk invoices + demo data"
+        f"\n{sent} requests at {rate:g}/s target over {SECONDS:g} s; all answered after "
+        f"{elapsed:.1f} s ({achieved:.1f} requests/s achieved), gunicorn --workers "
+        f"{WEB_WORKERS}, {data}; load average {os.getloadavg()[0]:.2f}"
     )
     print("latency from when each request was due (client), and inside the worker (server), ms")
     print(
         f"{'URL':<28} {'n':>5} {'p50':>9} {'p95':>9} {'p99':>9} {'max':>9}"
         f" {'srv p50':>8} {'srv p95':>8} {'srv p99':>8}  errors"
     )
+    held = achieved >= 0.98 * rate
     for url in urls:
         values = results.latencies.get(url, [])
         p50, p95, p99 = percentiles(values)
         s50, s95, s99 = percentiles(server.get(url.split("?")[0], []))
         errors = results.errors.get(url, Counter())
+        held = held and not errors and p95 < HELD_P95
         described = ", ".join(f"{n} {kind}" for kind, n in errors.most_common()) or "0"
         print(
             f"{url:<28} {len(values):>5} {p50 * 1000:>9.1f} {p95 * 1000:>9.1f} "
             f"{p99 * 1000:>9.1f} {max(values, default=0) * 1000:>9.1f} {s50 * 1000:>8.1f} "
             f"{s95 * 1000:>8.1f} {s99 * 1000:>8.1f}  {described}"
         )
+    return held
+
+
+def prepare(env: dict[str, str], password: str) -> None:
+    """A fresh database with the demo data and bulk invoices, unless BENCH_REUSE; the user."""
+    if not REUSE:
+        harness.database_create(DATABASE_URL, fresh=True)
+        harness.manage(env, "migrate", "--noinput", "-v0")
+        harness.manage(env, "seed_demo", "--i-know-this-is-not-production")
+        subprocess.run(
+            [str(BIN / "python"), __file__, "--seed-invoices"], env=env, cwd=ROOT, check=True
+        )
+    elif not harness.database_exists(DATABASE_URL):
+        sys.exit(f"BENCH_REUSE=1 but {harness.database_name(DATABASE_URL)} does not exist")
+    subprocess.run(
+        [str(BIN / "python"), __file__, "--set-password"],
+        input=password.encode(), env=env, cwd=ROOT, check=True,
+    )  # fmt: skip
+    harness.manage(env, "collectstatic", "--noinput", "-v0")
 
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    env = production_env(work)
+    env = harness.production_env(work, DATABASE_URL)
     password = secrets.token_urlsafe(24)
-    gunicorn: subprocess.Popen[bytes] | None = None
-    database("create")
     try:
-        manage(env, "migrate", "--noinput", "-v0")
-        manage(env, "seed_demo", "--i-know-this-is-not-production")
-        subprocess.run(
-            [str(BIN / "python"), __file__, "--seed-invoices"], env=env, cwd=ROOT, check=True
-        )
-        manage(env, "collectstatic", "--noinput", "-v0")
-        manage(
-            {**env, "DJANGO_SUPERUSER_PASSWORD": password},
-            "createsuperuser", "--noinput", "--username", USERNAME, "--email", "bench@example.com",
-        )  # fmt: skip
-
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        log = (work / "gunicorn.log").open("wb")
-        gunicorn = subprocess.Popen(
-            [str(BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(WEB_WORKERS), "--access-logfile", str(work / "access.log"),
-             "--access-logformat", ACCESS_FORMAT],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT) as client:
-            wait_until_ready(client)
-            session = login(client, password)
-            jobs = client.get("/jobs/", cookies={"sessionid": session})
-            job = re.search(r'href="(/jobs/\d+/)"', jobs.text)
-            if job is None:
-                sys.exit(f"GET /jobs/ answered {jobs.status_code} without a job link")
-            urls = ["/invoices/", job.group(1), "/invoices/needs-invoice/"]
-            print(f"gunicorn on {base_url}; load on {', '.join(urls)}", flush=True)
-            baseline(client, session, urls)
-        (work / "access.log").write_text("")
-        results, elapsed = load(base_url, session, urls)
-        # Gunicorn writes its access log line after the answer; give the last ones a moment.
-        time.sleep(1)
-        report(results, elapsed, urls, server_times(work / "access.log"))
+        prepare(env, password)
+        with harness.gunicorn(env, work, workers=WEB_WORKERS) as base_url:
+            with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT) as client:
+                session = harness.login(client, harness.ADMIN_USERNAME, password)
+                jobs = client.get("/jobs/", cookies={"sessionid": session})
+                job = re.search(r'href="(/jobs/\d+/)"', jobs.text)
+                if job is None:
+                    sys.exit(f"GET /jobs/ answered {jobs.status_code} without a job link")
+                urls = ["/invoices/", job.group(1), "/invoices/needs-invoice/"]
+                print(f"gunicorn on {base_url}; load on {', '.join(urls)}", flush=True)
+                baseline(client, session, urls)
+            held = []
+            for rate in sorted(RATES):
+                (work / "access.log").write_text("")
+                results, elapsed = load(base_url, session, urls, rate)
+                # Gunicorn writes its access log line after the answer; give the last a moment.
+                time.sleep(1)
+                if not report(results, elapsed, urls, server_times(work / "access.log"), rate):
+                    # A higher rate only queues longer behind the one already missed.
+                    break
+                held.append(rate)
         errors = [
             line
             for line in (work / "gunicorn.log").read_text().splitlines()
             if '"level": "ERROR"' in line
         ]
         print(f"{len(errors)} ERROR log lines from gunicorn's workers")
+        if len(RATES) > 1:
+            print(
+                f"capacity: {max(held):g} requests/s held (no error, p95 < "
+                f"{HELD_P95 * 1000:.0f} ms)"
+                if held
+                else "capacity: no step held"
+            )
     finally:
-        if gunicorn is not None:
-            gunicorn.terminate()
-            gunicorn.wait(timeout=30)
-        database("drop")
+        if not REUSE:
+            harness.database_drop(DATABASE_URL)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -318,5 +273,8 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--seed-invoices"]:
         sys.path.insert(0, str(ROOT))
         seed_invoices()
+    elif sys.argv[1:] == ["--set-password"]:
+        sys.path.insert(0, str(ROOT))
+        set_password(sys.stdin.read())
     else:
         main()

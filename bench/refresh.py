@@ -10,11 +10,19 @@ changed, so it is the cost of the reads alone. Runs on a throwaway SQLite databa
 sandbox in this process. Client-side pacing (the 300-a-minute token bucket) is lifted so the
 figures show the reads, not our rate limiter: under Qoyod's real limit a loop of 5,000 GETs also
 needs at least 5,000 / 290 ≈ 17 minutes.
+
+Then the periodic refresh at a chain's scale (--open, default 100,000 open invoices): how long
+its beat task takes to queue one run's chunks (measured on the invoices above, per chunk), and
+how long until every open invoice has been read at Qoyod's 300 requests a minute and at our own
+QOYOD_RATE_LIMIT_PER_MINUTE: in Qoyod's time (one request per chunk of 100) and in calendar
+time (QOYOD_REFRESH_CHUNKS_PER_RUN chunks every QOYOD_REFRESH_PERIOD_MINUTES), against the
+longest any one task takes and the task time limit.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -36,6 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 500, 5000])
     parser.add_argument("--latency", type=float, default=50, help="milliseconds per request")
+    parser.add_argument("--open", type=int, default=100_000, help="open invoices to cover")
     args = parser.parse_args()
 
     import django
@@ -72,9 +81,68 @@ def main() -> None:
                 f"{n_first / b_first:>7.1f}x {n_again / b_again:>7.1f}x",
                 flush=True,
             )
+        largest = max(args.sizes)
+        read_seconds = _measure(server, lambda: _batched(reader, list(targets)[:largest]))[2] / (
+            math.ceil(largest / 100)
+        )
+        _coverage(args.open, read_seconds, _queueing_seconds_per_chunk(largest))
     finally:
         close_pooled_clients(server.base_url)
         server.stop()
+
+
+def _queueing_seconds_per_chunk(size: int) -> float:
+    """What the beat task spends queueing one chunk, measured on `size` open invoices; the
+    marks are rolled back and nothing is published."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from qoyod_sync import tasks
+
+    _reset()
+    chunks_of_all = math.ceil(size / 100)
+    with override_settings(QOYOD_REFRESH_CHUNKS_PER_RUN=chunks_of_all), transaction.atomic():
+        started = time.perf_counter()
+        chunks = tasks.open_invoices_refresh_enqueue()
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return elapsed / chunks
+
+
+def _coverage(open_invoices: int, read_seconds: float, queue_seconds: float) -> None:
+    """Print how long the periodic refresh takes to read `open_invoices` open invoices."""
+    from django.conf import settings
+
+    chunks = math.ceil(open_invoices / 100)
+    per_run = settings.QOYOD_REFRESH_CHUNKS_PER_RUN
+    period = settings.QOYOD_REFRESH_PERIOD_MINUTES
+    runs = math.ceil(chunks / per_run)
+    limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
+    print(
+        f"\nperiodic refresh of {open_invoices:,} open invoices: {chunks:,} chunks of 100, "
+        f"{per_run} per run every {period} min, so {runs} run(s); one read "
+        f"{read_seconds * 1000:.0f} ms here"
+    )
+    print(
+        f"beat task: queues a run's {min(chunks, per_run)} chunks in "
+        f"{queue_seconds * min(chunks, per_run):.1f} s ({queue_seconds * 1000:.1f} ms a chunk, "
+        f"measured); a chunk's task is one read; soft time limit {limit} s"
+    )
+    print(
+        f"{'rate/min':>9} {'rate bound':>11} {'Qoyod time':>11} {'all covered after':>18} "
+        f"{'one task for all':>17}"
+    )
+    for rate in sorted({300, settings.QOYOD_RATE_LIMIT_PER_MINUTE}):
+        per_chunk = max(60 / rate, read_seconds)
+        last_run = chunks - (runs - 1) * per_run
+        calendar = (runs - 1) * period * 60 + last_run * per_chunk
+        single = chunks * per_chunk
+        verdict = "over the limit" if single > limit else "under the limit"
+        print(
+            f"{rate:>9} {chunks / rate:>9.1f} m {chunks * per_chunk / 60:>9.1f} m "
+            f"{calendar / 60:>16.1f} m "
+            f"{single:>8.0f} s ({verdict})"
+        )
 
 
 def _invoices(server, count: int) -> dict[int, int]:
@@ -121,8 +189,10 @@ def _invoices(server, count: int) -> dict[int, int]:
     for n, invoice in enumerate(invoices):
         draft = documents.create_invoice(
             company,
+            # What approval needs under ZATCA Phase 2, as our sends carry.
             {"contact_id": contact.id, "reference": invoice.number,
-             "due_date": invoice.due_date.isoformat(),
+             "due_date": invoice.due_date.isoformat(), "supply_date": today.isoformat(),
+             "payment_method": 10,
              "line_items": [{"product_id": product.id, "quantity": "1",
                              "unit_price": str(TOTAL), "is_inclusive": True}]},
         )  # fmt: skip

@@ -375,6 +375,10 @@ QOYOD_ALLOWED_HOSTS = env.list("QOYOD_ALLOWED_HOSTS", default=[urlsplit(QOYOD_BA
 QOYOD_SANDBOX_ENABLED = env.bool("QOYOD_SANDBOX_ENABLED", default=DEBUG)
 QOYOD_REFRESH_STALE_MINUTES = env.int("QOYOD_REFRESH_STALE_MINUTES", default=10)
 QOYOD_REFRESH_PERIOD_MINUTES = env.int("QOYOD_REFRESH_PERIOD_MINUTES", default=30)
+# Each period the beat task queues at most this many chunks of 100 open invoices (one request
+# each), the stalest first: 300 chunks are 30,000 invoices and about a minute of Qoyod's rate
+# every 30 minutes, so 100,000 open invoices are all read within four runs.
+QOYOD_REFRESH_CHUNKS_PER_RUN = env.int("QOYOD_REFRESH_CHUNKS_PER_RUN", default=300)
 # Beat (embedded in the `make run` worker, its own process with Redis) reads open Qoyod-managed
 # invoices back from Qoyod; the task only reads (qoyod_sync/tasks.py).
 # With Auto sync on, the chart of accounts, warehouses and taxes are read again daily, at

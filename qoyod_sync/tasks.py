@@ -13,15 +13,18 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import TypedDict
 
 from celery import Task, shared_task
+from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from payments.services import qoyod_payment_states_unqueue
 from qoyod_sync import reconcile
+from qoyod_sync.client import PAGE_SIZE
 from qoyod_sync.readback import fetch
 
 logger = logging.getLogger(__name__)
@@ -46,10 +49,12 @@ def refresh_invoices(self: Task, invoice_ids: list[int]) -> None:
     fetch.invoices_refresh(invoice_ids=invoice_ids, token=self.request.id or "")
 
 
-@shared_task(bind=True, **READ_TASK_OPTIONS)
-def refresh_open_invoices(self: Task) -> None:
-    """Read back every open Qoyod-managed invoice (beat, every QOYOD_REFRESH_PERIOD_MINUTES)."""
-    fetch.open_invoices_refresh(token=self.request.id or "")
+@shared_task(**READ_TASK_OPTIONS)
+def refresh_open_invoices() -> None:
+    """Queue reads of the stalest open Qoyod-managed invoices (beat, every
+    QOYOD_REFRESH_PERIOD_MINUTES)."""
+    queued = open_invoices_refresh_enqueue()
+    logger.info("Queued %d chunks of open Qoyod invoices to refresh", queued)
 
 
 @shared_task(**READ_TASK_OPTIONS)
@@ -86,6 +91,34 @@ def invoices_refresh_enqueue(*, invoice_ids: Iterable[int], stale_only: bool) ->
     if marked:
         transaction.on_commit(partial(_publish, marked, token))
     return Queued(frozenset(targets), frozenset(fetch.invoices_pending(targets)))
+
+
+def open_invoices_refresh_enqueue() -> int:
+    """Queue one refresh task per chunk of 100 open invoices, stalest first, at most
+    QOYOD_REFRESH_CHUNKS_PER_RUN chunks; returns how many chunks were queued.
+
+    Each task is one request, so none comes near the time limit however many invoices are open;
+    the tasks draw on the shared rate budget (qoyod_sync/ratelimit.py) like every other call,
+    and the cap keeps the periodic refresh to a small share of it: invoices past the cap are the
+    stalest of the next run. A chunk's marks last as long as the chunks before it take at
+    QOYOD_RATE_LIMIT_PER_MINUTE, plus QUEUED_FOR, so neither the next run nor opening the page
+    queues those invoices again while the task waits its turn.
+    """
+    ids = fetch.open_invoices_stalest(limit=settings.QOYOD_REFRESH_CHUNKS_PER_RUN * PAGE_SIZE)
+    per_second = settings.QOYOD_RATE_LIMIT_PER_MINUTE / 60
+    queued = 0
+    for start in range(0, len(ids), PAGE_SIZE):
+        token = uuid.uuid4().hex
+        marked = fetch.invoices_mark_queued(
+            invoice_ids=ids[start : start + PAGE_SIZE],
+            token=token,
+            stale_only=False,
+            queued_for=fetch.QUEUED_FOR + timedelta(seconds=queued / per_second),
+        )
+        if marked:
+            transaction.on_commit(partial(_publish, marked, token))
+            queued += 1
+    return queued
 
 
 def _publish(invoice_ids: list[int], token: str) -> None:

@@ -2,7 +2,7 @@
 
     invoices_refresh(invoice_ids=[...])       read now: the row's Refresh from Qoyod, and tasks
     invoice_refresh_now(invoice=..., user=)   the row button: read now, or wait for a read running
-    open_invoices_refresh()                   every open Qoyod-managed invoice (the periodic task)
+    open_invoices_stalest(limit=...)          the open ones the periodic task queues next
     invoices_mark_queued(...)                 mark invoices before qoyod_sync.tasks queues a read
     invoices_pending(...)                     which of them a queued or running read still holds
 
@@ -23,7 +23,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -238,14 +238,23 @@ def _record(
     result.refreshed |= set(results)
 
 
-def open_invoices_refresh(*, reader: QoyodReader | None = None, token: str = "") -> RefreshResult:
-    """Refresh every Qoyod-managed invoice that is not fully paid here."""
-    ids = refreshable_invoices().filter(
-        status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID]
+def open_invoices_stalest(*, limit: int) -> list[int]:
+    """Up to `limit` open Qoyod-managed invoices no refresh holds, the longest unchecked first.
+
+    Open: not fully paid here. Never checked counts as the stalest of all; queued or claimed
+    invoices are left out, so a run never takes what an earlier one still has to read.
+    """
+    now = timezone.now()
+    held = Q(qoyod_payment_state__queued_until__gt=now) | Q(
+        qoyod_payment_state__claimed_until__gt=now
     )
-    return invoices_refresh(
-        invoice_ids=ids.values_list("pk", flat=True), reader=reader, token=token
+    rows = (
+        refreshable_invoices()
+        .filter(status__in=[Invoice.Status.ISSUED, Invoice.Status.PARTIALLY_PAID])
+        .exclude(held)
+        .order_by(F("qoyod_payment_state__checked_at").asc(nulls_first=True), "pk")
     )
+    return list(rows.values_list("pk", flat=True)[:limit])
 
 
 def invoice_refresh_now(
@@ -283,8 +292,15 @@ def invoice_refresh_now(
     return RowOutcome(True, _("Checked with Qoyod: nothing changed."))
 
 
-def invoices_mark_queued(*, invoice_ids: Iterable[int], token: str, stale_only: bool) -> list[int]:
-    """Mark these (refreshable) invoices as queued under `token`; returns those marked.
+def invoices_mark_queued(
+    *,
+    invoice_ids: Iterable[int],
+    token: str,
+    stale_only: bool,
+    queued_for: timedelta = QUEUED_FOR,
+) -> list[int]:
+    """Mark these (refreshable) invoices as queued under `token` for `queued_for`; returns those
+    marked.
 
     With `stale_only`, only invoices not checked within QOYOD_REFRESH_STALE_MINUTES; invoices
     already queued or being read are never marked twice.
@@ -294,7 +310,7 @@ def invoices_mark_queued(*, invoice_ids: Iterable[int], token: str, stale_only: 
     return qoyod_payment_states_queue(
         invoice_ids=invoice_ids,
         token=token,
-        until=now + QUEUED_FOR,
+        until=now + queued_for,
         checked_before=stale_before if stale_only else None,
     )
 

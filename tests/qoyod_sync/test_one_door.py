@@ -10,9 +10,14 @@ DOOR = ROOT / "qoyod_sync" / "client"
 # HTTP client libraries; the sandbox is a server and needs none of them.
 HTTP_CLIENTS = ("httpx", "requests", "urllib3", "urllib.request", "http.client", "aiohttp")
 TRANSPORT = "qoyod_sync.client.transport"
-# HTTP clients that never talk to Qoyod: the load generator drives our own gunicorn on loopback.
-# The webhook sender posts to finance systems' own endpoints (api/webhooks.py checks them).
-NOT_QOYOD = {ROOT / "bench" / "load.py", ROOT / "api" / "webhook_sender.py"}
+# HTTP clients that never talk to Qoyod: the load generator and the benches' harness drive our
+# own gunicorn on loopback. The webhook sender posts to finance systems' own endpoints
+# (api/webhooks.py checks them).
+NOT_QOYOD = {
+    ROOT / "bench" / "load.py",
+    ROOT / "bench" / "harness.py",
+    ROOT / "api" / "webhook_sender.py",
+}
 
 
 def our_modules() -> list[Path]:

@@ -314,15 +314,13 @@ def test_invoices_not_managed_in_qoyod_are_not_read(qoyod_sandbox, reader):
     assert not QoyodPaymentState.objects.exists()
 
 
-def test_open_invoices_refresh_skips_those_paid_here(qoyod_sandbox, reader):
+def test_the_periodic_refresh_leaves_out_those_paid_here(qoyod_sandbox, reader):
     open_one, paid_one = managed_invoice(qoyod_sandbox), managed_invoice(qoyod_sandbox)
     qoyod_sandbox.act("invoices", qoyod_id(paid_one), "approve")
     qoyod_sandbox.act("invoices", qoyod_id(paid_one), "payments", {})
     fetch.invoices_refresh(invoice_ids=[paid_one.pk], reader=reader)
 
-    result = fetch.open_invoices_refresh(reader=reader)
-
-    assert result.refreshed == {open_one.pk}
+    assert fetch.open_invoices_stalest(limit=10) == [open_one.pk]
 
 
 def test_row_refresh_waits_for_the_refresh_already_reading_it(qoyod_sandbox, reader, monkeypatch):
