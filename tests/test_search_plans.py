@@ -128,6 +128,6 @@ def test_every_list_and_its_search_read_an_index_not_the_table(require_postgres)
 
     assert seq_scans == []
     assert "invoice_list_order" in invoices
-    assert "Seq Scan" not in invoices
+    assert "Seq Scan on invoicing_invoice" not in invoices
     assert "jobcard_invoice_pending" in needs
     assert "Seq Scan on garage_jobcard" not in needs

@@ -39,8 +39,11 @@ def _log_in(page: Page) -> None:
 
 def _states(page: Page) -> tuple[set[str], set[str], str]:
     standings, states, text = set(), set(), ""
-    for number in (1, 2):
-        page.goto(f"/invoices/?page={number}")
+    page.goto("/invoices/")
+    for turn in range(2):
+        if turn:
+            page.locator("a[rel=next]").first.click()
+            page.wait_for_load_state()
         standings |= set(page.locator("[data-qoyod-standing]").evaluate_all(
             "els => els.map(e => e.dataset.qoyodStanding)"))  # fmt: skip
         states |= set(page.get_by_test_id("qoyod-cell").evaluate_all(
