@@ -94,7 +94,13 @@ _FILTERS = [
         pattern=r"^(\+966|00966|966|0)?5[0-9]{8}$",
         description="A Saudi mobile: 05XXXXXXXX or +9665XXXXXXXX (spaces are allowed too).",
     ),
-    OpenApiParameter("external_reference", str, description="The finance system's key."),
+    OpenApiParameter(
+        "external_reference",
+        str,
+        description="The finance system's key.",
+        # PostgreSQL text cannot hold NUL; the filter answers 400 for it, so say so.
+        pattern="^[^\\x00]*$",
+    ),
 ]
 
 

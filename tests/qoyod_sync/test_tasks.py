@@ -97,12 +97,16 @@ def reachable_from(root: Callable[..., Any], *, stop_at: tuple[type, ...]) -> li
     while frontier:
         obj, names = frontier.pop()
         obj = getattr(obj, "__func__", obj) if inspect.ismethod(obj) else obj
+        if isinstance(obj, types.ModuleType):
+            # A module is entered again by every function that uses it, each time for the names
+            # that function uses: `fetch.x` in one task and `fetch.y` in the task it queues.
+            seen.setdefault(id(obj), obj)
+            frontier += [(getattr(obj, n), names) for n in names if hasattr(obj, n)]
+            continue
         if id(obj) in seen:
             continue
         seen[id(obj)] = obj
-        if isinstance(obj, types.ModuleType):
-            frontier += [(getattr(obj, n), names) for n in names if hasattr(obj, n)]
-        elif isinstance(obj, Task):
+        if isinstance(obj, Task):
             # A task that queues another reaches whatever that one runs.
             frontier.append((obj.run, names))
         elif isinstance(obj, type):
