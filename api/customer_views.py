@@ -65,7 +65,11 @@ class CustomerFilter(serializers.Serializer):
     updated_since = serializers.DateTimeField(required=False)
     vat_number = serializers.CharField(required=False, max_length=30)
     phone = serializers.CharField(required=False, max_length=20)
-    external_reference = serializers.CharField(required=False, max_length=100)
+    # Matched exactly as the finance system wrote it: trimming would turn a reference of
+    # whitespace (U+0085 included) into a blank, refused, one.
+    external_reference = serializers.CharField(
+        required=False, max_length=100, trim_whitespace=False
+    )
 
     def validate_vat_number(self, value: str) -> str:
         return _normalised(validators.normalise_vat_number, value)
@@ -98,8 +102,9 @@ _FILTERS = [
         "external_reference",
         str,
         description="The finance system's key.",
-        # PostgreSQL text cannot hold NUL; the filter answers 400 for it, so say so.
-        pattern="^[^\\x00]*$",
+        # PostgreSQL text cannot hold NUL, and the filter takes 100 characters at most: it
+        # answers 400 for either, so the schema says so.
+        pattern="^[^\\x00]{0,100}$",
     ),
 ]
 

@@ -250,7 +250,11 @@ class InvoiceFailed(ApiView):
 
 
 class SaleFilter(serializers.Serializer):
-    external_reference = serializers.CharField(required=False, max_length=100)
+    # Matched exactly as the finance system wrote it: trimming would turn a reference of
+    # whitespace (U+0085 included) into a blank, refused, one.
+    external_reference = serializers.CharField(
+        required=False, max_length=100, trim_whitespace=False
+    )
 
 
 class SaleList(ApiView, generics.ListAPIView):
@@ -280,8 +284,9 @@ class SaleList(ApiView, generics.ListAPIView):
                 "external_reference",
                 str,
                 description="The finance system's invoice number.",
-                # PostgreSQL text cannot hold NUL; the filter answers 400 for it, so say so.
-                pattern="^[^\\x00]*$",
+                # PostgreSQL text cannot hold NUL, and the filter takes 100 characters at most: it
+                # answers 400 for either, so the schema says so.
+                pattern="^[^\\x00]{0,100}$",
             )
         ],
         responses={200: SaleSerializer(many=True), **_errors(400, 401, 403, 404, 429)},

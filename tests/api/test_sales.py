@@ -115,6 +115,16 @@ def test_a_reference_the_database_cannot_hold_is_a_400_in_the_api_shape(api):
     assert response.json()["errors"] == {"external_reference": ["Null characters are not allowed."]}
 
 
+@pytest.mark.parametrize("reference", ["\x85", " ", "ERP-1 "])
+def test_a_reference_of_or_with_whitespace_is_matched_exactly_not_refused(api, reference):
+    api.post(SALES, _sale(InvoiceFactory(), reference="ERP-1"), "json")
+
+    response = api.get(SALES, {"external_reference": reference})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
