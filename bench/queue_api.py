@@ -4,7 +4,7 @@ invoices in PostgreSQL (10% of them in the queue).
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_queue .venv/bin/python \\
         bench/queue_api.py
 
-Creates the database if it is missing, migrates it and seeds it with bench/invoice_list's
+Creates the database if it is missing, migrates it and seeds it with harness.seed_chain's
 100,000 invoices (once: a seeded database is reused), marks 90% of them processed or owned by
 Qoyod, then walks the queue with an API client's token through DRF's test client and times the
 first, a middle and the last cursor page (50 items): p50 and p95 of RUNS requests each, their
@@ -23,12 +23,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_queue")
 os.environ["DATABASE_URL"] = URL
 # The walk and the timed runs are a few hundred requests a minute: not what is measured here.
 os.environ.setdefault("API_RATE_LIMIT", "100000/minute")
 
+INVOICES = 100_000
 RUNS = 40
 QUEUE = "/api/v1/invoices/unprocessed/"
 
@@ -123,13 +127,16 @@ def main() -> None:
     import django
     from django.core.management import call_command
 
-    from bench import invoice_list
-
-    invoice_list.database_create_if_missing(URL)
+    if harness.database_create(URL, fresh=False):
+        print(f"created database {harness.database_name(URL)}")
     django.setup()
     call_command("migrate", verbosity=0)
-    invoice_list.seed()
-    print(f"queue: {queue_shape()} of {invoice_list.client_count()} invoices")
+
+    from invoicing.models import Invoice
+
+    if not Invoice.objects.exists():
+        harness.seed_chain(invoices=INVOICES)
+    print(f"queue: {queue_shape()} of {Invoice.objects.count()} invoices")
     api = api_caller()
     links = cursors(api)
     print(f"walked {len(links)} pages of 50")
