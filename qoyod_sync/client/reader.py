@@ -45,19 +45,24 @@ _MATCHES_READ = 5 * PAGE_SIZE
 class QoyodReader:
     """Read-only access to one Qoyod company; safe to hand to background tasks."""
 
-    __slots__ = ("_get",)
+    __slots__ = ("_get", "_reads")
 
     @sensitive_variables("api_key")
     def __init__(
         self, *, base_url: str, api_key: str, options: ClientOptions | None = None
     ) -> None:
-        self._get = _read_only(Session(base_url, api_key, options))
+        self._get, self._reads = _read_only(Session(base_url, api_key, options))
 
     @classmethod
     def _over(cls, session: Session) -> QoyodReader:
         reader = cls.__new__(cls)
-        reader._get = _read_only(session)
+        reader._get, reader._reads = _read_only(session)
         return reader
+
+    @property
+    def reads_made(self) -> int:
+        """GET requests this reader has put on the wire, retries included."""
+        return self._reads()
 
     # customers
 
@@ -447,15 +452,19 @@ class QoyodReader:
             cursor = max(row_ids)
 
 
-def _read_only(session: Session) -> Callable[..., Any]:
-    """The reader's only link to the network: a function that sends GET and nothing else."""
+def _read_only(session: Session) -> tuple[Callable[..., Any], Callable[[], int]]:
+    """The reader's only link to the network: a function that sends GET and nothing else, and
+    one that says how many requests it has sent."""
 
     # A closure rather than the session itself, so no attribute of a reader leads to an object
     # with a way to POST, PUT or DELETE.
     def get(path: str, params: Params = (), *, empty_on_not_found: bool = False) -> Any:
         return session.read(path, params, empty_on_not_found=empty_on_not_found)
 
-    return get
+    def sent() -> int:
+        return session.sent
+
+    return get, sent
 
 
 def _rows_of(root: str) -> Callable[[Any], list[Any]]:

@@ -207,6 +207,8 @@ class Session:
         self._client = _client_for(self.base_url, api_key, self.options)
         rate = self.options.rate_limit_per_minute or settings.QOYOD_RATE_LIMIT_PER_MINUTE
         self._bucket: Bucket = bucket_for(api_key, rate_per_minute=rate, burst=self.options.burst)
+        # Every request put on the wire, retries included: what a run cost of the rate budget.
+        self.sent = 0
 
     def read(self, path: str, params: Params = (), *, empty_on_not_found: bool = False) -> Any:
         """GET with retries; None when a list answered 404 with a JSON string (an empty list)."""
@@ -279,6 +281,7 @@ class Session:
             json=payload,
             timeout=self._timeout_until(deadline),
         )
+        self.sent += 1
         try:
             response = self._client.send(request, stream=True)
             try:

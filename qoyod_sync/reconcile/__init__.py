@@ -64,6 +64,7 @@ def reconciliation_run(
 ) -> ReconciliationRun:
     """Read Qoyod's documents for the range, compare them with ours, store what was found."""
     started = timezone.now()
+    reads_before = reader.reads_made
     theirs = reader.list_invoices_issued(date_from=date_from, date_to=date_to)
     ours = invoices.expected_invoices(date_from=date_from, date_to=date_to)
     contacts = reader.list_customers() if ours else []
@@ -118,6 +119,7 @@ def reconciliation_run(
             bills_duplicates=counts[Kind.BILL_DUPLICATE],
             bills_drift=counts[Kind.BILL_DRIFT],
             bills_orphans=counts[Kind.BILL_ORPHAN],
+            requests=reader.reads_made - reads_before,
             user=user,
         )
         for finding in findings:

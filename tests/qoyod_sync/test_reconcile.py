@@ -103,6 +103,23 @@ def test_list_requests_are_one_per_hundred_invoices(qoyod_sandbox):
     assert requests == 3
 
 
+def test_a_run_records_every_request_it_sent_to_qoyod(qoyod_sandbox):
+    for _ in range(150):
+        managed_invoice(qoyod_sandbox)
+    reader = qoyod_sandbox.reader()
+    reader.list_customers()
+    today = timezone.localdate()
+    qoyod_sandbox.requests.clear()
+
+    run = reconciliation_run(date_from=today, date_to=today, reader=reader)
+
+    seen = qoyod_sandbox.requests.all()
+    assert {r.method for r in seen} == {"GET"}
+    # Invoices in two pages, customers, credit notes, journal entries, simple bills; the
+    # reader's earlier request is not the run's.
+    assert run.requests == len(seen) == 6
+
+
 @pytest.fixture
 def accountant(client):
     client.force_login(UserFactory(username="accountant", role=roles.ACCOUNTANT))
@@ -125,6 +142,8 @@ def test_run_now_shows_the_headline_the_findings_and_exports_them(qoyod_sandbox,
     csv_body = accountant.get(reverse("qoyod_sync:reconciliation_csv", args=[run.pk]))
 
     assert "2 invoices: 1 in Qoyod once, 0 duplicates, 0 drift" in page
+    assert f"{run.requests} requests to Qoyod." in page
+    assert run.requests == 5
     assert f"{missing.number} is not in Qoyod: send it again from the invoice page." in page
     assert reverse("invoicing:invoice_detail", args=[missing.pk]) in page
     assert csv_body.content.decode().splitlines() == [
