@@ -13,11 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounting.models import Transaction
 from core.messages import register
-from core.money import to_money
 from qoyod_sync import types
 from qoyod_sync.models import ReconciliationFinding
+from qoyod_sync.reconcile.compare import orphan_finding, sent_finding
 
-Kind = ReconciliationFinding.Kind
 Document = Transaction.Document
 
 register(
@@ -97,30 +96,12 @@ def journal_findings(
     found: list[ReconciliationFinding] = []
     for row in ours:
         entry = by_id.get(row.qoyod_entry_id or 0)
-        if entry is None:
-            found.append(
-                ReconciliationFinding(
-                    kind=Kind.JOURNAL_MISSING,
-                    reference=row.number,
-                    qoyod_ids=[row.qoyod_entry_id],
-                    code="reconcile.journal_missing",
-                    params={"number": row.number, "id": row.qoyod_entry_id},
-                )  # fmt: skip
-            )
-        elif to_money(entry.total_debit) != to_money(row.amount):
-            found.append(
-                ReconciliationFinding(
-                    kind=Kind.JOURNAL_DRIFT,
-                    reference=row.number,
-                    qoyod_ids=[entry.id],
-                    code="reconcile.journal_drift",
-                    params={
-                        "number": row.number,
-                        "ours": str(to_money(row.amount)),
-                        "theirs": str(to_money(entry.total_debit)),
-                    },
-                )  # fmt: skip
-            )
+        finding = sent_finding(
+            prefix="journal", number=row.number, qoyod_id=row.qoyod_entry_id, total=row.amount,
+            copies={entry.id: entry.total_debit} if entry is not None else {},
+        )  # fmt: skip
+        if finding is not None:
+            found.append(finding)
     pattern = _transaction_number()
     ours_ids = {row.qoyod_entry_id for row in ours}
     numbered = {
@@ -136,11 +117,10 @@ def journal_findings(
     for entry_id, number in sorted(numbered.items()):
         if entry_id not in known:
             found.append(
-                ReconciliationFinding(
-                    kind=Kind.JOURNAL_ORPHAN,
-                    reference=number,
+                orphan_finding(
+                    prefix="journal",
+                    number=number,
                     qoyod_ids=[entry_id],
-                    code="reconcile.journal_orphan",
                     params={"number": number, "id": entry_id},
                 )  # fmt: skip
             )
@@ -158,51 +138,15 @@ def bill_findings(
         by_reference[bill.reference].append(bill)
     found: list[ReconciliationFinding] = []
     for row in ours:
-        mine = by_id.get(row.qoyod_entry_id or 0)
-        copies = {bill.id: bill for bill in by_reference.get(row.number, [])}
-        if mine is not None:
-            copies[mine.id] = mine
-        if not copies:
-            found.append(
-                ReconciliationFinding(
-                    kind=Kind.BILL_MISSING,
-                    reference=row.number,
-                    qoyod_ids=[row.qoyod_entry_id],
-                    code="reconcile.bill_missing",
-                    params={"number": row.number, "id": row.qoyod_entry_id},
-                )  # fmt: skip
-            )
-        elif len(copies) > 1:
-            ids = sorted(copies)
-            keep = mine.id if mine is not None else ids[0]
-            found.append(
-                ReconciliationFinding(
-                    kind=Kind.BILL_DUPLICATE,
-                    reference=row.number,
-                    qoyod_ids=ids,
-                    code="reconcile.bill_duplicate",
-                    params={
-                        "number": row.number,
-                        "count": len(ids),
-                        "ids": ", ".join(str(i) for i in ids),
-                        "keep": keep,
-                    },
-                )  # fmt: skip
-            )
-        elif to_money((bill := next(iter(copies.values()))).total) != to_money(row.amount):
-            found.append(
-                ReconciliationFinding(
-                    kind=Kind.BILL_DRIFT,
-                    reference=row.number,
-                    qoyod_ids=[bill.id],
-                    code="reconcile.bill_drift",
-                    params={
-                        "number": row.number,
-                        "ours": str(to_money(row.amount)),
-                        "theirs": str(to_money(bill.total)),
-                    },
-                )  # fmt: skip
-            )
+        copies = {bill.id: bill.total for bill in by_reference.get(row.number, [])}
+        if (mine := by_id.get(row.qoyod_entry_id or 0)) is not None:
+            copies[mine.id] = mine.total
+        finding = sent_finding(
+            prefix="bill", number=row.number, qoyod_id=row.qoyod_entry_id, total=row.amount,
+            copies=copies,
+        )  # fmt: skip
+        if finding is not None:
+            found.append(finding)
     pattern = _transaction_number()
     ours_numbers = {row.number for row in ours}
     numbered = {
@@ -220,11 +164,10 @@ def bill_findings(
     for bill_id, number in sorted(numbered.items()):
         if number not in known:
             found.append(
-                ReconciliationFinding(
-                    kind=Kind.BILL_ORPHAN,
-                    reference=number,
+                orphan_finding(
+                    prefix="bill",
+                    number=number,
                     qoyod_ids=[bill_id],
-                    code="reconcile.bill_orphan",
                     params={"number": number, "id": bill_id},
                 )  # fmt: skip
             )

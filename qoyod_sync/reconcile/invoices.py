@@ -18,6 +18,7 @@ from qoyod_sync import types
 from qoyod_sync.client.reader import phone_digits
 from qoyod_sync.credit import NUMBER_PATTERN as CREDIT_NOTE_NUMBER
 from qoyod_sync.models import QoyodCreditNote, QoyodCustomerLink, ReconciliationFinding
+from qoyod_sync.reconcile.compare import orphan_finding, sent_finding
 
 Kind = ReconciliationFinding.Kind
 
@@ -268,53 +269,15 @@ def credit_note_findings(
         by_reference[remote.reference].append(remote)
     found: list[ReconciliationFinding] = []
     for note in ours:
-        mine = by_id.get(note.qoyod_id or 0)
-        copies = {remote.id: remote for remote in by_reference.get(note.number, [])}
-        if mine is not None:
-            copies[mine.id] = mine
-        if not copies:
-            found.append(
-                ReconciliationFinding(
-                    kind=Kind.CREDIT_NOTE_MISSING,
-                    invoice=note.invoice,
-                    reference=note.number,
-                    qoyod_ids=[note.qoyod_id],
-                    code="reconcile.credit_note_missing",
-                    params={"number": note.number, "id": note.qoyod_id},
-                )  # fmt: skip
-            )
-        elif len(copies) > 1:
-            ids = sorted(copies)
-            found.append(
-                ReconciliationFinding(
-                    kind=Kind.CREDIT_NOTE_DUPLICATE,
-                    invoice=note.invoice,
-                    reference=note.number,
-                    qoyod_ids=ids,
-                    code="reconcile.credit_note_duplicate",
-                    params={
-                        "number": note.number,
-                        "count": len(ids),
-                        "ids": ", ".join(str(i) for i in ids),
-                        "keep": mine.id if mine is not None else ids[0],
-                    },
-                )  # fmt: skip
-            )
-        elif to_money((remote := next(iter(copies.values()))).total_amount) != note.total:
-            found.append(
-                ReconciliationFinding(
-                    kind=Kind.CREDIT_NOTE_DRIFT,
-                    invoice=note.invoice,
-                    reference=note.number,
-                    qoyod_ids=[remote.id],
-                    code="reconcile.credit_note_drift",
-                    params={
-                        "number": note.number,
-                        "ours": str(note.total),
-                        "theirs": str(to_money(remote.total_amount)),
-                    },
-                )  # fmt: skip
-            )
+        copies = {remote.id: remote.total_amount for remote in by_reference.get(note.number, [])}
+        if (mine := by_id.get(note.qoyod_id or 0)) is not None:
+            copies[mine.id] = mine.total_amount
+        finding = sent_finding(
+            prefix="credit_note", number=note.number, qoyod_id=note.qoyod_id, total=note.total,
+            copies=copies, invoice=note.invoice,
+        )  # fmt: skip
+        if finding is not None:
+            found.append(finding)
     ours_ids = {note.qoyod_id for note in ours}
     numbered: dict[str, list[int]] = defaultdict(list)
     for remote in theirs:
@@ -327,11 +290,10 @@ def credit_note_findings(
     for reference, ids in sorted(numbered.items()):
         if reference not in known:
             found.append(
-                ReconciliationFinding(
-                    kind=Kind.CREDIT_NOTE_ORPHAN,
-                    reference=reference,
+                orphan_finding(
+                    prefix="credit_note",
+                    number=reference,
                     qoyod_ids=sorted(ids),
-                    code="reconcile.credit_note_orphan",
                     params={"number": reference},
                 )  # fmt: skip
             )
