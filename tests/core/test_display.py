@@ -101,3 +101,11 @@ def test_dates_read_day_month_year_in_both_languages(language):
 
     # 14:05 UTC is 17:05 in Riyadh (settings TIME_ZONE).
     assert html == "03/12/2026|03/12/2026|03/12/2026|03/12/2026 17:05|03/12/2026 17:05"
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_raw_decimal_reads_the_same_in_both_languages(language):
+    with translation.override(language):
+        text = _render("{{ q }}|{{ n|floatformat:2 }}", q=Decimal("1.5"), n=Decimal("1234.5"))
+
+    assert text == "1.5|1234.50"
