@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings as django_settings
 from django.contrib import messages
@@ -403,7 +404,12 @@ def reconciliation_csv(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required(RECONCILE, raise_exception=True)
 def daily_close(request: HttpRequest) -> HttpResponse:
-    data = request.GET if request.GET else None
+    data: Any = request.GET or None
+    if data is None:
+        # A garage with one branch has nothing to choose: today's close opens straight away.
+        branches = list(Branch.objects.values_list("pk", flat=True)[:2])
+        if len(branches) == 1:
+            data = {"branch": branches[0], "day": timezone.localdate()}
     form = DailyCloseForm(data, initial={"day": timezone.localdate()})
     close = None
     if form.is_valid():

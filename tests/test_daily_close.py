@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from core import roles
 from invoicing.models import Invoice
@@ -83,4 +84,24 @@ def test_a_bad_day_is_refused_where_the_user_works(branch, client):
     page = client.get(reverse("qoyod_sync:daily_close"), {"branch": branch.pk, "day": "soon"})
 
     assert page.status_code == 400
+    assert 'data-testid="daily-close"' not in page.content.decode()
+
+
+def test_with_one_branch_the_page_opens_on_todays_close(client):
+    invoice = InvoiceFactory()
+    PaymentFactory(invoice=invoice, amount=D("12.00"), paid_on=timezone.localdate())
+    client.force_login(UserFactory(username="accountant", role=roles.ACCOUNTANT))
+
+    html = client.get(reverse("qoyod_sync:daily_close")).content.decode()
+
+    assert 'data-testid="counter-total">12.00<' in html
+    assert f'<option value="{invoice.branch.pk}" selected>' in html
+
+
+def test_with_several_branches_the_page_waits_for_one_to_be_chosen(branch, client):
+    client.force_login(UserFactory(username="accountant", role=roles.ACCOUNTANT))
+
+    page = client.get(reverse("qoyod_sync:daily_close"))
+
+    assert page.status_code == 200
     assert 'data-testid="daily-close"' not in page.content.decode()
