@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from accounting.models import Transaction
 from garage.management.commands.seed_demo import DEMO_QOYOD_KEY
 from garage.models import Branch, Customer, JobCard, PartStock, SparePart, Vehicle
-from invoicing.models import Invoice
+from invoicing.models import FINANCE_QUEUE, Invoice
 from payments.models import QoyodPaymentState
 from qoyod_sync.models import QoyodInvoiceSync
 from qoyod_sync.push import invoice_send_draft
@@ -172,6 +172,10 @@ def test_the_demo_makes_its_qoyod_invoices_in_every_state_through_the_sandbox(se
     assert Counter(local.values_list("finance_state", flat=True)) == {
         "pending": 13, "processed": 2, "failed": 1,
     }  # fmt: skip
+    # The README's curl lines read the queue's first invoice from this line.
+    first = Invoice.objects.filter(FINANCE_QUEUE).order_by("finance_queued_at", "id")[0]
+    assert first.number.endswith("-000001")
+    assert f"  first invoice in the queue: {first.number}\n" in out.getvalue()
 
     # Expenses too: synced ones are entries the sandbox holds, the lost answer's entry is there.
     assert "Demo journal entries: 6 synced, 1 failed, 1 unknown" in out.getvalue()

@@ -31,7 +31,7 @@ from core.money import to_money
 from garage import services
 from garage.models import Branch, Customer, JobCard, JobLine, PartStock, ServiceItem, SparePart
 from garage.tax import TaxCategory
-from invoicing.models import Invoice
+from invoicing.models import FINANCE_QUEUE, Invoice
 from invoicing.processing import invoice_mark_failed, invoice_mark_processed
 from invoicing.services import invoice_create, invoice_prefill, invoice_void_and_reissue
 from payments.models import Payment
@@ -276,6 +276,10 @@ class Command(BaseCommand):
             )  # fmt: skip
         self.stdout.write(f"Demo API token (demo only): {token_join(public_id, secret)}")
         self.stdout.write("  API docs: /api/docs/  ·  queue: /api/v1/invoices/unprocessed/")
+        # The README's curl lines name it: its year is the demo's first day, not a fixed one.
+        first = Invoice.objects.filter(FINANCE_QUEUE).order_by("finance_queued_at", "id").first()
+        if first is not None:
+            self.stdout.write(f"  first invoice in the queue: {first.number}")
 
     def _qoyod_sandbox(self, user: User) -> None:
         # Qoyod: the built-in sandbox (labelled Sandbox in the UI). Nothing is called here, the
