@@ -52,10 +52,10 @@ def test_the_daily_close_shows_counter_cash_beside_qoyod(page: Page, screenshot)
     page.get_by_test_id("lang-ar").click()
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
     expect(page.get_by_test_id("daily-close")).to_contain_text("إجمالي الصندوق")
-    # Django's Arabic locale writes the decimal separator as a comma (config/formats/ar keeps
-    # only the date formats of English).
+    # A point, as in English and in the amounts beside it (config/formats/ar), not Django's
+    # Arabic comma.
     difference = page.get_by_test_id("close-difference")
-    expect(difference).to_have_text("-5,00")
+    expect(difference).to_have_text("-5.00")
     # A negative amount keeps its minus sign in front in a right-to-left page.
     expect(difference).to_have_attribute("dir", "ltr")
     screenshot(page, "2-arabic")
