@@ -15,7 +15,7 @@ from accounting.models import (
     Receipt,
     Transaction,
 )
-from core.paging import capped_count
+from core.paging import capped_counts
 
 
 def chart_accounts() -> list[Account]:
@@ -95,5 +95,7 @@ def transaction_list() -> QuerySet[Transaction]:
 
 
 def transaction_tab_counts(queryset: QuerySet[Transaction]) -> dict[str, int]:
-    """Rows of `queryset` in each tab, each counted up to the pager's cap (core.paging)."""
-    return {tab.value: capped_count(queryset.filter(q)) for tab, q in TAB_Q.items()}
+    """Rows of `queryset` in each tab, each counted up to the pager's cap (core.paging), all
+    in one query."""
+    counts = capped_counts([queryset.filter(q) for q in TAB_Q.values()])
+    return {tab.value: count for tab, count in zip(TAB_Q, counts, strict=True)}

@@ -25,7 +25,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +33,6 @@ from django.utils.translation import gettext as _
 from accounting.models import (
     Account,
     AccountingSettings,
-    BranchSourceAccount,
     Receipt,
     SupplierLink,
     Transaction,
@@ -42,6 +41,7 @@ from accounting.models import (
 from accounting.verification import receipt_missing
 from core.messages import Message
 from core.money import to_money
+from garage.models import Branch
 from qoyod_sync.client import ClientOptions, QoyodWriter
 from qoyod_sync.errors import (
     QoyodError,
@@ -52,7 +52,7 @@ from qoyod_sync.errors import (
     unbalanced_rejected,
 )
 from qoyod_sync.messages import qoyod_error, with_detail, with_qoyod_words
-from qoyod_sync.models import BranchWarehouse, FailureKind, QoyodAttempt
+from qoyod_sync.models import FailureKind, QoyodAttempt
 from qoyod_sync.push.state import LEASE, LEASE_MARGIN, StateConflict, compare_and_set
 from qoyod_sync.push.steps import attempt_record
 from qoyod_sync.services import ConnectionUnusable, connection_get, connection_writer
@@ -97,6 +97,8 @@ class Books:
     warehouses: dict[int, int]
     draft_bills: bool = False
     bill_tax_id: int | None = None
+    # approval_in_use, read with the settings.
+    approval: bool | None = None
 
     def source_for(self, branch_id: int) -> Account | None:
         """The branch's own source account first, else the garage's."""
@@ -104,22 +106,31 @@ class Books:
 
 
 def books_read() -> Books:
-    """Three queries, whatever the number of rows checked against them."""
+    """Two queries, whatever the number of rows checked against them: the settings with their
+    accounts and the last journal entry's Qoyod status (approval_in_use), and the branches with
+    their own source account and warehouse."""
     settings = (
         AccountingSettings.objects.select_related("source_account", "vat_account")
+        .annotate(last_entry_status=Subquery(_last_entry_status()[:1]))
         .filter(singleton=True)
         .first()
     )
+    branches = Branch.objects.select_related("source_account_override__account", "qoyod_warehouse")
+    sources, warehouses = {}, {}
+    for branch in branches:
+        if hasattr(branch, "source_account_override"):
+            sources[branch.pk] = branch.source_account_override.account
+        if hasattr(branch, "qoyod_warehouse"):
+            warehouses[branch.pk] = branch.qoyod_warehouse.qoyod_inventory_id
     return Books(
         source=settings.source_account if settings else None,
         vat=settings.vat_account if settings else None,
         receipt_required=settings.receipt_required if settings else True,
-        branch_sources={
-            o.branch_id: o.account for o in BranchSourceAccount.objects.select_related("account")
-        },
-        warehouses=dict(BranchWarehouse.objects.values_list("branch_id", "qoyod_inventory_id")),
+        branch_sources=sources,
+        warehouses=warehouses,
         draft_bills=settings.draft_bills if settings else False,
         bill_tax_id=settings.bill_tax_id if settings else None,
+        approval=_approval(settings.last_entry_status) if settings else approval_in_use(),
     )
 
 
@@ -731,18 +742,22 @@ def document_label(document: str, qoyod_id: int | None) -> str:
     return ""
 
 
+def _last_entry_status() -> QuerySet[Transaction, Any]:
+    return (
+        Transaction.objects.filter(state=S.SYNCED, qoyod_document=D.JOURNAL_ENTRY)
+        .order_by("-last_attempt_at", "-pk")
+        .values("qoyod_entry_status")
+    )
+
+
+def _approval(last: str | None) -> bool | None:
+    return None if last is None else last in APPROVAL_STATUSES
+
+
 def approval_in_use() -> bool | None:
     """Whether the Qoyod company approves manual entries, as its last answer showed; None
     before any entry was made."""
-    last = (
-        Transaction.objects.filter(state=S.SYNCED, qoyod_document=D.JOURNAL_ENTRY)
-        .order_by("-last_attempt_at", "-pk")
-        .values_list("qoyod_entry_status", flat=True)
-        .first()
-    )
-    if last is None:
-        return None
-    return last in APPROVAL_STATUSES
+    return _approval(_last_entry_status().values_list("qoyod_entry_status", flat=True).first())
 
 
 def transaction_receipts_link_revoke(*, row: Transaction, user: User | None) -> None:

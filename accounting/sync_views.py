@@ -40,19 +40,22 @@ MAX_MATCHING = 1000
 
 def list_context(*, tab: str, page: KeysetPage[Any], can_verify: bool) -> dict[str, Any]:
     """What the transaction list needs for sync: every row's pre-flight, and the panel."""
-    books = sync.books_read()
     page.object_list = list(page.object_list)
+    # Shown before sending, on the rows that are waiting to be sent; the books are read only
+    # for a page that has such rows or the panel (the Verified tab's).
+    waiting = [r for r in page.object_list if r.is_verified and r.state in sync.SENDABLE]
+    sync_tab = tab == selectors.Tab.VERIFIED and can_verify
+    books = sync.books_read() if waiting or sync_tab else None
     for row in page.object_list:
-        # Shown before sending, on the rows that are waiting to be sent.
-        waiting = row.is_verified and row.state in sync.SENDABLE
-        row.sync_problems = (
-            [p.render() for p in sync.sync_refusals(row=row, books=books)] if waiting else []
-        )
+        row.sync_problems = []
+    if books is not None:
+        for row in waiting:
+            row.sync_problems = [p.render() for p in sync.sync_refusals(row=row, books=books)]
     return {
-        "sync_tab": tab == selectors.Tab.VERIFIED and can_verify,
+        "sync_tab": sync_tab,
         "sync_batch": BATCH,
         "sync_max_plain": MAX_WITHOUT_SCRIPT,
-        "sync_approval": sync.approval_in_use(),
+        "sync_approval": books.approval if books is not None else None,
     }
 
 

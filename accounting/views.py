@@ -173,7 +173,8 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
         tab = selectors.Tab.EXPENSES
     found = TransactionFilter(request.GET, queryset=selectors.transaction_list())
     rows = found.qs.filter(selectors.TAB_Q[tab])
-    page = keyset_page(request, rows, per_page=PAGE_SIZE)
+    counts = selectors.transaction_tab_counts(found.qs)
+    page = keyset_page(request, rows, per_page=PAGE_SIZE, count=counts[tab.value])
     can_verify = request.user.has_perm(VERIFY)
     return render(
         request,
@@ -184,7 +185,7 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
                 (t.value, label, total_text(count))
                 for (t, label), count in zip(
                     TAB_LABELS.items(),
-                    selectors.transaction_tab_counts(found.qs).values(),
+                    counts.values(),
                     strict=True,
                 )
             ],

@@ -363,6 +363,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="one size only: --rows 1000000 seeds 1M")
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per case")
     parser.add_argument("--reuse", action="store_true", help="keep seeded databases")
+    parser.add_argument("--only", action="append", default=[], help="cases whose label has this")
     parser.add_argument(
         "--checkout", type=Path, action="append", default=[],
         help="also measure with this checkout's code (repeatable)",
@@ -377,7 +378,9 @@ def main() -> None:
         sys.path.insert(0, str(harness.ROOT))
         for size in sizes:
             prepare(size, reuse=args.reuse, work=work)
-            case_list = cases(size)
+            case_list = [
+                c for c in cases(size) if not args.only or any(o in c["label"] for o in args.only)
+            ]
             for code in codes:
                 print(f"measuring {size:,} invoices with {code}", flush=True)
                 results[code][size] = run_checkout(code, size, case_list, args.repeat, work)

@@ -39,7 +39,7 @@ def navigation(request: HttpRequest) -> dict:
         item = {"label": label, "url": url, "active": path.startswith(url)}
         if name == "qoyod_sync:retry_queue":
             # One capped count (selectors.QUEUE_CAP) per page, for those who may retry only.
-            item["badge"] = qoyod_selectors.retry_queue_count()
+            item["badge"] = qoyod_selectors.request_retry_queue_count(request)
             item["badge_cap"] = qoyod_selectors.QUEUE_CAP
         items.append(item)
     if user.has_perm(roles.ENTER_TRANSACTION) and not user.has_perm(roles.SEE_ACCOUNTING):
@@ -54,4 +54,4 @@ def qoyod_key_banner(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.has_perm(MANAGE_CONNECTION):
         return {"qoyod_key_refused": None}
-    return {"qoyod_key_refused": qoyod_selectors.connection_key_refused()}
+    return {"qoyod_key_refused": qoyod_selectors.connection_key_refused(request)}

@@ -140,7 +140,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Axes first: it refuses a locked-out user or address before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "core.auth.PermissionBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -175,6 +175,8 @@ class Vehicle(models.Model):
         ordering = ["plate_number"]
         verbose_name = _("vehicle")
         verbose_name_plural = _("vehicles")
+        # The vehicle list's order and keyset pages (the primary key makes it unique).
+        indexes = [models.Index(fields=["plate_number", "id"], name="vehicle_list_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["vin"],

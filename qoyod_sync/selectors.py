@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.paging import capped_count_sql
 from garage.models import Branch
 from invoicing.models import Invoice
 from qoyod_sync.models import (
@@ -107,10 +109,30 @@ def stock_adjustments(*, invoice: Invoice | None = None) -> QuerySet[QoyodStockA
     return rows.filter(invoice=invoice) if invoice is not None else rows
 
 
-def connection_key_refused() -> QoyodConnection | None:
-    """The connection while Qoyod refuses its key (for the banner), else None; one query."""
-    return (
-        QoyodConnection.objects.filter(key_refused_at__isnull=False)
-        .only("pk", "key_refused_at", "key_refused_request")
-        .first()
-    )
+def _connection_with_queue() -> QoyodConnection | None:
+    queue = capped_count_sql(QoyodInvoiceSync.objects.in_retry_queue(), cap=QUEUE_CAP)
+    return QoyodConnection.objects.annotate(retry_queue_size=queue).first()
+
+
+def request_connection(request: HttpRequest | None) -> QoyodConnection | None:
+    """The one connection with the retry queue's capped count (`retry_queue_size`), read once
+    per request: the menu's badge, the key banner and every link to Qoyod share one query."""
+    if request is None:
+        return _connection_with_queue()
+    if not hasattr(request, "_qoyod_connection"):
+        request._qoyod_connection = _connection_with_queue()  # type: ignore[attr-defined]
+    return request._qoyod_connection  # type: ignore[attr-defined]
+
+
+def request_retry_queue_count(request: HttpRequest) -> int:
+    """retry_queue_count, read with the request's connection when there is one."""
+    connection = request_connection(request)
+    if connection is None:
+        return retry_queue_count()
+    return connection.retry_queue_size  # type: ignore[attr-defined]
+
+
+def connection_key_refused(request: HttpRequest | None) -> QoyodConnection | None:
+    """The connection while Qoyod refuses its key (for the banner), else None."""
+    connection = request_connection(request)
+    return connection if connection is not None and connection.key_refused_at else None

@@ -339,13 +339,17 @@ RECONCILE_TABS = ("invoices", "journal", "bills")
 
 
 def _reconciliation_page(
-    request: HttpRequest, form: ReconciliationForm, *, status: int = 200
+    request: HttpRequest,
+    form: ReconciliationForm,
+    *,
+    status: int = 200,
+    run: ReconciliationRun | None = None,
 ) -> HttpResponse:
-    run = reconcile.last_run()
+    run = run or reconcile.last_run()
     rows: dict[str, list[tuple[ReconciliationFinding, list[str]]]] = {
         tab: [] for tab in RECONCILE_TABS
     }
-    connection = services.connection_get()
+    connection = selectors.request_connection(request)
     if run is not None:
         for finding in run.findings.select_related("invoice"):
             url = _finding_url(connection, finding.kind) if connection else None
@@ -371,7 +375,7 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
     initial = (
         {"date_from": run.date_from, "date_to": run.date_to} if run else reconcile.default_range()
     )
-    return _reconciliation_page(request, ReconciliationForm(initial=initial))
+    return _reconciliation_page(request, ReconciliationForm(initial=initial), run=run)
 
 
 @require_POST

@@ -177,6 +177,18 @@ class Transaction(models.Model):
             models.Index(fields=["reference", "date", "amount"], name="transaction_statement_line"),
             # The transaction list's order and keyset pages (accounting.selectors).
             models.Index(fields=["-date", "-id"], name="transaction_list_order"),
+            # The work tabs (selectors.TAB_Q): their capped counts and their pages, by kind,
+            # without reading the verified rows that pile up under them.
+            models.Index(
+                fields=["kind", "-date", "-id"],
+                condition=Q(verified_at__isnull=True),
+                name="transaction_work_tabs",
+            ),
+            models.Index(
+                fields=["-date", "-id"],
+                condition=Q(verified_at__isnull=False),
+                name="transaction_verified_tab",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),

@@ -21,7 +21,6 @@ from invoicing.models import Invoice
 from invoicing.whatsapp import whatsapp_url
 from qoyod_sync import selectors
 from qoyod_sync.models import QoyodConnection, QoyodInvoiceSync
-from qoyod_sync.services import connection_get
 from qoyod_sync.status import Action, payment_state_for, qoyod_standing, sync_for, sync_status
 from qoyod_sync.views import tax_invoice_link
 
@@ -57,12 +56,7 @@ def page_path(request: HttpRequest | None) -> str:
 
 def _connection(context: template.Context) -> QoyodConnection | None:
     # One query per page however many rows link to Qoyod.
-    request = context.get("request")
-    if request is None:
-        return connection_get()
-    if not hasattr(request, "_qoyod_connection"):
-        request._qoyod_connection = connection_get()
-    return request._qoyod_connection
+    return selectors.request_connection(context.get("request"))
 
 
 def _standing(

@@ -33,10 +33,10 @@ def accountant() -> Client:
     return client
 
 
-# Session, user, the user's and the group's permissions, the retry queue's badge; then the
-# count, the rows with their sync and read-back rows, the page's credit notes, the branch
-# filter's choices, the Qoyod connection (for the links to Qoyod's drafts).
-LIST_QUERIES = 10
+# Session, user, the permissions (the user's and the groups' in one), the Qoyod connection
+# with the retry queue's badge count (the links to Qoyod's drafts); then the rows with their
+# sync and read-back rows, the page's credit notes, the count, the branch filter's choices.
+LIST_QUERIES = 8
 
 
 def test_the_list_costs_the_same_queries_for_one_row_as_for_fifty_in_every_qoyod_state(
@@ -66,14 +66,13 @@ def test_the_list_costs_the_same_queries_for_one_row_as_for_fifty_in_every_qoyod
     }  # fmt: skip
 
 
-# The five of every page; the invoice, its lines, status changes, events, finance changes,
+# The four of every page; the invoice, its lines, status changes, events, finance changes,
 # payments and credit notes; the Qoyod panel's attempts and stock adjustments.
-_DETAIL = 14
+_DETAIL = 13
 # With a sync row, its state changes (the panel's history).
 _SYNCED = _DETAIL + 1
-# With a draft in Qoyod: the connection, for the link to it; once managed, the credited
-# quantities of the credit-note card.
-_DRAFT = _SYNCED + 2
+# Once managed, the credited quantities of the credit-note card.
+_DRAFT = _SYNCED + 1
 
 DETAIL_QUERIES = {
     "not_required": _DETAIL,
