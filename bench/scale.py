@@ -3,6 +3,7 @@
     .venv/bin/python bench/scale.py                          # 100,000 and 300,000 invoices
     .venv/bin/python bench/scale.py --sizes 2000 --repeat 5  # a quick check that it works
     .venv/bin/python bench/scale.py --sizes 100000 --reuse --checkout /path/to/older/worktree
+    .venv/bin/python bench/scale.py --sizes 100000 --reuse --only search --only detail  # by label
 
 For each size it seeds its own PostgreSQL database bench_scale_<size> (harness.seed_chain: 20
 branches, customers, vehicles, jobs, invoices, Qoyod sync rows, transactions; COPY, then VACUUM
