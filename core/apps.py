@@ -1,6 +1,9 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+from core.database import connection_tune
 
 
 def _sync_roles(sender, using, **kwargs):
@@ -18,3 +21,4 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="core_sync_roles")
+        connection_created.connect(connection_tune, dispatch_uid="core_connection_tune")
