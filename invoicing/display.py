@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString
@@ -17,6 +16,7 @@ from django.utils.translation import get_language
 
 from core.html import sentence
 from core.html import trans as _
+from core.reversing import reverse_cached
 from core.templatetags.display import ltr, money
 from invoicing.models import FinanceState, Invoice
 
@@ -91,7 +91,7 @@ def invoice_row(invoice: Invoice) -> InvoiceRow:
     return {
         "pk": invoice.pk,
         "void": invoice.is_void,
-        "url": reverse("invoicing:invoice_detail", args=[invoice.pk]),
+        "url": reverse_cached("invoicing:invoice_detail", invoice.pk),
         "number": invoice.number,
         "issue_date": ltr(date_format(invoice.issue_date, "SHORT_DATE_FORMAT")),
         "customer": customer,

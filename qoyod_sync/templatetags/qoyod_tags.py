@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 
+from core.reversing import reverse_cached
 from invoicing.models import Invoice
 from invoicing.whatsapp import whatsapp_url
 from qoyod_sync import selectors
@@ -90,7 +91,7 @@ def qoyod_cell(context: template.Context, invoice: Invoice, in_row: bool = False
     csrf_token = context.get("csrf_token")
 
     def form(url_name: str) -> CellForm:
-        url = reverse(url_name, args=[invoice.pk])
+        url = reverse_cached(url_name, invoice.pk)
         return CellForm(url, in_row, invoice.pk, csrf_token, next_path)
 
     return cell_html(
