@@ -41,28 +41,23 @@ def invoice_finance_badge(invoice: Invoice) -> SafeString:
     """Where the finance system stands with the invoice, once it has processed or failed it."""
     state = invoice.finance_state
     if state == FinanceState.PROCESSED:
-        return format_html(
-            '<span class="badge text-bg-success-subtle border border-success-subtle'
-            ' text-success-emphasis" data-finance-state="processed">{}</span>',
-            sentence(
-                _("Processed · <bdi>%(reference)s</bdi>"),
-                reference=invoice.finance_reference,
-            ),
+        tone = "text-bg-success-subtle border border-success-subtle text-success-emphasis"
+        text = sentence(
+            _("Processed · <bdi>%(reference)s</bdi>"), reference=invoice.finance_reference
         )
-    if state == FinanceState.CANCELLED:
-        return format_html(
-            '<span class="badge text-bg-light border" data-finance-state="cancelled">{}</span>',
-            sentence(
-                _("Cancellation processed · <bdi>%(reference)s</bdi>"),
-                reference=invoice.finance_cancel_reference,
-            ),
+    elif state == FinanceState.CANCELLED:
+        tone = "text-bg-light border"
+        text = sentence(
+            _("Cancellation processed · <bdi>%(reference)s</bdi>"),
+            reference=invoice.finance_cancel_reference,
         )
-    if state == FinanceState.FAILED:
-        return format_html(
-            '<span class="badge text-bg-danger" data-finance-state="failed">{}</span>',
-            _("Finance failed"),
-        )
-    return SafeString("")
+    elif state == FinanceState.FAILED:
+        tone, text = "text-bg-danger", _("Finance failed")
+    else:
+        return SafeString("")
+    return format_html(
+        '<span class="badge {}" data-finance-state="{}">{}</span>', tone, state, text
+    )
 
 
 class InvoiceRow(TypedDict):
