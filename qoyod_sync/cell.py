@@ -16,7 +16,7 @@ from django.utils.timezone import localtime
 
 from core.html import joined, sentence
 from core.html import trans as _
-from core.money import money_text
+from core.templatetags.display import money
 from invoicing.models import Invoice
 from payments.models import QoyodPaymentState
 from qoyod_sync.models import QoyodInvoiceSync, SyncState
@@ -227,8 +227,8 @@ def _payment_part(cell: Cell) -> SafeString:
                 '<span class="small text-nowrap" data-testid="qoyod-paid">{}</span>',
                 sentence(
                     _("paid %(paid)s of %(total)s"),
-                    paid=money_text(payment.qoyod_paid),
-                    total=money_text(payment.qoyod_total),
+                    paid=money(payment.qoyod_paid),
+                    total=money(payment.qoyod_total),
                 ),
             )
         )
@@ -239,12 +239,12 @@ def _payment_part(cell: Cell) -> SafeString:
                 ' title="{}">{}</span>',
                 sentence(
                     _("Qoyod's total is %(theirs)s SAR, ours %(ours)s SAR."),
-                    theirs=money_text(payment.qoyod_total),
-                    ours=money_text(cell.invoice.total),
+                    theirs=money(payment.qoyod_total),
+                    ours=money(cell.invoice.total),
                 ),
                 sentence(
                     _("Qoyod total differs by %(diff)s"),
-                    diff=money_text(payment.total_difference),
+                    diff=money(payment.total_difference),
                 ),
             )
         )
