@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.translation import gettext_lazy as _
 
 from core import roles
+from core.reversing import reverse_cached
 from qoyod_sync import selectors as qoyod_selectors
 
 MANAGE_CONNECTION = "qoyod_sync.manage_connection"
@@ -33,7 +34,7 @@ def navigation(request: HttpRequest) -> dict:
         if not user.has_perm(perm):
             continue
         try:
-            url = reverse(name)
+            url = reverse_cached(name)
         except NoReverseMatch:
             continue
         item = {"label": label, "url": url, "active": path.startswith(url)}
@@ -44,7 +45,7 @@ def navigation(request: HttpRequest) -> dict:
         items.append(item)
     if user.has_perm(roles.ENTER_TRANSACTION) and not user.has_perm(roles.SEE_ACCOUNTING):
         # Technicians and advisors enter expenses for their branch without the Accounting menu.
-        url = reverse("accounting:transaction_create")
+        url = reverse_cached("accounting:transaction_create")
         items.append({"label": _("New expense"), "url": url, "active": path.startswith(url)})
     return {"nav_items": items}
 

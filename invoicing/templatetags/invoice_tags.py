@@ -1,5 +1,6 @@
-"""Invoice pieces drawn on pages of the apps below invoicing (the job page), which do not
-import it (design.md §1)."""
+"""Invoice pieces for templates: the list's row and the badges (invoicing.display), and on pages
+of the apps below invoicing (the job page), which do not import it (design.md §1), the invoice
+action."""
 
 from __future__ import annotations
 
@@ -8,9 +9,19 @@ from typing import Any
 from django import template
 
 from garage.models import JobCard
-from invoicing import selectors
+from invoicing import display, selectors
+from invoicing.models import Invoice
 
 register = template.Library()
+
+register.filter("invoice_status_badge", display.invoice_status_badge)
+register.filter("invoice_finance_badge", display.invoice_finance_badge)
+
+
+@register.simple_tag
+def invoice_row(invoice: Invoice) -> display.InvoiceRow:
+    """{% invoice_row invoice as row %}: the row's cells (display.invoice_row)."""
+    return display.invoice_row(invoice)
 
 
 @register.inclusion_tag("partials/job_invoice_action.html", takes_context=True)

@@ -16,10 +16,13 @@ from django import template
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 
+from core.reversing import reverse_cached
 from invoicing.models import Invoice
 from invoicing.whatsapp import whatsapp_url
 from qoyod_sync import selectors
+from qoyod_sync.cell import Cell, CellForm, cell_html
 from qoyod_sync.models import QoyodConnection, QoyodInvoiceSync
 from qoyod_sync.status import Action, payment_state_for, qoyod_standing, sync_for, sync_status
 from qoyod_sync.views import tax_invoice_link
@@ -71,8 +74,8 @@ def _standing(
     return {"standing": standing, "qoyod_url": url, "payment": payment}
 
 
-@register.inclusion_tag("qoyod_sync/invoice_cell.html", takes_context=True)
-def qoyod_cell(context: template.Context, invoice: Invoice, in_row: bool = False) -> dict[str, Any]:
+@register.simple_tag(takes_context=True)
+def qoyod_cell(context: template.Context, invoice: Invoice, in_row: bool = False) -> SafeString:
     """The Qoyod column of a row (in_row: its buttons swap the row, id invoice-row-<pk>, by
     htmx) and of the invoice header: the sync state and its actions, then the payment state
     read back from Qoyod with Refresh from Qoyod, all from the invoice's loaded rows."""
@@ -84,32 +87,37 @@ def qoyod_cell(context: template.Context, invoice: Invoice, in_row: bool = False
     standing = _standing(context, invoice, sync)
     payment = standing["payment"]
     can_send, can_retry = allowed and status.can_send, allowed and status.can_retry
-    can_refresh = Action.REFRESH in status.actions
-    # Each URL reversed once, for the form's action and its hx-post alike.
-    send = "qoyod_sync:invoice_send" if can_send else "qoyod_sync:invoice_retry"
-    return {
-        "invoice": invoice,
-        "sync": sync,
-        "state": status.state,
-        "can_send": can_send,
-        "can_retry": can_retry,
-        "send_url": reverse(send, args=[invoice.pk]) if can_send or can_retry else "",
-        "in_row": in_row,
-        "next": page_path(request),
-        "message": context.get("qoyod_message", ""),
-        "message_ok": context.get("qoyod_ok", False),
-        "csrf_token": context.get("csrf_token"),
-        # The read-back part: only a managed invoice has one, and a void one only once read.
-        "show_payment": invoice.qoyod_managed and not (invoice.is_void and payment is None),
-        "pending": payment is not None and payment.is_pending,
-        "can_refresh": can_refresh,
-        "refresh_url": reverse("qoyod_sync:invoice_refresh", args=[invoice.pk])
-        if can_refresh
-        else "",
-        "refresh_message": context.get("qoyod_refresh_message", ""),
-        "refresh_ok": context.get("qoyod_refresh_ok", False),
-        **standing,
-    }
+    next_path = page_path(request)
+    csrf_token = context.get("csrf_token")
+
+    def form(url_name: str) -> CellForm:
+        url = reverse_cached(url_name, invoice.pk)
+        return CellForm(url, in_row, invoice.pk, csrf_token, next_path)
+
+    return cell_html(
+        Cell(
+            invoice=invoice,
+            sync=sync,
+            state=status.state,
+            standing=standing["standing"],
+            qoyod_url=standing["qoyod_url"],
+            payment=payment,
+            send=form("qoyod_sync:invoice_send" if can_send else "qoyod_sync:invoice_retry")
+            if can_send or can_retry
+            else None,
+            can_send=can_send,
+            message=context.get("qoyod_message") or "",
+            message_ok=bool(context.get("qoyod_ok")),
+            # The read-back part: only a managed invoice has one, and a void one only once read.
+            show_payment=invoice.qoyod_managed and not (invoice.is_void and payment is None),
+            pending=payment is not None and payment.is_pending,
+            refresh=form("qoyod_sync:invoice_refresh")
+            if Action.REFRESH in status.actions
+            else None,
+            refresh_message=context.get("qoyod_refresh_message") or "",
+            refresh_ok=bool(context.get("qoyod_refresh_ok")),
+        )
+    )
 
 
 @register.inclusion_tag("qoyod_sync/invoice_panel.html", takes_context=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.forms.renderers import DjangoTemplates
 
 from core.forms import BootstrapFormMixin, FilterForm
 
@@ -30,3 +31,25 @@ def test_filter_form_is_styled_like_the_other_forms():
         q = forms.CharField(required=False)
 
     assert Filter().fields["q"].widget.attrs["class"] == "form-control"
+
+
+class _Filter(FilterForm):
+    q = forms.CharField(required=False, widget=forms.TextInput(attrs={"placeholder": "a < b"}))
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All"), ("paid", "Paid & done"), ("void", "Void")]
+    )
+    grouped = forms.ChoiceField(
+        required=False, choices=[("Colours", [("r", "Red"), ("g", "Green")]), ("x", "Other")]
+    )
+    day = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    count = forms.IntegerField(required=False)
+    search = forms.CharField(required=False, widget=forms.SearchInput())
+    agree = forms.BooleanField(required=False)
+
+
+def test_filter_widgets_drawn_in_python_are_django_templates_own_markup():
+    data = {"q": '"quoted"', "status": "paid", "grouped": "g", "day": "2026-12-04", "count": "3"}
+    for given in (None, data):
+        ours, djangos = _Filter(data=given), _Filter(data=given, renderer=DjangoTemplates())
+        for field in ours:
+            assert field.as_widget() == djangos[field.name].as_widget(), field.name
