@@ -105,9 +105,9 @@ def _keep(name: str, value: Any, url: str) -> str:
     return url
 
 
-# The parts of every page: session, user, permissions (one query), the Qoyod connection with the
-# retry queue's badge count.
-EVERY = 4
+# The parts of every page: session, the user with their permissions (core.auth), the Qoyod
+# connection with the retry queue's badge count.
+EVERY = 3
 
 PAGES: dict[str, Page] = {
     # The jobs, their capped count.

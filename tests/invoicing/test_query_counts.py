@@ -33,10 +33,10 @@ def accountant() -> Client:
     return client
 
 
-# Session, user, the permissions (the user's and the groups' in one), the Qoyod connection
+# Session, the user with their permissions (core.auth), the Qoyod connection
 # with the retry queue's badge count (the links to Qoyod's drafts); then the rows with their
 # sync and read-back rows, the page's credit notes, the count, the branch filter's choices.
-LIST_QUERIES = 8
+LIST_QUERIES = 7
 
 
 def test_the_list_costs_the_same_queries_for_one_row_as_for_fifty_in_every_qoyod_state(
@@ -66,9 +66,9 @@ def test_the_list_costs_the_same_queries_for_one_row_as_for_fifty_in_every_qoyod
     }  # fmt: skip
 
 
-# The four of every page; the invoice, its lines, status changes, events, finance changes,
+# The three of every page; the invoice, its lines, status changes, events, finance changes,
 # payments and credit notes; the Qoyod panel's attempts and stock adjustments.
-_DETAIL = 13
+_DETAIL = 12
 # With a sync row, its state changes (the panel's history).
 _SYNCED = _DETAIL + 1
 # Once managed, the credited quantities of the credit-note card.
