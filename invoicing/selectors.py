@@ -8,15 +8,16 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from core.rows import prefetched, rows_together
 from core.search import search_filter, search_q
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
 from garage.tax import PRINTED_CATEGORY, TaxCategory, category_label, is_standard
 from garage.validators import plate_in_arabic
 from invoicing.history import edit_display
-from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
+from invoicing.models import Invoice, InvoiceEvent
 from invoicing.zatca import zatca_qr_base64, zatca_qr_svg
 
 # The columns the list renders; the wide text columns (notes, address) stay on disk.
@@ -133,33 +134,30 @@ def invoice_detail(*, pk: int) -> Invoice:
     event `edit` (invoicing.history.EditDisplay); `invoice.timeline` is the status changes and
     events together, oldest first.
     """
-    invoice = (
-        Invoice.objects.select_related(
-            "branch",
-            "customer",
-            "vehicle",
-            "job",
-            "created_by",
-            "replaces",
-            "replaced_by",
-            # Read by the Qoyod header and panel (qoyod_sync's tags): loaded once, here.
-            "qoyod_sync__last_attempt_by",
-            "qoyod_payment_state",
-        )
-        .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=InvoiceLine.objects.select_related("service_item", "spare_part"),
-            ),
-            Prefetch("history", queryset=InvoiceStatusChange.objects.select_related("changed_by")),
-            Prefetch("events", queryset=InvoiceEvent.objects.select_related("created_by")),
-            "finance_history",
-            "payments__created_by",
-            # Read by the Qoyod header and the credit-note card (qoyod_sync's tags).
-            "credit_notes",
-        )
-        .get(pk=pk)
-    )
+    invoice = Invoice.objects.select_related(
+        "branch",
+        "customer",
+        "vehicle",
+        "job",
+        "created_by",
+        "replaces",
+        "replaced_by",
+        # Read by the Qoyod header and panel (qoyod_sync's tags): loaded once, here.
+        "qoyod_sync__last_attempt_by",
+        "qoyod_payment_state",
+    ).get(pk=pk)
+    # Every list of the page in one query; .all() on each relation returns what it read.
+    related = {
+        "lines": invoice.lines.select_related("service_item", "spare_part"),
+        "history": invoice.history.select_related("changed_by"),
+        "events": invoice.events.select_related("created_by"),
+        "finance_history": invoice.finance_history.all(),
+        "payments": invoice.payments.select_related("created_by"),
+        # Read by the Qoyod header and the credit-note card (qoyod_sync's tags).
+        "credit_notes": invoice.credit_notes.all(),
+    }
+    for name, rows in zip(related, rows_together(list(related.values())), strict=True):
+        prefetched(invoice, name, rows)
     for event in invoice.events.all():
         if event.kind == InvoiceEvent.Kind.EDITED:
             event.edit = edit_display(event.details)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.paging import capped_count_sql
+from core.rows import rows_together
 from garage.models import Branch
 from invoicing.models import Invoice
 from qoyod_sync.models import (
@@ -36,13 +37,26 @@ def retry_queue() -> QuerySet[QoyodInvoiceSync]:
     )
 
 
-def invoice_attempts(*, invoice: Invoice) -> QuerySet[QoyodAttempt]:
-    """The attempt log of one invoice, oldest first."""
-    return QoyodAttempt.objects.filter(invoice=invoice).select_related("user")
+@dataclass(frozen=True)
+class InvoiceLog:
+    """The Qoyod panel's log of one invoice, each list oldest first but the stock syncs."""
+
+    attempts: list[QoyodAttempt]
+    history: list[QoyodSyncStateChange]
+    adjustments: list[QoyodStockAdjustment]
 
 
-def invoice_sync_history(*, sync: QoyodInvoiceSync) -> QuerySet[QoyodSyncStateChange]:
-    return sync.history.select_related("changed_by")
+def invoice_log(*, invoice: Invoice, sync: QoyodInvoiceSync | None) -> InvoiceLog:
+    """The calls made for the invoice, its sync's state changes and its stock syncs (newest
+    first), in one query."""
+    querysets: list[QuerySet[Any]] = [
+        QoyodAttempt.objects.filter(invoice=invoice).select_related("user"),
+        stock_adjustments(invoice=invoice),
+    ]
+    if sync is not None:
+        querysets.append(sync.history.select_related("changed_by"))
+    attempts, adjustments, *history = rows_together(querysets)
+    return InvoiceLog(attempts, history[0] if history else [], adjustments)
 
 
 def branch_warehouses() -> list[tuple[Branch, BranchWarehouse | None]]:

@@ -128,19 +128,20 @@ def qoyod_invoice_panel(context: template.Context, invoice: Invoice) -> dict[str
         return {"visible": False}
     sync = sync_for(invoice)
     status = sync_status(invoice, sync)
+    log = selectors.invoice_log(invoice=invoice, sync=sync)
     return {
         "visible": True,
         "invoice": invoice,
         "sync": sync,
         "state": status.state,
         "fix": selectors.fix_link(sync) if sync and sync.failure_kind else None,
-        "attempts": list(selectors.invoice_attempts(invoice=invoice)),
-        "history": list(selectors.invoice_sync_history(sync=sync)) if sync else [],
+        "attempts": log.attempts,
+        "history": log.history,
         "can_delete_draft": user.has_perm(SEND) and Action.DELETE_DRAFT in status.actions,
         # From the lines the invoice page has loaded.
         "can_sync_stock": user.has_perm(SEND)
         and any(line.spare_part_id is not None for line in invoice.lines.all()),
-        "adjustments": list(selectors.stock_adjustments(invoice=invoice)),
+        "adjustments": log.adjustments,
         "next": page_path(request),
         "csrf_token": context.get("csrf_token"),
         **_standing(context, invoice, sync),

@@ -15,8 +15,16 @@ from django.test import Client
 from django.urls import reverse
 
 from core import roles
-from qoyod_sync.models import QoyodConnection
-from tests.factories import UserFactory
+from invoicing.models import InvoiceEvent, InvoiceStatusChange
+from payments.models import Payment
+from qoyod_sync.models import (
+    QoyodAttempt,
+    QoyodConnection,
+    QoyodInvoiceSync,
+    QoyodStockAdjustment,
+    QoyodSyncStateChange,
+)
+from tests.factories import BranchFactory, UserFactory
 from tests.qoyod_factories import QOYOD_STATES, invoice_in_qoyod_state
 
 pytestmark = pytest.mark.django_db
@@ -66,11 +74,11 @@ def test_the_list_costs_the_same_queries_for_one_row_as_for_fifty_in_every_qoyod
     }  # fmt: skip
 
 
-# The three of every page; the invoice, its lines, status changes, events, finance changes,
-# payments and credit notes; the Qoyod panel's attempts and stock adjustments.
-_DETAIL = 12
-# With a sync row, its state changes (the panel's history).
-_SYNCED = _DETAIL + 1
+# The three of every page; the invoice; its lines, status changes, events, finance changes,
+# payments and credit notes in one (core.rows); the Qoyod panel's attempts, stock adjustments
+# and, with a sync row, its state changes in one.
+_DETAIL = 6
+_SYNCED = _DETAIL
 # Once managed, the credited quantities of the credit-note card.
 _DRAFT = _SYNCED + 1
 
@@ -111,3 +119,55 @@ def test_the_invoice_page_reads_each_row_once_in_every_qoyod_state(
     sync = QOYOD_STATES[name][0]
     state = "not_required" if not QOYOD_STATES[name][2] else (sync or {"state": "ready"})["state"]
     assert f'data-testid="qoyod-cell" data-state="{state}"' in response.text
+
+
+def test_the_invoice_page_costs_the_same_with_twelve_rows_in_every_list_as_with_one(
+    accountant, django_assert_num_queries
+):
+    invoice = invoice_in_qoyod_state("paid")
+    sync = QoyodInvoiceSync.objects.get(invoice=invoice)
+    clerk = UserFactory(first_name="Noura")
+    branch = BranchFactory(name_en="Olaya")
+    url = reverse("invoicing:invoice_detail", args=[invoice.pk])
+
+    def add(n: int) -> None:
+        InvoiceStatusChange.objects.create(
+            invoice=invoice, from_status="issued", to_status="issued", changed_by=clerk,
+            note_code="payment.recorded", note_params={"method": "cash", "amount": f"{n}.00"},
+        )  # fmt: skip
+        InvoiceEvent.objects.create(
+            invoice=invoice, kind="emailed", details={"recipient": f"r{n}@example.sa"}
+        )
+        Payment.objects.create(invoice=invoice, method="cash", amount=n, paid_on=invoice.issue_date,
+                               reference=f"REF-{n}", created_by=clerk)  # fmt: skip
+        QoyodAttempt.objects.create(
+            invoice=invoice, step="lookup", target=f"target-{n}", outcome="found", user=clerk
+        )
+        QoyodSyncStateChange.objects.create(
+            sync=sync, from_state="failed", to_state="ready", reason_code="sync.retry",
+            changed_by=clerk,
+        )  # fmt: skip
+        QoyodStockAdjustment.objects.create(
+            branch=branch, invoice=invoice, inventory_id=1, state="done", created_by=clerk,
+            lines=[{"sku": f"SKU-{n}", "ours": "1", "qoyod": "0"}],
+        )  # fmt: skip
+
+    add(1)
+    accountant.get(url)
+    with django_assert_num_queries(DETAIL_QUERIES["paid"]):
+        one = accountant.get(url)
+    for n in range(2, 13):
+        add(n)
+    with django_assert_num_queries(DETAIL_QUERIES["paid"]):
+        twelve = accountant.get(url)
+
+    shown = [
+        [text.format(n) in page.text for n in range(1, 13)]
+        for page in (one, twelve)
+        for text in ("r{}@example.sa", "REF-{}", "target-{}", "SKU-{} 1 / 0")
+    ]
+    assert shown[:4] == [[True] + [False] * 11] * 4
+    assert shown[4:] == [[True] * 12] * 4
+    # Who: on the status change, the attempt, the sync's state change and the stock sync.
+    assert twelve.text.count("Noura") == 12 * 4
+    assert twelve.text.count("Olaya") == 12
