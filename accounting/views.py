@@ -22,6 +22,7 @@ from accounting.filters import TransactionFilter
 from accounting.forms import AccountingSettingsForm, BulkAssignForm, TransactionForm
 from accounting.models import AccountingSettings, Transaction
 from core import roles
+from core.forms import choices_read
 from core.http import AuthenticatedHttpRequest
 from core.ids import parse_id
 from core.paging import keyset_page, total_text
@@ -176,6 +177,11 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
     counts = selectors.transaction_tab_counts(found.qs)
     page = keyset_page(request, rows, per_page=PAGE_SIZE, count=counts[tab.value])
     can_verify = request.user.has_perm(VERIFY)
+    assign_form = BulkAssignForm(active_only=True)
+    choices_read(
+        [found.form.fields[name] for name in ("branch", "budget", "employee")]
+        + [assign_form.fields["account"]]
+    )
     return render(
         request,
         "accounting/transaction_list.html",
@@ -191,7 +197,7 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
             ],
             "filter": found,
             "page": page,
-            "assign_form": BulkAssignForm(active_only=True),
+            "assign_form": assign_form,
             "next_query": request.GET.urlencode(),
             "can_verify": can_verify,
         }

@@ -16,6 +16,10 @@ errors of each URL.
 BENCH_RATES (comma-separated) runs one step of BENCH_SECONDS per rate, lowest first, up to the
 first step not held, and ends with the capacity: the highest rate held, that is answered in
 full at that rate (at least 98% of it achieved) with no error and a p95 under HELD_P95.
+BENCH_WRK=1 first measures each URL alone at saturation with wrk (Debian's package, a C client
+that leaves the cores to the server): closed loop, BENCH_WRK_CONNECTIONS connections (default
+twice the workers) for BENCH_SECONDS; the requests a second it gets is the most the workers
+serve of that page, with the client's own CPU kept small.
 BENCH_REUSE=1 measures an existing seeded database (for instance one bench/scale.py --reuse
 kept) and leaves it in place.
 
@@ -54,6 +58,8 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
 INVOICES = int(os.environ.get("BENCH_INVOICES", "2000"))
 REUSE = os.environ.get("BENCH_REUSE", "") == "1"
+WRK = os.environ.get("BENCH_WRK", "") == "1"
+WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", str(2 * WEB_WORKERS)))
 # Enough client threads that the generator never waits for a free one below a few seconds of
 # server latency at the target rate.
 CLIENT_THREADS = int(os.environ.get("BENCH_CLIENT_THREADS", "64"))
@@ -224,6 +230,34 @@ def prepare(env: dict[str, str], password: str) -> None:
     harness.manage(env, "collectstatic", "--noinput", "-v0")
 
 
+def saturate(base_url: str, session: str, urls: list[str]) -> None:
+    """Each URL alone under wrk's closed loop: the most requests a second the workers serve."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("BENCH_WRK=1 needs wrk: apt-get install wrk")
+    print(
+        f"\nsaturation (wrk, closed loop, {WRK_CONNECTIONS} connections, {SECONDS:g} s per URL, "
+        f"load average {os.getloadavg()[0]:.2f})"
+    )
+    print(f"{'URL':<28} {'req/s':>8} {'p50':>9} {'p90':>9} {'p99':>9} {'non-2xx':>8}")
+    for url in urls:
+        run = subprocess.run(
+            [wrk, "-t1", f"-c{WRK_CONNECTIONS}", f"-d{SECONDS:g}s", "--latency",
+             "-H", f"Cookie: sessionid={session}", base_url + url],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        out = run.stdout
+        rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.MULTILINE))
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        print(
+            f"{url:<28} {float(rate.group(1)) if rate else 0:>8.1f} {latency.get('50', '-'):>9} "
+            f"{latency.get('90', '-'):>9} {latency.get('99', '-'):>9} "
+            f"{bad.group(1) if bad else '0':>8}",
+            flush=True,
+        )
+
+
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     env = harness.production_env(work, DATABASE_URL)
@@ -240,6 +274,8 @@ def main() -> None:
                 urls = ["/invoices/", job.group(1), "/invoices/needs-invoice/"]
                 print(f"gunicorn on {base_url}; load on {', '.join(urls)}", flush=True)
                 baseline(client, session, urls)
+            if WRK:
+                saturate(base_url, session, urls)
             held = []
             for rate in sorted(RATES):
                 (work / "access.log").write_text("")

@@ -146,11 +146,11 @@ PAGES: dict[str, Page] = {
         roles.ACCOUNTANT,
     ),
     # The four tabs' capped counts in one query, the rows, the filter's and the bulk assign's
-    # choices (branches, budgets, employees, accounts).
+    # choices (branches, budgets, employees, accounts) in one (core.forms.choices_read).
     "transactions": Page(
         lambda: reverse("accounting:transaction_list"),
         lambda n: _transaction(n, verified=False),
-        EVERY + 6,
+        EVERY + 3,
         50,
     ),
     # With the sync panel and the pre-flight of the rows waiting to be sent: the settings (with
@@ -158,7 +158,7 @@ PAGES: dict[str, Page] = {
     "transactions verified": Page(
         lambda: reverse("accounting:transaction_list") + "?tab=verified",
         lambda n: _transaction(n, verified=True),
-        EVERY + 8,
+        EVERY + 5,
         50,
     ),
     # The last run, its findings with their invoices.
