@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.db.models import Aggregate, OuterRef, Q, Subquery, TextField, Value
 from django.db.models.functions import Concat
 
@@ -47,6 +49,29 @@ def _permission_codes(through: Any, permission: str) -> Subquery:
     )
 
 
+# Stands for the user's id while the query is compiled; no user has it.
+_ANY_PK = -7_340_127
+
+
+@functools.cache
+def _user_sql(using: str) -> tuple[str, tuple[Any, ...]]:
+    """The user query with both permission texts, compiled once per database: building it with
+    the ORM on every page costs more than running it."""
+    User = get_user_model()
+    query = (
+        User._default_manager.db_manager(using)
+        .annotate(
+            own_permissions=_permission_codes(User.user_permissions.through, "permission"),
+            group_permissions=_permission_codes(User.groups.through, "group__permissions"),
+        )
+        .filter(pk=_ANY_PK)
+        .query
+    )
+    sql, params = query.get_compiler(using).as_sql()
+    assert params.count(_ANY_PK) == 1, "the user's id is the query's one varying parameter"
+    return sql, tuple(params)
+
+
 class PermissionBackend(ModelBackend):
     """ModelBackend reads the user, then the user's own permissions and the groups' in two more
     queries on every page (the menu asks for permissions): here the user comes with both, in
@@ -54,20 +79,19 @@ class PermissionBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> Any:
         User = get_user_model()
-        user = (
-            User._default_manager.annotate(
-                own_permissions=_permission_codes(User.user_permissions.through, "permission"),
-                group_permissions=_permission_codes(User.groups.through, "group__permissions"),
-            )
-            .filter(pk=user_id)
-            .first()
-        )
+        try:
+            pk = User._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        sql, params = _user_sql(User._default_manager.db)
+        rows = User._default_manager.raw(sql, [pk if p == _ANY_PK else p for p in params])
+        user: Any = next(iter(rows), None)
         if user is None or not self.user_can_authenticate(user):
             return None
         # A superuser has every permission: get_all_permissions reads them all when asked.
         if not user.is_superuser:
             codes = f"{user.own_permissions or ''}{_SEPARATOR}{user.group_permissions or ''}"
-            user._perm_cache = {code for code in codes.split(_SEPARATOR) if code}  # type: ignore[attr-defined]
+            user._perm_cache = {code for code in codes.split(_SEPARATOR) if code}
         return user
 
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:

@@ -56,6 +56,7 @@ def test_an_inactive_or_deleted_user_is_nobody():
 
     assert PermissionBackend().get_user(user.pk) is None
     assert PermissionBackend().get_user(user.pk + 1000) is None
+    assert PermissionBackend().get_user("not a number") is None
 
 
 def test_a_permission_taken_away_is_gone_on_the_next_page():
