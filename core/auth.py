@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Aggregate, OuterRef, Q, Subquery, TextField, Value
 from django.db.models.functions import Concat
 
+from core.database import CompiledQuery, query_compile
+
 # Separates the permissions in the joined text; app labels and codenames never contain it.
 _SEPARATOR = ","
 
@@ -54,22 +56,18 @@ _ANY_PK = -7_340_127
 
 
 @functools.cache
-def _user_sql(using: str) -> tuple[str, tuple[Any, ...]]:
-    """The user query with both permission texts, compiled once per database: building it with
-    the ORM on every page costs more than running it."""
+def _user_query(using: str) -> CompiledQuery:
+    """The user with both permission texts, compiled once per database."""
     User = get_user_model()
-    query = (
+    return query_compile(
         User._default_manager.db_manager(using)
         .annotate(
             own_permissions=_permission_codes(User.user_permissions.through, "permission"),
             group_permissions=_permission_codes(User.groups.through, "group__permissions"),
         )
-        .filter(pk=_ANY_PK)
-        .query
+        .filter(pk=_ANY_PK),
+        pk=_ANY_PK,
     )
-    sql, params = query.get_compiler(using).as_sql()
-    assert params.count(_ANY_PK) == 1, "the user's id is the query's one varying parameter"
-    return sql, tuple(params)
 
 
 class PermissionBackend(ModelBackend):
@@ -83,9 +81,8 @@ class PermissionBackend(ModelBackend):
             pk = User._meta.pk.to_python(user_id)
         except ValidationError:
             return None
-        sql, params = _user_sql(User._default_manager.db)
-        rows = User._default_manager.raw(sql, [pk if p == _ANY_PK else p for p in params])
-        user: Any = next(iter(rows), None)
+        found = _user_query(User._default_manager.db).raw(User, pk=pk)
+        user: Any = found[0] if found else None
         if user is None or not self.user_can_authenticate(user):
             return None
         # A superuser has every permission: get_all_permissions reads them all when asked.

@@ -1,11 +1,16 @@
-"""Settings of each new database connection that Django's DATABASES cannot express."""
+"""Settings of each new database connection that Django's DATABASES cannot express, and queries
+compiled once."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
 
 
 def connection_tune(*, sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
@@ -15,3 +20,35 @@ def connection_tune(*, sender: Any, connection: BaseDatabaseWrapper, **kwargs: A
     if connection.vendor == "postgresql" and cost:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('random_page_cost', %s, false)", [cost])
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """A queryset's SQL, built by the ORM once, run again raw with other values: building a
+    query with subqueries costs more CPU than running it, and every page runs two (the signed-in
+    user with their permissions, the Qoyod connection with the retry queue's badge)."""
+
+    sql: str
+    params: tuple[Any, ...]
+    # Per parameter, the name of the value that replaces it on each run, or None.
+    slots: tuple[str | None, ...]
+
+    def raw(self, model: type[M], **values: Any) -> list[M]:
+        params = [
+            p if name is None else values[name]
+            for p, name in zip(self.params, self.slots, strict=True)
+        ]
+        return list(model._default_manager.raw(self.sql, params))
+
+
+def query_compile(queryset: QuerySet[Any], **stand_ins: Any) -> CompiledQuery:
+    """Compile `queryset`, built with each stand-in for a value that changes between runs; the
+    stand-ins are passed as the database receives them (compiled_query.raw takes the same form)
+    and must differ from every other parameter."""
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    slots = []
+    for param in params:
+        names = [name for name, stand_in in stand_ins.items() if param == stand_in]
+        slots.append(names[0] if names else None)
+    assert sorted(filter(None, slots)) == sorted(stand_ins), "each stand-in is one parameter"
+    return CompiledQuery(sql, tuple(params), tuple(slots))

@@ -7,6 +7,7 @@ Qoyod lives here, in QoyodInvoiceSync, whose moves are the table in qoyod_sync/p
 
 from __future__ import annotations
 
+import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -291,10 +292,11 @@ _NEEDS_RETRY = (SyncState.FAILED, SyncState.REFERENCE_COLLISION)
 
 
 class QoyodInvoiceSyncQuerySet(models.QuerySet["QoyodInvoiceSync"]):
-    def in_retry_queue(self) -> QoyodInvoiceSyncQuerySet:
-        """The rows retry_queued accepts (a sending row whose lease lapsed counts as unknown)."""
+    def in_retry_queue(self, *, now: datetime.datetime | None = None) -> QoyodInvoiceSyncQuerySet:
+        """The rows retry_queued accepts (a sending row whose lease lapsed by `now`, by default
+        the present, counts as unknown)."""
         unknown = Q(state=SyncState.UNKNOWN) | Q(
-            state=SyncState.SENDING, lease_until__lte=timezone.now()
+            state=SyncState.SENDING, lease_until__lte=now or timezone.now()
         )
         failed = Q(state__in=_NEEDS_RETRY, invoice__requires_qoyod=True) & ~Q(
             invoice__status=Invoice.Status.VOID

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import connections
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.database import CompiledQuery, query_compile
 from core.paging import capped_count_sql
 from core.rows import rows_together
 from garage.models import Branch
@@ -123,9 +128,27 @@ def stock_adjustments(*, invoice: Invoice | None = None) -> QuerySet[QoyodStockA
     return rows.filter(invoice=invoice) if invoice is not None else rows
 
 
+# Stands for the time a lease is compared with while the query is compiled.
+_ANY_TIME = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
+
+
+@functools.cache
+def _connection_query(using: str) -> CompiledQuery:
+    ops = connections[using].ops
+    queue = capped_count_sql(
+        QoyodInvoiceSync.objects.db_manager(using).in_retry_queue(now=_ANY_TIME), cap=QUEUE_CAP
+    )
+    return query_compile(
+        QoyodConnection.objects.db_manager(using).annotate(retry_queue_size=queue)[:1],
+        now=ops.adapt_datetimefield_value(_ANY_TIME),
+    )
+
+
 def _connection_with_queue() -> QoyodConnection | None:
-    queue = capped_count_sql(QoyodInvoiceSync.objects.in_retry_queue(), cap=QUEUE_CAP)
-    return QoyodConnection.objects.annotate(retry_queue_size=queue).first()
+    using = QoyodConnection.objects.db
+    now = connections[using].ops.adapt_datetimefield_value(timezone.now())
+    found = _connection_query(using).raw(QoyodConnection, now=now)
+    return found[0] if found else None
 
 
 def request_connection(request: HttpRequest | None) -> QoyodConnection | None:

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,7 +19,7 @@ from garage.models import JobCard
 from invoicing.models import Invoice
 from invoicing.selectors import QoyodView, invoice_qoyod_q
 from payments.models import QoyodPaymentState
-from qoyod_sync.models import QoyodInvoiceSync, SyncState
+from qoyod_sync.models import QoyodConnection, QoyodInvoiceSync, SyncState
 from qoyod_sync.status import effective_state
 from tests.factories import JobCardFactory, ServiceLineFactory, UserFactory
 from tests.invoicing_factories import CompletedJobFactory, InvoiceFactory, PaymentFactory
@@ -278,6 +279,28 @@ def test_the_retry_queue_is_in_the_menu_with_its_count_for_those_who_retry():
         rf'href="{queue}">Retry queue <span [^>]*data-testid="nav-badge"><bdi>1</bdi>', html
     )
     assert f'href="{queue}"' not in other
+
+
+def test_the_menu_badge_counts_a_send_whose_claim_lapsed_but_not_one_still_running():
+    QoyodConnection.objects.create(
+        base_url=settings.QOYOD_BASE_URL, api_key_encrypted="unused", api_key_last4="0001"
+    )
+    now = timezone.now()
+    for lease in (now - datetime.timedelta(seconds=5), now + datetime.timedelta(minutes=5)):
+        invoice = InvoiceFactory()
+        Invoice.objects.filter(pk=invoice.pk).update(requires_qoyod=True)
+        QoyodInvoiceSync.objects.create(
+            invoice=invoice, state=SyncState.SENDING, lease_until=lease, claim_token="t"
+        )
+    accountant, _ = _client(roles.ACCOUNTANT)
+
+    html = accountant.get(reverse("invoicing:invoice_list")).content.decode()
+    QoyodInvoiceSync.objects.update(lease_until=now - datetime.timedelta(seconds=1))
+    later = accountant.get(reverse("invoicing:invoice_list")).content.decode()
+
+    badge = r'data-testid="nav-badge"><bdi>(\d+)</bdi>'
+    assert re.findall(badge, html) == ["1"]
+    assert re.findall(badge, later) == ["2"]
 
 
 def test_a_completed_job_offers_create_invoice_then_links_its_invoice():

@@ -1,10 +1,15 @@
-"""Each new PostgreSQL connection prices index reads for SSD storage (core.database)."""
+"""Each new PostgreSQL connection prices index reads for SSD storage; a query compiled once runs
+again with other values (core.database)."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection, connections
 from django.test import override_settings
+
+from core.database import query_compile
+from garage.models import Branch
+from tests.factories import BranchFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +36,24 @@ def test_an_empty_setting_keeps_the_servers_own(require_postgres):
 
     with override_settings(DATABASE_RANDOM_PAGE_COST=""):
         assert _new_connection_cost() == server
+
+
+def test_a_compiled_query_runs_again_with_other_values_as_the_orm_would():
+    olaya, malaz = BranchFactory(code="B1"), BranchFactory(code="B2")
+    compiled = query_compile(
+        Branch.objects.filter(pk__gte=-55, is_active=True).exclude(name_en="x" * 40),
+        low=-55,
+    )
+
+    found = compiled.raw(Branch, low=malaz.pk)
+    everything = compiled.raw(Branch, low=olaya.pk)
+
+    assert [b.pk for b in found] == [malaz.pk]
+    assert sorted(b.pk for b in everything) == [olaya.pk, malaz.pk]
+    assert found[0].name_en == malaz.name_en
+    assert compiled.slots.count("low") == 1
+
+
+def test_a_stand_in_that_is_not_a_parameter_is_refused():
+    with pytest.raises(AssertionError, match="each stand-in is one parameter"):
+        query_compile(Branch.objects.filter(pk=3), low=4)
