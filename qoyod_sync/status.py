@@ -15,6 +15,7 @@ from typing import TypeGuard
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from invoicing.models import Invoice
 from payments.models import QoyodPaymentState, QoyodStatus
@@ -31,11 +32,25 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True)
+class Why:
+    """A refusal, put into words in the reader's language only when read: a list decides every
+    action of each row it draws and shows few of the sentences."""
+
+    # Marked with gettext_noop, translated when read.
+    text: str
+    number: str | None = None
+
+    def __str__(self) -> str:
+        words = _(self.text)
+        return words if self.number is None else words % {"number": self.number}
+
+
+@dataclass(frozen=True)
 class SyncStatus:
     state: str
     in_retry_queue: bool
     # Every action that is not offered, with the reason; the others are offered.
-    refusals: dict[Action, str]
+    refusals: dict[Action, Why]
 
     @property
     def label(self) -> str:
@@ -46,7 +61,8 @@ class SyncStatus:
         return frozenset(Action) - self.refusals.keys()
 
     def refusal(self, action: Action) -> str | None:
-        return self.refusals.get(action)
+        why = self.refusals.get(action)
+        return None if why is None else str(why)
 
     # For templates, which cannot pass an argument.
     @property
@@ -102,46 +118,58 @@ def claim_refusal(
     invoice: Invoice, sync: QoyodInvoiceSync | None, state: str, *, retry: bool
 ) -> str | None:
     """Why a send (or, with `retry`, a retry) of an invoice whose row is in `state` is refused."""
-    number = {"number": invoice.number}
+    why = _claim_why(invoice, sync, state, retry=retry)
+    return None if why is None else str(why)
+
+
+def _claim_why(
+    invoice: Invoice, sync: QoyodInvoiceSync | None, state: str, *, retry: bool
+) -> Why | None:
+    number = invoice.number
     if invoice.is_void:
-        return _("%(number)s is void; it is not sent to Qoyod.") % number
+        return Why(gettext_noop("%(number)s is void; it is not sent to Qoyod."), number)
     if invoice.qoyod_managed and (sync is None or sync.state != S.DRAFT_CREATED):
         # Managed in Qoyod by some other path (no send recorded here): never a second draft.
-        return _("%(number)s is already managed in Qoyod.") % number
+        return Why(gettext_noop("%(number)s is already managed in Qoyod."), number)
     if state == S.SENDING:
-        return _("%(number)s is already being sent to Qoyod.") % number
+        return Why(gettext_noop("%(number)s is already being sent to Qoyod."), number)
     if state == S.DRAFT_CREATED:
-        return _("%(number)s already has a draft in Qoyod.") % number
+        return Why(gettext_noop("%(number)s already has a draft in Qoyod."), number)
     if state in (S.FAILED, S.UNKNOWN, S.REFERENCE_COLLISION):
         if retry:
             return None
-        return _("%(number)s needs a retry, not a new send: see the reason, then Retry.") % number
+        return Why(
+            gettext_noop("%(number)s needs a retry, not a new send: see the reason, then Retry."),
+            number,
+        )
     if state == S.READY:
         if not retry:
             return None
-        return _("%(number)s has not been sent yet: use Send draft to Qoyod.") % number
-    return _("%(number)s is not marked “Requires Qoyod invoice”.") % number
+        return Why(
+            gettext_noop("%(number)s has not been sent yet: use Send draft to Qoyod."), number
+        )
+    return Why(gettext_noop("%(number)s is not marked “Requires Qoyod invoice”."), number)
 
 
 def _has_draft(sync: QoyodInvoiceSync | None) -> TypeGuard[QoyodInvoiceSync]:
     return sync is not None and sync.state == S.DRAFT_CREATED
 
 
-def _delete_draft_refusal(invoice: Invoice, sync: QoyodInvoiceSync | None) -> str | None:
+def _delete_draft_why(invoice: Invoice, sync: QoyodInvoiceSync | None) -> Why | None:
     if not invoice.is_void:
-        return _("Void the invoice here first; then its Qoyod draft can go.")
+        return Why(gettext_noop("Void the invoice here first; then its Qoyod draft can go."))
     if not _has_draft(sync):
-        return _("%(number)s has no draft in Qoyod.") % {"number": invoice.number}
+        return Why(gettext_noop("%(number)s has no draft in Qoyod."), invoice.number)
     if sync.draft_deleted_at is not None:
-        return _("The Qoyod draft was already deleted.")
+        return Why(gettext_noop("The Qoyod draft was already deleted."))
     if invoice.approved_in_qoyod:
         # Qoyod deletes drafts only (qoyod-api.md §5); an approved invoice is credited instead.
-        return _("Qoyod has approved %(number)s, so it cannot be deleted there: a credit note "
-                 "corrects it.") % {"number": invoice.number}  # fmt: skip
+        return Why(gettext_noop("Qoyod has approved %(number)s, so it cannot be deleted there: a "
+                                "credit note corrects it."), invoice.number)  # fmt: skip
     return None
 
 
-def _refresh_refusal(invoice: Invoice, sync: QoyodInvoiceSync | None) -> str | None:
+def _refresh_why(invoice: Invoice, sync: QoyodInvoiceSync | None) -> Why | None:
     """readback.fetch.refreshable_invoices is the same rule as a query."""
     refreshable = (
         invoice.qoyod_managed
@@ -152,17 +180,17 @@ def _refresh_refusal(invoice: Invoice, sync: QoyodInvoiceSync | None) -> str | N
     )
     if refreshable:
         return None
-    return _("%(number)s has no draft in Qoyod.") % {"number": invoice.number}
+    return Why(gettext_noop("%(number)s has no draft in Qoyod."), invoice.number)
 
 
 def sync_status(invoice: Invoice, sync: QoyodInvoiceSync | None) -> SyncStatus:
     """Where `invoice` (whose sync row is `sync`, None if it has none) stands with Qoyod."""
     state = effective_state(invoice, sync)
     refusals = {
-        Action.SEND: claim_refusal(invoice, sync, state, retry=False),
-        Action.RETRY: claim_refusal(invoice, sync, state, retry=True),
-        Action.DELETE_DRAFT: _delete_draft_refusal(invoice, sync),
-        Action.REFRESH: _refresh_refusal(invoice, sync),
+        Action.SEND: _claim_why(invoice, sync, state, retry=False),
+        Action.RETRY: _claim_why(invoice, sync, state, retry=True),
+        Action.DELETE_DRAFT: _delete_draft_why(invoice, sync),
+        Action.REFRESH: _refresh_why(invoice, sync),
     }
     return SyncStatus(
         state=state,

@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core import roles
 from invoicing.models import Invoice
@@ -133,7 +133,7 @@ def test_every_status_and_sync_state_offers_exactly_these_actions(status, requir
     state, queued, actions = EXPECTED[(void, requires)][sync]
     assert (got.state, got.in_retry_queue, got.actions) == (state, queued, frozenset(actions))
     assert got.refusals.keys() == set(Action) - actions
-    assert all(got.refusals.values())
+    assert all(str(why) for why in got.refusals.values())
 
 
 def test_refusals_are_the_sentences_the_user_reads():
@@ -158,6 +158,18 @@ def test_refusals_are_the_sentences_the_user_reads():
         "The Qoyod draft was already deleted."
     )
     assert why("issued", True, "ready", REFRESH) == f"{n} has no draft in Qoyod."
+
+
+def test_a_refusal_is_put_into_words_in_the_language_of_whoever_reads_it():
+    status = sync_status(*_objects("issued", True, "sending"))
+
+    with translation.override("ar"):
+        arabic = status.refusal(SEND)
+    english = status.refusal(SEND)
+
+    assert english == "INV-2026-000001 is already being sent to Qoyod."
+    assert arabic is not None and "INV-2026-000001" in arabic
+    assert arabic != english and any("\u0600" <= ch <= "\u06ff" for ch in arabic)
 
 
 def test_an_invoice_managed_in_qoyod_without_a_send_here_is_never_sent():
