@@ -63,9 +63,14 @@ def invoice_search_q(text: str) -> Q:
 
 # What the Qoyod column of a row reads besides the invoice (qoyod_sync's tags; named by relation,
 # as invoicing imports nothing of qoyod_sync or payments, design.md §1): the sync row and the
-# read-back state, joined one-to-one. The credit notes (one query for the page) tell a void row
-# approved in Qoyod whether one credits it.
+# read-back state, joined one-to-one; and whether a credit note credits it (has_credit_notes),
+# which a void row approved in Qoyod says.
 _QOYOD_ROW_RELATIONS = ("qoyod_sync", "qoyod_payment_state")
+
+
+def _has_credit_notes() -> Exists:
+    notes = apps.get_model("qoyod_sync", "QoyodCreditNote").objects
+    return Exists(notes.filter(invoice=OuterRef("pk")))
 
 
 def invoice_list(*, search: str = "") -> QuerySet[Invoice]:
@@ -75,7 +80,7 @@ def invoice_list(*, search: str = "") -> QuerySet[Invoice]:
     invoices = (
         Invoice.objects.only(*_LIST_COLUMNS, *_QOYOD_ROW_RELATIONS)
         .select_related(*_QOYOD_ROW_RELATIONS)
-        .prefetch_related("credit_notes")
+        .annotate(has_credit_notes=_has_credit_notes())
         .order_by("-issue_date", "-id")
     )
     if search.strip():

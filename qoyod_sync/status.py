@@ -199,6 +199,13 @@ def sync_status(invoice: Invoice, sync: QoyodInvoiceSync | None) -> SyncStatus:
     )
 
 
+def _credited_by_a_note(invoice: Invoice) -> bool:
+    # The invoice list reads it with each row (has_credit_notes); the invoice page has read
+    # its credit notes.
+    known = getattr(invoice, "has_credit_notes", None)
+    return bool(known) if known is not None else invoice.credit_notes.exists()
+
+
 @dataclass(frozen=True)
 class QoyodStanding:
     """Where the invoice's document stands in Qoyod, as last read back: one badge, one next step.
@@ -259,7 +266,7 @@ def qoyod_standing(
             )
         )
         return QoyodStanding("credited", _("Credited"), "dark", step)
-    if invoice.is_void and invoice.pk is not None and invoice.credit_notes.exists():
+    if invoice.is_void and invoice.pk is not None and _credited_by_a_note(invoice):
         step = _(
             "This invoice is void here and credited by the credit note below: once it is sent, "
             "the accountant approves it in Qoyod."

@@ -292,6 +292,12 @@ def test_the_invoice_page_leads_an_accountant_through_credit_and_send(qoyod, opt
         "accountant approves it in Qoyod."
     ) in shown
     assert 'data-testid="credit-and-reissue"' not in shown
+    # The list says so too, from the credit note it reads with each row.
+    listed = client.get(reverse("invoicing:invoice_list")).content.decode()
+    assert (
+        'title="This invoice is void here and credited by the credit note below: once it is '
+        'sent, the accountant approves it in Qoyod."'
+    ) in listed
 
 
 def test_a_plain_void_of_an_invoice_qoyod_approved_is_refused_and_changes_nothing(qoyod, options):  # noqa: F811
