@@ -8,9 +8,9 @@ from django import forms
 from django.forms.boundfield import BoundField
 from django.forms.models import ModelChoiceIterator
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from core.html import joined, markup
 from core.rows import rows_together
 
 
@@ -46,20 +46,19 @@ class BootstrapFormMixin:
 
 def _attrs(attrs: dict[str, Any]) -> SafeString:
     """django/forms/widgets/attrs.html: True is a bare attribute, False none."""
-    return format_html_join(
-        "",
-        "{}",
+    return joined(
         (
-            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value),)
+            (markup(" {}", name) if value is True else markup(' {}="{}"', name, value))
             for name, value in attrs.items()
             if value is not False
         ),
+        "",
     )
 
 
 def _option(option: dict[str, Any]) -> SafeString:
     # The newline is the one that ends Django's select_option.html.
-    return format_html(
+    return markup(
         '<option value="{}"{}>{}</option>\n',
         option["value"],
         _attrs(option["attrs"]),
@@ -71,26 +70,26 @@ def _select(widget: dict[str, Any]) -> SafeString:
     """django/forms/widgets/select.html with its options."""
     groups = []
     for group_name, choices, _index in widget["optgroups"]:
-        options = format_html_join("", "\n  {}", ((_option(option),) for option in choices))
+        options = joined((markup("\n  {}", _option(option)) for option in choices), "")
         if group_name:
-            options = format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group_name, options)
+            options = markup('\n  <optgroup label="{}">{}\n  </optgroup>', group_name, options)
         groups.append(options)
-    return format_html(
+    return markup(
         '<select name="{}"{}>{}\n</select>',
         widget["name"],
         _attrs(widget["attrs"]),
-        format_html_join("", "{}", ((group,) for group in groups)),
+        joined(groups, ""),
     )
 
 
 def _input(widget: dict[str, Any]) -> SafeString:
     """django/forms/widgets/input.html."""
     value = widget["value"]
-    return format_html(
+    return markup(
         '<input type="{}" name="{}"{}{}>',
         widget["type"],
         widget["name"],
-        format_html(' value="{}"', value) if value is not None else "",
+        markup(' value="{}"', value) if value is not None else "",
         _attrs(widget["attrs"]),
     )
 

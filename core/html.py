@@ -4,10 +4,12 @@ rows), by the templates' rules: translated text is trusted as {% translate %} an
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from typing import Any
 
 from django.utils.formats import localize
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -26,3 +28,20 @@ def sentence(text: str, **values: Any) -> SafeString:
 
 def joined(parts: Iterable[SafeString], separator: str = "\n") -> SafeString:
     return mark_safe(separator.join(parts))  # noqa: S308 - every part is already safe
+
+
+def _escaped(value: Any) -> str:
+    # conditional_escape's rule: a lazy text is read first; what renders itself (__html__) is
+    # taken as it is; anything else is escaped as text.
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def markup(template: str, *values: Any) -> SafeString:
+    """format_html, for the parts drawn many times a page: the same escaping, without
+    format_html's check of every value for a lazy translation, which costs three times the
+    formatting."""
+    return SafeString(template.format(*map(_escaped, values)))

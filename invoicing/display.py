@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import TypedDict
 
 from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
-from core.html import sentence
+from core.html import markup, sentence
 from core.html import trans as _
 from core.reversing import reverse_cached
 from core.templatetags.display import ltr, money
@@ -29,7 +29,7 @@ _STATUS_TONES: dict[str, str] = {
 
 def invoice_status_badge(invoice: Invoice) -> SafeString:
     """The business status: issued, partially paid, paid or void."""
-    return format_html(
+    return markup(
         '<span class="badge {}" data-status="{}">{}</span>',
         _STATUS_TONES.get(invoice.status, "text-bg-primary"),
         invoice.status,
@@ -55,9 +55,7 @@ def invoice_finance_badge(invoice: Invoice) -> SafeString:
         tone, text = "text-bg-danger", _("Finance failed")
     else:
         return SafeString("")
-    return format_html(
-        '<span class="badge {}" data-finance-state="{}">{}</span>', tone, state, text
-    )
+    return markup('<span class="badge {}" data-finance-state="{}">{}</span>', tone, state, text)
 
 
 class InvoiceRow(TypedDict):
@@ -80,7 +78,7 @@ class InvoiceRow(TypedDict):
 def invoice_row(invoice: Invoice) -> InvoiceRow:
     """The cells of `invoice`'s row of the list; the Qoyod column is qoyod_sync's."""
     if get_language() == "ar" and invoice.customer_name_ar:
-        customer = format_html('<span lang="ar">{}</span>', invoice.customer_name_ar)
+        customer = markup('<span lang="ar">{}</span>', invoice.customer_name_ar)
     else:
         customer = conditional_escape(invoice.customer_name)
     return {

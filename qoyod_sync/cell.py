@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
 
-from core.html import joined, sentence
+from core.html import joined, markup, sentence
 from core.html import trans as _
 from core.templatetags.display import money
 from invoicing.models import Invoice
@@ -59,7 +59,7 @@ class Cell:
 
 def _form(form: CellForm, button: SafeString) -> SafeString:
     htmx = (
-        format_html(
+        markup(
             ' hx-post="{}" hx-target="#invoice-row-{}" hx-swap="outerHTML"'
             ' hx-disabled-elt="find button"',
             form.url,
@@ -68,7 +68,7 @@ def _form(form: CellForm, button: SafeString) -> SafeString:
         if form.in_row
         else _EMPTY
     )
-    return format_html(
+    return markup(
         '<form method="post" action="{}" class="d-inline"{}>\n'
         '    <input type="hidden" name="csrfmiddlewaretoken" value="{}">\n'
         '    <input type="hidden" name="next" value="{}">\n'
@@ -86,8 +86,8 @@ def _reason_popover(reason: str, qoyod_message: str, *, testid: str, danger: boo
     and Qoyod's own words, so the row stays narrow and nothing is cut off."""
     content = conditional_escape(reason)
     if qoyod_message:
-        content = format_html("{} — {} “{}”", content, _("Qoyod's message:"), qoyod_message)
-    return format_html(
+        content = markup("{} — {} “{}”", content, _("Qoyod's message:"), qoyod_message)
+    return markup(
         '<button type="button" class="btn btn-sm btn-link p-0 {} text-nowrap"'
         ' data-bs-toggle="popover" data-bs-trigger="focus" data-bs-placement="bottom"'
         ' data-bs-title="{}" data-bs-content="{}" data-testid="{}">{}</button>',
@@ -107,7 +107,7 @@ def _standing_badge(standing: QoyodStanding | None) -> SafeString:
         label = conditional_escape(standing.label)
     else:
         label = sentence(_("In Qoyod: %(status)s"), status=standing.label)
-    return format_html(
+    return markup(
         '<span class="badge text-bg-{}" data-testid="{}" data-qoyod-standing="{}" title="{}">'
         "{}</span>",
         standing.tone,
@@ -125,7 +125,7 @@ def _draft_parts(cell: Cell) -> list[SafeString]:
         text = sentence(_("Qoyod id %(id)s"), id=sync.qoyod_invoice_id)
         if cell.qoyod_url:
             parts.append(
-                format_html(
+                markup(
                     '<a class="small text-nowrap" href="{}" target="_blank" rel="noopener"'
                     ' data-testid="qoyod-id" title="{}">{}</a>',
                     cell.qoyod_url,
@@ -135,9 +135,7 @@ def _draft_parts(cell: Cell) -> list[SafeString]:
             )
         else:
             parts.append(
-                format_html(
-                    '<span class="small text-nowrap" data-testid="qoyod-id">{}</span>', text
-                )
+                markup('<span class="small text-nowrap" data-testid="qoyod-id">{}</span>', text)
             )
     if (
         sync is not None
@@ -145,7 +143,7 @@ def _draft_parts(cell: Cell) -> list[SafeString]:
         and not (payment is not None and payment.has_total_difference)
     ):
         parts.append(
-            format_html(
+            markup(
                 '<span class="badge text-bg-warning" title="{}">{}</span>',
                 sentence(_("Qoyod's total is %(theirs)s SAR"), theirs=sync.qoyod_total),
                 sentence(_("Total differs by %(diff)s"), diff=sync.total_difference),
@@ -153,7 +151,7 @@ def _draft_parts(cell: Cell) -> list[SafeString]:
         )
     if sync is not None and sync.stock_shortage:
         parts.append(
-            format_html(
+            markup(
                 '<div class="w-100 small text-warning-emphasis" data-testid="qoyod-stock-short">'
                 "{}</div>",
                 sync.stock_shortage_text,
@@ -167,29 +165,21 @@ def _unsent_parts(cell: Cell) -> list[SafeString]:
     sync = cell.sync
     if cell.state == S.UNKNOWN:
         parts = [
-            format_html(
-                '<span class="badge text-bg-warning">{}</span>', _("May already exist in Qoyod")
-            )
+            markup('<span class="badge text-bg-warning">{}</span>', _("May already exist in Qoyod"))
         ]
     elif cell.state == S.REFERENCE_COLLISION:
         parts = [
-            format_html(
+            markup(
                 '<span class="badge text-bg-danger" data-testid="qoyod-collision">{}</span>',
                 _("Number already used in Qoyod"),
             )
         ]
     elif cell.state == S.FAILED:
-        parts = [
-            format_html('<span class="badge text-bg-danger">{}</span>', _("Qoyod sync failed"))
-        ]
+        parts = [markup('<span class="badge text-bg-danger">{}</span>', _("Qoyod sync failed"))]
         if sync is not None and sync.failure_kind:
-            parts.append(
-                format_html('<span class="small">{}</span>', sync.get_failure_kind_display())
-            )
+            parts.append(markup('<span class="small">{}</span>', sync.get_failure_kind_display()))
     else:
-        parts = [
-            format_html('<span class="badge text-bg-light border">{}</span>', _("Ready to send"))
-        ]
+        parts = [markup('<span class="badge text-bg-light border">{}</span>', _("Ready to send"))]
     if cell.send is not None:
         if cell.can_send:
             button = ("btn-primary", "qoyod-send", _("Send draft to Qoyod"))
@@ -198,7 +188,7 @@ def _unsent_parts(cell: Cell) -> list[SafeString]:
         parts.append(
             _form(
                 cell.send,
-                format_html(
+                markup(
                     '<button type="submit" class="btn btn-sm {} text-nowrap" data-testid="{}">'
                     "{}</button>",
                     *button,
@@ -209,7 +199,7 @@ def _unsent_parts(cell: Cell) -> list[SafeString]:
 
 
 def _message(text: str, ok: bool, testid: str) -> SafeString:
-    return format_html(
+    return markup(
         '<div class="w-100 small {}" role="status" data-testid="{}">{}</div>',
         "text-success" if ok else "text-danger",
         testid,
@@ -223,7 +213,7 @@ def _payment_part(cell: Cell) -> SafeString:
     parts: list[SafeString] = []
     if payment is not None and payment.qoyod_status and payment.qoyod_status != "missing":
         parts.append(
-            format_html(
+            markup(
                 '<span class="small text-nowrap" data-testid="qoyod-paid">{}</span>',
                 sentence(
                     _("paid %(paid)s of %(total)s"),
@@ -234,7 +224,7 @@ def _payment_part(cell: Cell) -> SafeString:
         )
     if payment is not None and payment.has_total_difference:
         parts.append(
-            format_html(
+            markup(
                 '<span class="badge text-bg-warning" data-testid="qoyod-total-difference"'
                 ' title="{}">{}</span>',
                 sentence(
@@ -250,7 +240,7 @@ def _payment_part(cell: Cell) -> SafeString:
         )
     refreshed_at = payment.refreshed_at if payment is not None else None
     if cell.pending:
-        when = format_html(
+        when = markup(
             '<span class="spinner-border spinner-border-sm" aria-hidden="true"></span> {}',
             _("Refreshing from Qoyod…"),
         )
@@ -259,12 +249,12 @@ def _payment_part(cell: Cell) -> SafeString:
     else:
         when = _("Not refreshed yet")
     title = (
-        format_html(' title="{}"', date_format(localtime(refreshed_at), "DATETIME_FORMAT"))
+        markup(' title="{}"', date_format(localtime(refreshed_at), "DATETIME_FORMAT"))
         if refreshed_at
         else _EMPTY
     )
     parts.append(
-        format_html(
+        markup(
             '<span class="small text-body-secondary text-nowrap" data-testid="qoyod-refreshed"{}>'
             "{}</span>",
             title,
@@ -275,7 +265,7 @@ def _payment_part(cell: Cell) -> SafeString:
         parts.append(
             _form(
                 cell.refresh,
-                format_html(
+                markup(
                     '<button type="submit" class="btn btn-sm btn-outline-secondary text-nowrap"'
                     ' data-testid="qoyod-refresh">{}</button>',
                     _("Refresh from Qoyod"),
@@ -290,7 +280,7 @@ def _payment_part(cell: Cell) -> SafeString:
                 payment.last_error, payment.qoyod_message, testid="qoyod-refresh-error", danger=True
             )
         )
-    return format_html(
+    return markup(
         '<div class="qoyod-payment d-flex flex-wrap align-items-center gap-1 mt-1"'
         ' data-testid="qoyod-payment" data-qoyod-status="{}">\n{}\n</div>',
         payment.qoyod_status if payment is not None else "",
@@ -302,15 +292,11 @@ def cell_html(cell: Cell) -> SafeString:
     """The sync state and its actions, then (managed invoices) the payment state."""
     sync, state = cell.sync, cell.state
     if state == S.NOT_REQUIRED:
-        parts = [
-            format_html('<span class="text-body-secondary small">{}</span>', _("Not required"))
-        ]
+        parts = [markup('<span class="text-body-secondary small">{}</span>', _("Not required"))]
     elif state == S.DRAFT_CREATED:
         parts = _draft_parts(cell)
     elif state == S.SENDING:
-        parts = [
-            format_html('<span class="badge text-bg-info">{}</span>', _("Being sent to Qoyod…"))
-        ]
+        parts = [markup('<span class="badge text-bg-info">{}</span>', _("Being sent to Qoyod…"))]
     else:
         parts = _unsent_parts(cell)
     if cell.message:
@@ -319,12 +305,12 @@ def cell_html(cell: Cell) -> SafeString:
         parts.append(
             _reason_popover(sync.reason, sync.qoyod_message, testid="qoyod-reason", danger=False)
         )
-    html = format_html(
+    html = markup(
         '<div class="qoyod-cell d-flex flex-wrap align-items-center gap-1"'
         ' data-testid="qoyod-cell" data-state="{}">\n{}\n</div>',
         state,
         joined(parts),
     )
     if cell.show_payment:
-        html = format_html("{}\n{}", html, _payment_part(cell))
+        html = markup("{}\n{}", html, _payment_part(cell))
     return html

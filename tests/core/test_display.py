@@ -1,4 +1,5 @@
-"""The builtin display filters (core/templatetags/display.py) and the formats behind them."""
+"""The builtin display filters (core/templatetags/display.py), the formats behind them, and
+core.html's markup."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 from django.utils import translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 from core.arabic import isolate, ltr_isolate
+from core.html import markup
 from core.money import money_text, plain_text
 
 
@@ -109,3 +114,18 @@ def test_a_raw_decimal_reads_the_same_in_both_languages(language):
         text = _render("{{ q }}|{{ n|floatformat:2 }}", q=Decimal("1.5"), n=Decimal("1234.5"))
 
     assert text == "1.5|1234.50"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("plain", 'a "quoted" <b>&</b>', "it's"),
+        (SafeString("<b>safe</b>"), 7, None),
+        (gettext_lazy("Branch"), mark_safe("<i>x</i>"), Decimal("1.50")),
+    ],
+)
+def test_markup_escapes_as_format_html_does(values):
+    template = '<span title="{}">{}</span>{}'
+
+    assert markup(template, *values) == format_html(template, *values)
+    assert isinstance(markup(template, *values), SafeString)
