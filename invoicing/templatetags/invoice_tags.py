@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString
 
 from garage.models import JobCard
 from invoicing import display, selectors
@@ -19,9 +20,9 @@ register.filter("invoice_finance_badge", display.invoice_finance_badge)
 
 
 @register.simple_tag
-def invoice_row(invoice: Invoice) -> display.InvoiceRow:
-    """{% invoice_row invoice as row %}: the row's cells (display.invoice_row)."""
-    return display.invoice_row(invoice)
+def invoice_row(invoice: Invoice, qoyod_cell: SafeString) -> SafeString:
+    """{% invoice_row invoice cell %}: the row with its Qoyod column (display.invoice_row)."""
+    return display.invoice_row(invoice, qoyod_cell)
 
 
 @register.inclusion_tag("partials/job_invoice_action.html", takes_context=True)
