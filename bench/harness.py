@@ -199,7 +199,20 @@ def admin_user(password: str | None = None) -> Any:
         user.set_password(password)
         user.save(update_fields=["password"])
     user.groups.add(Group.objects.get(name=roles.ADMIN))
+    _qoyod_connected()
     return user
+
+
+def _qoyod_connected() -> None:
+    """A chain that sends to Qoyod has its connection: every page reads it with the retry
+    queue's badge (a database seeded without one would time the fallback count instead)."""
+    from django.conf import settings
+
+    from qoyod_sync.models import QoyodConnection
+    from qoyod_sync.services import connection_save
+
+    if not QoyodConnection.objects.exists():
+        connection_save(base_url=settings.QOYOD_BASE_URL, api_key="bench-key-not-used", user=None)
 
 
 # ---- the chain's data ------------------------------------------------------------------------
