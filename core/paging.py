@@ -274,7 +274,8 @@ def keyset_page(
     its capped_count when the page has read it already (with others, capped_counts)."""
     keys = _keys(queryset)
     cursor = _read_cursor(request.GET.get(CURSOR_PARAM), keys)
-    rows, more = _read(queryset, keys, cursor, per_page)
+    total = _Total(queryset, count)
+    rows, more = _read(queryset, keys, cursor, per_page, total)
     if cursor is not None and cursor.direction == _BEFORE and not more:
         if len(rows) == per_page:
             # Walked back to the start: the first page, and the cursor's row follows it.
@@ -282,11 +283,11 @@ def keyset_page(
         else:
             # Rows before the cursor were deleted: the first page, full, not a short one.
             cursor = None
-            rows, more = _read(queryset, keys, None, per_page)
+            rows, more = _read(queryset, keys, None, per_page, total)
     elif cursor is not None and not rows:
         # Past the end of a list that shrank under the cursor: the first page, not an empty one.
         cursor = None
-        rows, more = _read(queryset, keys, None, per_page)
+        rows, more = _read(queryset, keys, None, per_page, total)
     backward = cursor is not None and cursor.direction == _BEFORE
     start = 1 if cursor is None else max(cursor.position, 2 if backward else 1)
     has_next = more if not backward else True
@@ -294,7 +295,7 @@ def keyset_page(
     return KeysetPage(
         rows,
         start=start,
-        count=capped_count(queryset) if count is None else count,
+        count=total.value(rows),
         next_cursor=(
             _make_cursor(keys, rows[-1], direction=_AFTER, position=start + len(rows))
             if has_next
@@ -308,12 +309,40 @@ def keyset_page(
     )
 
 
+# The attribute each row of a page carries its list's capped count in.
+_TOTAL = "keyset_page_total"
+
+
+class _Total:
+    """The list's capped count: given, or read with the page's rows (one query, not two: the
+    count is a subquery the database runs once)."""
+
+    def __init__(self, queryset: QuerySet[Any], given: int | None) -> None:
+        self.queryset, self.given = queryset, given
+
+    def annotated(self, rows: QuerySet[M]) -> QuerySet[M]:
+        if self.given is not None:
+            return rows
+        return rows.annotate(**{_TOTAL: capped_count_sql(self.queryset)})
+
+    def value(self, rows: Sequence[Any]) -> int:
+        if self.given is not None:
+            return self.given
+        # A page with no row is a first page (keyset_page reads one for a cursor that found
+        # nothing): the list is empty.
+        return getattr(rows[0], _TOTAL) if rows else 0
+
+
 def _read(
-    queryset: QuerySet[M], keys: Sequence[_Key], cursor: _Cursor | None, per_page: int
+    queryset: QuerySet[M],
+    keys: Sequence[_Key],
+    cursor: _Cursor | None,
+    per_page: int,
+    total: _Total,
 ) -> tuple[list[M], bool]:
     """The page's rows in page order, and whether more lie beyond them in the direction read."""
     backward = cursor is not None and cursor.direction == _BEFORE
-    rows = queryset.order_by(*(key.order(reverse=backward) for key in keys))
+    rows = total.annotated(queryset).order_by(*(key.order(reverse=backward) for key in keys))
     if cursor is not None:
         rows = rows.filter(_after(keys, cursor.values, reverse=backward))
     found = list(rows[: per_page + 1])

@@ -110,38 +110,38 @@ def _keep(name: str, value: Any, url: str) -> str:
 EVERY = 3
 
 PAGES: dict[str, Page] = {
-    # The jobs, their capped count.
+    # The jobs with their capped count (core.paging reads it with the rows).
     "needs invoice": Page(
         lambda: reverse("invoicing:needs_invoice"),
         lambda n: CompletedJobFactory().number,
-        EVERY + 2,
+        EVERY + 1,
         25,
     ),
-    # The rows, their capped count, the branch filter's choices.
+    # The rows with their capped count, the branch filter's choices.
     "jobs": Page(
-        lambda: reverse("garage:job_list"), lambda n: JobCardFactory().number, EVERY + 3, 25
+        lambda: reverse("garage:job_list"), lambda n: JobCardFactory().number, EVERY + 2, 25
     ),
     "customers": Page(
-        lambda: reverse("garage:customer_list"), lambda n: CustomerFactory().name_en, EVERY + 2, 25
+        lambda: reverse("garage:customer_list"), lambda n: CustomerFactory().name_en, EVERY + 1, 25
     ),
     "vehicles": Page(
         lambda: reverse("garage:vehicle_list"),
         lambda n: VehicleFactory().plate_number,
-        EVERY + 2,
+        EVERY + 1,
         25,
     ),
-    # The parts, their stock rows, the capped count, the branches (the stock columns and the
+    # The parts with the capped count, their stock rows, the branches (the stock columns and the
     # filter's choices).
     "parts": Page(
-        lambda: reverse("garage:part_list"), lambda n: PartStockFactory().part.sku, EVERY + 5, 25
+        lambda: reverse("garage:part_list"), lambda n: PartStockFactory().part.sku, EVERY + 4, 25
     ),
     "services": Page(
-        lambda: reverse("garage:service_list"), lambda n: ServiceItemFactory().code, EVERY + 2, 25
+        lambda: reverse("garage:service_list"), lambda n: ServiceItemFactory().code, EVERY + 1, 25
     ),
     "retry queue": Page(
         lambda: reverse("qoyod_sync:retry_queue"),
         lambda n: invoice_in_qoyod_state(("failed", "unknown", "collision")[n % 3]).number,
-        EVERY + 2,
+        EVERY + 1,
         50,
         roles.ACCOUNTANT,
     ),
