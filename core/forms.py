@@ -10,7 +10,7 @@ from django.forms.models import ModelChoiceIterator
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import SafeString
 
-from core.html import joined, markup
+from core.html import escaped, markup
 from core.rows import rows_together
 
 
@@ -44,42 +44,35 @@ class BootstrapFormMixin:
             widget.attrs["class"] = css
 
 
-def _attrs(attrs: dict[str, Any]) -> SafeString:
+def _attrs(attrs: dict[str, Any]) -> str:
     """django/forms/widgets/attrs.html: True is a bare attribute, False none."""
-    return joined(
-        (
-            (markup(" {}", name) if value is True else markup(' {}="{}"', name, value))
-            for name, value in attrs.items()
-            if value is not False
-        ),
-        "",
+    return "".join(
+        f" {escaped(name)}" if value is True else f' {escaped(name)}="{escaped(value)}"'
+        for name, value in attrs.items()
+        if value is not False
     )
 
 
-def _option(option: dict[str, Any]) -> SafeString:
+def _option(option: dict[str, Any]) -> str:
     # The newline is the one that ends Django's select_option.html.
-    return markup(
-        '<option value="{}"{}>{}</option>\n',
-        option["value"],
-        _attrs(option["attrs"]),
-        option["label"],
+    return (
+        f'<option value="{escaped(option["value"])}"{_attrs(option["attrs"])}>'
+        f"{escaped(option['label'])}</option>\n"
     )
 
 
 def _select(widget: dict[str, Any]) -> SafeString:
-    """django/forms/widgets/select.html with its options."""
-    groups = []
+    """django/forms/widgets/select.html with its options; plain strings joined once, as a
+    filter bar draws some thirty options on every list page."""
+    parts = [f'<select name="{escaped(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, choices, _index in widget["optgroups"]:
-        options = joined((markup("\n  {}", _option(option)) for option in choices), "")
         if group_name:
-            options = markup('\n  <optgroup label="{}">{}\n  </optgroup>', group_name, options)
-        groups.append(options)
-    return markup(
-        '<select name="{}"{}>{}\n</select>',
-        widget["name"],
-        _attrs(widget["attrs"]),
-        joined(groups, ""),
-    )
+            parts.append(f'\n  <optgroup label="{escaped(group_name)}">')
+        parts.extend(f"\n  {_option(option)}" for option in choices)
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return SafeString("".join(parts))
 
 
 def _input(widget: dict[str, Any]) -> SafeString:
@@ -90,7 +83,7 @@ def _input(widget: dict[str, Any]) -> SafeString:
         widget["type"],
         widget["name"],
         markup(' value="{}"', value) if value is not None else "",
-        _attrs(widget["attrs"]),
+        SafeString(_attrs(widget["attrs"])),
     )
 
 

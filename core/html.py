@@ -30,9 +30,9 @@ def joined(parts: Iterable[SafeString], separator: str = "\n") -> SafeString:
     return mark_safe(separator.join(parts))  # noqa: S308 - every part is already safe
 
 
-def _escaped(value: Any) -> str:
-    # conditional_escape's rule: a lazy text is read first; what renders itself (__html__) is
-    # taken as it is; anything else is escaped as text.
+def escaped(value: Any) -> str:
+    """conditional_escape, as plain text: a lazy text is read first; what renders itself
+    (__html__) is taken as it is; anything else is escaped."""
     if isinstance(value, Promise):
         value = str(value)
     if hasattr(value, "__html__"):
@@ -44,4 +44,4 @@ def markup(template: str, *values: Any) -> SafeString:
     """format_html, for the parts drawn many times a page: the same escaping, without
     format_html's check of every value for a lazy translation, which costs three times the
     formatting."""
-    return SafeString(template.format(*map(_escaped, values)))
+    return SafeString(template.format(*map(escaped, values)))

@@ -74,6 +74,18 @@ def _standing(
     return {"standing": standing, "qoyod_url": url, "payment": payment}
 
 
+def _cell_page(request: HttpRequest | None) -> tuple[bool, str]:
+    """Whether the user may send, and the page the forms return to: the same for every row of
+    a page, so read once per request."""
+    if request is None:
+        return False, ""
+    if not hasattr(request, "_qoyod_cell_page"):
+        user = getattr(request, "user", None)
+        allowed = bool(user and user.has_perm(SEND))
+        request._qoyod_cell_page = (allowed, page_path(request))  # type: ignore[attr-defined]
+    return request._qoyod_cell_page  # type: ignore[attr-defined]
+
+
 @register.simple_tag(takes_context=True)
 def qoyod_cell(context: template.Context, invoice: Invoice, in_row: bool = False) -> SafeString:
     """The Qoyod column of a row (in_row: its buttons swap the row, id invoice-row-<pk>, by
@@ -82,12 +94,10 @@ def qoyod_cell(context: template.Context, invoice: Invoice, in_row: bool = False
     sync = sync_for(invoice)
     status = sync_status(invoice, sync)
     request = context.get("request")
-    user = getattr(request, "user", None)
-    allowed = bool(user and user.has_perm(SEND))
+    allowed, next_path = _cell_page(request)
     standing = _standing(context, invoice, sync)
     payment = standing["payment"]
     can_send, can_retry = allowed and status.can_send, allowed and status.can_retry
-    next_path = page_path(request)
     csrf_token = context.get("csrf_token")
 
     def form(url_name: str) -> CellForm:
