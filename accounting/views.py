@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounting import selectors, services, sync_views, transactions, verification
 from accounting.configuration import accounting_settings_get, configuration_sync
+from accounting.display import RowPage, transaction_row
 from accounting.filters import TransactionFilter
 from accounting.forms import AccountingSettingsForm, BulkAssignForm, TransactionForm
 from accounting.models import AccountingSettings, Transaction
@@ -182,6 +184,15 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
         [found.form.fields[name] for name in ("branch", "budget", "employee")]
         + [assign_form.fields["account"]]
     )
+    sync_context = sync_views.list_context(tab=tab.value, page=page, can_verify=can_verify)
+    next_query = request.GET.urlencode()
+    row_page = RowPage(
+        can_verify=can_verify,
+        sync_tab=sync_context["sync_tab"],
+        csrf_input=csrf_input(request),
+        verify_url=reverse("accounting:transaction_verify"),
+        next_query=next_query,
+    )
     return render(
         request,
         "accounting/transaction_list.html",
@@ -197,11 +208,12 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
             ],
             "filter": found,
             "page": page,
+            "rows": [transaction_row(row, row_page) for row in page.object_list],
             "assign_form": assign_form,
-            "next_query": request.GET.urlencode(),
+            "next_query": next_query,
             "can_verify": can_verify,
         }
-        | sync_views.list_context(tab=tab.value, page=page, can_verify=can_verify),
+        | sync_context,
     )
 
 

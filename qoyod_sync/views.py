@@ -17,6 +17,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,6 +31,7 @@ from garage.models import Branch
 from invoicing.models import Invoice
 from payments import close as payments_close
 from qoyod_sync import push, reconcile, selectors, services, stock
+from qoyod_sync.display import retry_row
 from qoyod_sync.errors import QoyodError
 from qoyod_sync.forms import (
     ConnectionForm,
@@ -260,7 +262,17 @@ def stock_sync(request: AuthenticatedHttpRequest) -> HttpResponse:
 @permission_required(SEND, raise_exception=True)
 def retry_queue(request: HttpRequest) -> HttpResponse:
     page = keyset_page(request, selectors.retry_queue(), per_page=PAGE_SIZE)
-    rows = [(sync, selectors.fix_link(sync), sync_status(sync.invoice, sync)) for sync in page]
+    csrf, next_path = csrf_input(request), request.get_full_path()
+    rows = [
+        retry_row(
+            sync,
+            selectors.fix_link(sync),
+            sync_status(sync.invoice, sync),
+            csrf_input=csrf,
+            next_path=next_path,
+        )
+        for sync in page
+    ]
     return render(request, "qoyod_sync/retry_queue.html", {"page": page, "rows": rows})
 
 
