@@ -189,6 +189,13 @@ class Transaction(models.Model):
                 condition=Q(verified_at__isnull=False),
                 name="transaction_verified_tab",
             ),
+            # The last journal entry's Qoyod status (accounting.sync.approval_in_use), read by
+            # every page that sends or shows journal entries: one index row, not a scan.
+            models.Index(
+                fields=["-last_attempt_at", "-id"],
+                condition=Q(state="synced", qoyod_document="journal_entry"),
+                name="transaction_last_journal_entry",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
