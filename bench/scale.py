@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -165,6 +166,11 @@ def cases(size: int) -> list[dict[str, Any]]:
         {"label": "vehicles q=plate arabic", "path": "/vehicles/", "params": {"q": plate_ar}},
         {"label": "retry queue", "path": "/qoyod/retry-queue/"},
         {"label": "transactions", "path": "/accounting/transactions/"},
+        {
+            "label": "transactions verified",
+            "path": "/accounting/transactions/",
+            "params": {"tab": "verified"},
+        },
     ]
 
 
@@ -174,9 +180,8 @@ def cases(size: int) -> list[dict[str, Any]]:
 def measure(code: Path, case_file: Path, out: Path, repeat: int) -> None:
     """In a child whose working directory and import path are `code`: time every case."""
     sys.path.insert(0, str(code))
-    import django
-
-    django.setup()
+    # Loaded as gunicorn loads it (config/wsgi.py), so the process is set up as a worker is.
+    import_module("config.wsgi")
     from django.db import connection
     from django.test import Client
 
