@@ -3,6 +3,7 @@ compiled once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,10 +35,7 @@ class CompiledQuery:
     slots: tuple[str | None, ...]
 
     def raw(self, model: type[M], **values: Any) -> list[M]:
-        params = [
-            p if name is None else values[name]
-            for p, name in zip(self.params, self.slots, strict=True)
-        ]
+        params = slots_filled(self.params, self.slots, values)
         return list(model._default_manager.raw(self.sql, params))
 
 
@@ -46,9 +44,22 @@ def query_compile(queryset: QuerySet[Any], **stand_ins: Any) -> CompiledQuery:
     stand-ins are passed as the database receives them (compiled_query.raw takes the same form)
     and must differ from every other parameter."""
     sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    return CompiledQuery(sql, tuple(params), stand_in_slots(params, stand_ins))
+
+
+def stand_in_slots(params: Sequence[Any], stand_ins: dict[str, Any]) -> tuple[str | None, ...]:
+    """Per parameter of a compiled query, the name of the stand-in it is, or None."""
     slots = []
     for param in params:
         names = [name for name, stand_in in stand_ins.items() if param == stand_in]
         slots.append(names[0] if names else None)
-    assert sorted(filter(None, slots)) == sorted(stand_ins), "each stand-in is one parameter"
-    return CompiledQuery(sql, tuple(params), tuple(slots))
+    assert set(filter(None, slots)) == set(stand_ins), "every stand-in is a parameter"
+    return tuple(slots)
+
+
+def slots_filled(
+    params: Sequence[Any], slots: Sequence[str | None], values: dict[str, Any]
+) -> list[Any]:
+    """A compiled query's parameters with each stand-in replaced by its value of this run."""
+    pairs = zip(params, slots, strict=True)
+    return [param if name is None else values[name] for param, name in pairs]

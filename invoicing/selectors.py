@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from core.rows import prefetched, rows_together
+from core.rows import RowsQuery, prefetched, rows_query
 from core.search import search_filter, search_q
 from garage.models import Customer, JobCard, ServiceItem, SparePart, Vehicle
 from garage.tax import PRINTED_CATEGORY, TaxCategory, category_label, is_standard
@@ -132,6 +133,34 @@ def invoice_active_for_job(*, job: JobCard) -> Invoice | None:
     return Invoice.objects.filter(job=job).exclude(status=Invoice.Status.VOID).first()
 
 
+# The invoice page's lists, each with the related rows it shows. Read by the Qoyod header and
+# the credit-note card too (qoyod_sync's tags): the credit notes.
+_DETAIL_LISTS: dict[str, tuple[str, ...]] = {
+    "lines": ("service_item", "spare_part"),
+    "history": ("changed_by",),
+    "events": ("created_by",),
+    "finance_history": (),
+    "payments": ("created_by",),
+    "credit_notes": (),
+}
+# Stands for the invoice's id while the lists' query is built (no invoice has it).
+_ANY_INVOICE = -7_654_321
+
+
+@functools.cache
+def _detail_lists(using: str) -> RowsQuery:
+    """The query of the invoice page's lists, built once per database."""
+    stand_in = Invoice(pk=_ANY_INVOICE)
+    stand_in._state.db = using
+    return rows_query(
+        [
+            getattr(stand_in, name).select_related(*related)
+            for name, related in _DETAIL_LISTS.items()
+        ],
+        invoice=_ANY_INVOICE,
+    )
+
+
 def invoice_detail(*, pk: int) -> Invoice:
     """One invoice with its lines, history and payments, ready for the invoice and print pages.
 
@@ -152,16 +181,8 @@ def invoice_detail(*, pk: int) -> Invoice:
         "qoyod_payment_state",
     ).get(pk=pk)
     # Every list of the page in one query; .all() on each relation returns what it read.
-    related = {
-        "lines": invoice.lines.select_related("service_item", "spare_part"),
-        "history": invoice.history.select_related("changed_by"),
-        "events": invoice.events.select_related("created_by"),
-        "finance_history": invoice.finance_history.all(),
-        "payments": invoice.payments.select_related("created_by"),
-        # Read by the Qoyod header and the credit-note card (qoyod_sync's tags).
-        "credit_notes": invoice.credit_notes.all(),
-    }
-    for name, rows in zip(related, rows_together(list(related.values())), strict=True):
+    lists = _detail_lists(invoice._state.db or "default").read(invoice=invoice.pk)
+    for name, rows in zip(_DETAIL_LISTS, lists, strict=True):
         prefetched(invoice, name, rows)
     for event in invoice.events.all():
         if event.kind == InvoiceEvent.Kind.EDITED:

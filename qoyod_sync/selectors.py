@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.database import CompiledQuery, query_compile
 from core.paging import capped_count_sql
-from core.rows import rows_together
+from core.rows import RowsQuery, rows_query
 from garage.models import Branch
 from invoicing.models import Invoice
 from qoyod_sync.models import (
@@ -54,14 +54,34 @@ class InvoiceLog:
 def invoice_log(*, invoice: Invoice, sync: QoyodInvoiceSync | None) -> InvoiceLog:
     """The calls made for the invoice, its sync's state changes and its stock syncs (newest
     first), in one query."""
-    querysets: list[QuerySet[Any]] = [
-        QoyodAttempt.objects.filter(invoice=invoice).select_related("user"),
-        stock_adjustments(invoice=invoice),
-    ]
-    if sync is not None:
-        querysets.append(sync.history.select_related("changed_by"))
-    attempts, adjustments, *history = rows_together(querysets)
+    values = {"invoice": invoice.pk} | ({} if sync is None else {"sync": sync.pk})
+    attempts, adjustments, *history = _log_query(
+        invoice._state.db or "default", with_sync=sync is not None
+    ).read(**values)
     return InvoiceLog(attempts, history[0] if history else [], adjustments)
+
+
+# Stand for the invoice's and its sync's ids while the log's query is built (no row has them).
+_ANY_INVOICE, _ANY_SYNC = -7_654_321, -7_654_322
+
+
+@functools.cache
+def _log_query(using: str, *, with_sync: bool) -> RowsQuery:
+    """The query of the Qoyod panel's log, built once per database and shape."""
+    invoice = Invoice(pk=_ANY_INVOICE)
+    querysets: list[QuerySet[Any]] = [
+        QoyodAttempt.objects.using(using).filter(invoice=invoice).select_related("user"),
+        stock_adjustments(invoice=invoice).using(using),
+    ]
+    stand_ins = {"invoice": _ANY_INVOICE}
+    if with_sync:
+        querysets.append(
+            QoyodSyncStateChange.objects.using(using)
+            .filter(sync_id=_ANY_SYNC)
+            .select_related("changed_by")
+        )
+        stand_ins["sync"] = _ANY_SYNC
+    return rows_query(querysets, **stand_ins)
 
 
 def branch_warehouses() -> list[tuple[Branch, BranchWarehouse | None]]:

@@ -55,5 +55,5 @@ def test_a_compiled_query_runs_again_with_other_values_as_the_orm_would():
 
 
 def test_a_stand_in_that_is_not_a_parameter_is_refused():
-    with pytest.raises(AssertionError, match="each stand-in is one parameter"):
+    with pytest.raises(AssertionError, match="every stand-in is a parameter"):
         query_compile(Branch.objects.filter(pk=3), low=4)

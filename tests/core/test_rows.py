@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.rows import prefetched, rows_together
-from invoicing.models import InvoiceEvent, InvoiceLine, InvoiceStatusChange
+from core.rows import prefetched, rows_query, rows_together
+from invoicing.models import Invoice, InvoiceEvent, InvoiceLine, InvoiceStatusChange
 from tests.factories import UserFactory
 from tests.invoicing_factories import InvoiceFactory
 
@@ -67,3 +67,35 @@ def test_a_list_it_read_is_what_the_related_manager_returns_without_a_query(
         shown = list(invoice.lines.all())
 
     assert shown == list(InvoiceLine.objects.filter(invoice=invoice)) != []
+
+
+def test_a_query_built_once_with_stand_ins_reads_each_records_lists(django_assert_num_queries):
+    first, second = InvoiceFactory(), InvoiceFactory()
+    InvoiceStatusChange.objects.create(invoice=first, to_status="issued")
+    InvoiceStatusChange.objects.create(invoice=second, to_status="issued")
+    InvoiceStatusChange.objects.create(invoice=second, from_status="issued", to_status="void")
+    stand_in = Invoice(pk=-1)
+    query = rows_query(
+        [stand_in.history.all(), stand_in.lines.select_related("service_item")], invoice=-1
+    )
+
+    with django_assert_num_queries(2):
+        read = [query.read(invoice=invoice.pk) for invoice in (first, second)]
+
+    for invoice, (history, lines) in zip((first, second), read, strict=True):
+        assert [_fields(row) for row in history] == [_fields(row) for row in invoice.history.all()]
+        assert [_fields(row) for row in lines] == [_fields(row) for row in invoice.lines.all()]
+        assert [line.service_item for line in lines] == [
+            line.service_item for line in invoice.lines.all()
+        ]
+    # The factory's invoice starts with its own status change; the second has one more.
+    counts = [len(history) for history, _lines in read]
+    assert counts == [first.history.count(), second.history.count()] == [counts[0], counts[0] + 1]
+    assert query.read(invoice=0) == [[], []]
+
+
+def test_every_stand_in_must_be_a_parameter():
+    invoice = Invoice(pk=-1)
+
+    with pytest.raises(AssertionError, match="every stand-in is a parameter"):
+        rows_query([invoice.history.all()], invoice=-1, other=-2)

@@ -262,7 +262,7 @@ def test_the_admin_filter_the_page_and_the_row_rule_list_the_same_invoices():
     page = client.get(reverse("qoyod_sync:retry_queue"))
 
     listed_by_admin = {row.invoice_id for row in admin.context["cl"].result_list}
-    listed_by_page = {sync.invoice_id for sync, _fix, _status in page.context["rows"]}
+    listed_by_page = {sync.invoice_id for sync in page.context["page"]}
     per_row = {s.invoice_id for s in QoyodInvoiceSync.objects.all() if s.in_retry_queue}
     assert len(expected) == 22  # 3 open statuses × 6, and void × 4
     assert listed_by_admin == listed_by_page == per_row == expected
