@@ -206,10 +206,11 @@ def capped_counts(querysets: Sequence[QuerySet[Any]]) -> list[int]:
         return list(cursor.fetchone())
 
 
-def total_text(count: int) -> str:
+def total_text(count: int, *, cap: int | None = None) -> str:
     """A capped_count as pages show it, the same in both languages: 1,234 or 10,000+."""
-    if count > COUNT_CAP:
-        return f"{COUNT_CAP:,}+"
+    cap = COUNT_CAP if cap is None else cap
+    if count > cap:
+        return f"{cap:,}+"
     return f"{count:,}"
 
 
@@ -224,12 +225,14 @@ class KeysetPage(Sequence[M]):
         count: int,
         next_cursor: str,
         previous_cursor: str,
+        cap: int | None = None,
     ) -> None:
+        cap = COUNT_CAP if cap is None else cap
         self.object_list = rows
         self.start = start
-        self._count = count
-        self.total = min(count, COUNT_CAP)
-        self.total_capped = count > COUNT_CAP
+        self._count, self._cap = count, cap
+        self.total = min(count, cap)
+        self.total_capped = count > cap
         self.next_cursor = next_cursor
         self.previous_cursor = previous_cursor
 
@@ -264,17 +267,24 @@ class KeysetPage(Sequence[M]):
 
     @property
     def total_text(self) -> str:
-        return total_text(self._count)
+        return total_text(self._count, cap=self._cap)
 
 
 def keyset_page(
-    request: HttpRequest, queryset: QuerySet[M], *, per_page: int, count: int | None = None
+    request: HttpRequest,
+    queryset: QuerySet[M],
+    *,
+    per_page: int,
+    count: int | None = None,
+    cap: int | None = None,
 ) -> KeysetPage[M]:
     """The page of `queryset` that the request's ?cursor= names, or the first page; `count` is
-    its capped_count when the page has read it already (with others, capped_counts)."""
+    its capped_count when the page has read it already (with others, capped_counts). A list
+    whose count is shown beside a badge is counted up to the badge's `cap` ("100+") instead."""
+    cap = COUNT_CAP if cap is None else cap
     keys = _keys(queryset)
     cursor = _read_cursor(request.GET.get(CURSOR_PARAM), keys)
-    total = _Total(queryset, count)
+    total = _Total(queryset, count, cap)
     rows, more = _read(queryset, keys, cursor, per_page, total)
     if cursor is not None and cursor.direction == _BEFORE and not more:
         if len(rows) == per_page:
@@ -306,6 +316,7 @@ def keyset_page(
             if has_previous
             else ""
         ),
+        cap=cap,
     )
 
 
@@ -317,13 +328,13 @@ class _Total:
     """The list's capped count: given, or read with the page's rows (one query, not two: the
     count is a subquery the database runs once)."""
 
-    def __init__(self, queryset: QuerySet[Any], given: int | None) -> None:
-        self.queryset, self.given = queryset, given
+    def __init__(self, queryset: QuerySet[Any], given: int | None, cap: int) -> None:
+        self.queryset, self.given, self.cap = queryset, given, cap
 
     def annotated(self, rows: QuerySet[M]) -> QuerySet[M]:
         if self.given is not None:
             return rows
-        return rows.annotate(**{_TOTAL: capped_count_sql(self.queryset)})
+        return rows.annotate(**{_TOTAL: capped_count_sql(self.queryset, cap=self.cap + 1)})
 
     def value(self, rows: Sequence[Any]) -> int:
         if self.given is not None:

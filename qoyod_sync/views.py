@@ -261,7 +261,10 @@ def stock_sync(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 @permission_required(SEND, raise_exception=True)
 def retry_queue(request: HttpRequest) -> HttpResponse:
-    page = keyset_page(request, selectors.retry_queue(), per_page=PAGE_SIZE)
+    # Counted as the menu's badge counts it ("100+"), so a long queue costs what a short one does.
+    page = keyset_page(
+        request, selectors.retry_queue(), per_page=PAGE_SIZE, cap=selectors.QUEUE_CAP
+    )
     csrf, next_path = csrf_input(request), request.get_full_path()
     rows = [
         retry_row(

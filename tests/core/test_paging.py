@@ -21,6 +21,7 @@ from accounting.models import Transaction
 from core import paging, roles
 from garage.models import Customer, JobCard, Vehicle
 from invoicing.models import Invoice
+from qoyod_sync import selectors as qoyod_selectors
 from qoyod_sync.models import QoyodInvoiceSync, SyncState
 from tests.accounting_factories import TransactionFactory
 from tests.factories import CustomerFactory, JobCardFactory, UserFactory, VehicleFactory
@@ -202,6 +203,8 @@ def test_a_cursor_from_another_list_gives_the_first_page(admin, monkeypatch):
 def test_the_count_stops_at_the_cap(admin, listing, monkeypatch):
     _small_pages(monkeypatch, listing, 3)
     monkeypatch.setattr(paging, "COUNT_CAP", 4)
+    # The retry queue is counted as the menu's badge counts it.
+    monkeypatch.setattr(qoyod_selectors, "QUEUE_CAP", 4)
     listing.make(6)
     url = reverse(listing.url_name)
 
@@ -210,6 +213,19 @@ def test_the_count_stops_at_the_cap(admin, listing, monkeypatch):
 
     assert pager_count(first) == "1–3 of 4+"
     assert pager_count(second) == "4–6 of 4+"
+
+
+def test_the_retry_queue_is_counted_to_its_badges_cap_not_the_pagers(admin, monkeypatch):
+    _small_pages(monkeypatch, LISTS["retry"], 3)
+    monkeypatch.setattr(qoyod_selectors, "QUEUE_CAP", 4)
+    _retry_rows(6)
+
+    page = admin.get(reverse("qoyod_sync:retry_queue"))
+
+    assert pager_count(page) == "1–3 of 4+"
+    assert page.context["page"].total_capped is True
+    assert paging.total_text(5, cap=4) == "4+"
+    assert paging.total_text(4, cap=4) == "4"
 
 
 def test_the_count_groups_thousands_in_both_languages():
