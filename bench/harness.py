@@ -597,6 +597,7 @@ def _chain(
              "last_attempt_by_id": None if state == "ready" else user.pk,
              "failure_kind": "rejected" if state == "failed" else "",
              "reason_code": "send.rejected" if state == "failed" else "",
+             "reason_params": {"status": 422} if state == "failed" else {},
              "qoyod_message": "Contact is not valid" if state == "failed" else ""}
             for n, (pk, state, _status) in enumerate(qoyod)
         ),
