@@ -225,9 +225,8 @@ class KeysetPage(Sequence[M]):
         count: int,
         next_cursor: str,
         previous_cursor: str,
-        cap: int | None = None,
+        cap: int,
     ) -> None:
-        cap = COUNT_CAP if cap is None else cap
         self.object_list = rows
         self.start = start
         self._count, self._cap = count, cap

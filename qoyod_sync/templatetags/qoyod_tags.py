@@ -23,11 +23,13 @@ from invoicing.models import Invoice
 from invoicing.whatsapp import whatsapp_url
 from qoyod_sync import selectors
 from qoyod_sync.cell import Cell, CellForm, cell_html
+from qoyod_sync.display import qoyod_words
 from qoyod_sync.models import QoyodConnection, QoyodInvoiceSync
 from qoyod_sync.status import Action, payment_state_for, qoyod_standing, sync_for, sync_status
 from qoyod_sync.views import tax_invoice_link
 
 register = template.Library()
+register.simple_tag(qoyod_words, name="qoyod_words")
 
 SEND = "qoyod_sync.send_invoice"
 
